@@ -1,0 +1,42 @@
+"""Root of the ``aga`` command: registers the sub-commands and turns AgaError into one line + exit 1."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from aga.errors import AgaError
+
+app = typer.Typer(
+    name="aga",
+    help="Affordable Generative Agents: simulate a small town of LLM-driven residents cheaply.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+err_console = Console(stderr=True)
+
+
+def _register() -> None:
+    from aga.cli import town
+
+    app.add_typer(town.app, name="town", help="Inspect, render and import towns.")
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point that reports AgaError as one clear line and a non-zero exit."""
+    try:
+        app()
+    except AgaError as err:
+        err_console.print(f"[bold red]error:[/] {err}", highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

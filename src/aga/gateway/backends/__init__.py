@@ -1,0 +1,1 @@
+"""aga.gateway.backends"""
