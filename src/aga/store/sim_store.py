@@ -1,0 +1,296 @@
+"""One SQLite database per simulation: everything needed to resume, written one step at a time.
+
+Layout of ``<storage>/<sim>/``::
+
+    sim.db        the store (WAL mode); the only source of truth
+    metrics/      AGA-compatible metrics files, rewritten from the ledger (see aga.gateway.metrics)
+
+Tables:
+    meta        key -> JSON value (sim name, fork source, base, town, start, sec_per_step, seed,
+                next step to run, current game time, run settings)
+    residents   name -> JSON state (``Resident.to_state()``), rewritten only when it changed
+    memories    (agent, id) -> JSON record (``MemoryStream.drain_changes()``), upserted
+    embeddings  (model, text) -> float32 vector
+    movements   (step, agent) -> tile, emoji, description, chat (the original's movement/<step>.json)
+    ledger      one row per model call (``aga.gateway`` ledger rows)
+    actions     (agent, seq) -> action-log record (the metrics' ``<Full Name>.json``)
+
+A step is committed by ``commit_step`` in one transaction; a process killed at any moment leaves
+the store at the end of the last committed step.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from aga.errors import StoreError
+
+DB_NAME = "sim.db"
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS residents (name TEXT PRIMARY KEY, state TEXT NOT NULL, step INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS memories (
+    agent TEXT NOT NULL, id INTEGER NOT NULL, record TEXT NOT NULL, PRIMARY KEY (agent, id));
+CREATE TABLE IF NOT EXISTS embeddings (
+    model TEXT NOT NULL, text TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (model, text));
+CREATE TABLE IF NOT EXISTS movements (
+    step INTEGER NOT NULL, agent TEXT NOT NULL, x INTEGER NOT NULL, y INTEGER NOT NULL,
+    emoji TEXT NOT NULL, description TEXT NOT NULL, chat TEXT, PRIMARY KEY (step, agent));
+CREATE TABLE IF NOT EXISTS ledger (seq INTEGER PRIMARY KEY AUTOINCREMENT, step INTEGER NOT NULL, row TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS actions (
+    agent TEXT NOT NULL, seq INTEGER NOT NULL, record TEXT NOT NULL, PRIMARY KEY (agent, seq));
+"""
+
+
+@dataclass
+class StepRecord:
+    """Everything one step changed, committed together by :meth:`SimStore.commit_step`."""
+
+    step: int
+    next_time: str
+    states: dict[str, dict[str, Any]] = field(default_factory=dict)
+    memories: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    embeddings: list[tuple[str, str, np.ndarray]] = field(default_factory=list)
+    movements: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+    actions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+class SimStore:
+    """The SQLite store of one simulation folder."""
+
+    def __init__(self, folder: Path, conn: sqlite3.Connection) -> None:
+        self.folder = folder
+        self._conn = conn
+        self._state_cache: dict[str, str] = {}
+        self._action_seq: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def create(cls, folder: Path, meta: Mapping[str, Any]) -> SimStore:
+        """Create a new store in ``folder`` (which must not hold one yet) with the given meta."""
+        db = folder / DB_NAME
+        if db.exists():
+            raise StoreError(f"{db}: a simulation store already exists here")
+        folder.mkdir(parents=True, exist_ok=True)
+        store = cls(folder, cls._connect(db))
+        with store.transaction() as cur:
+            cur.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?)",
+                [(k, _dumps(v)) for k, v in {**meta, "schema_version": SCHEMA_VERSION}.items()],
+            )
+        return store
+
+    @classmethod
+    def open(cls, folder: Path) -> SimStore:
+        """Open the store of an existing simulation folder."""
+        db = folder / DB_NAME
+        if not db.is_file():
+            raise StoreError(f"{folder}: no simulation here (missing {DB_NAME})")
+        store = cls(folder, cls._connect(db))
+        version = store.meta().get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise StoreError(f"{db}: store schema version {version!r}, this aga reads {SCHEMA_VERSION}")
+        return store
+
+    @staticmethod
+    def _connect(db: Path) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(db, isolation_level=None, timeout=30.0)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as err:
+            raise StoreError(f"{db}: cannot open the simulation store: {err}") from err
+        return conn
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Cursor]:
+        """One atomic transaction (BEGIN IMMEDIATE ... COMMIT, rolled back on error)."""
+        cur = self._conn.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            yield cur
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        cur.execute("COMMIT")
+
+    # ------------------------------------------------------------------ meta
+    def meta(self) -> dict[str, Any]:
+        """All meta keys with their decoded values."""
+        rows = self._conn.execute("SELECT key, value FROM meta").fetchall()
+        return {k: json.loads(v) for k, v in rows}
+
+    def set_meta(self, values: Mapping[str, Any]) -> None:
+        """Update meta keys in one transaction."""
+        with self.transaction() as cur:
+            cur.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                [(k, _dumps(v)) for k, v in values.items()],
+            )
+
+    # ------------------------------------------------------------------ step commit
+    def commit_step(self, rec: StepRecord) -> None:
+        """Persist one step in one transaction; afterwards ``meta.step == rec.step + 1``."""
+        states = {n: _dumps(s) for n, s in rec.states.items()}
+        changed = {n: s for n, s in states.items() if self._state_cache.get(n) != s}
+        with self.transaction() as cur:
+            if changed:
+                cur.executemany(
+                    "INSERT OR REPLACE INTO residents (name, state, step) VALUES (?, ?, ?)",
+                    [(n, s, rec.step) for n, s in changed.items()],
+                )
+            mem_rows = [(a, int(r["id"]), _dumps(r)) for a, recs in rec.memories.items() for r in recs]
+            if mem_rows:
+                cur.executemany("INSERT OR REPLACE INTO memories (agent, id, record) VALUES (?, ?, ?)", mem_rows)
+            if rec.embeddings:
+                cur.executemany(
+                    "INSERT OR IGNORE INTO embeddings (model, text, vector) VALUES (?, ?, ?)",
+                    [(m, t, np.asarray(v, dtype=np.float32).tobytes()) for m, t, v in rec.embeddings],
+                )
+            if rec.movements:
+                cur.executemany(
+                    "INSERT OR REPLACE INTO movements (step, agent, x, y, emoji, description, chat)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            rec.step,
+                            a,
+                            int(m["movement"][0]),
+                            int(m["movement"][1]),
+                            m["pronunciatio"],
+                            m["description"],
+                            None if m.get("chat") is None else _dumps(m["chat"]),
+                        )
+                        for a, m in rec.movements.items()
+                    ],
+                )
+            if rec.ledger:
+                cur.executemany(
+                    "INSERT INTO ledger (step, row) VALUES (?, ?)", [(rec.step, _dumps(r)) for r in rec.ledger]
+                )
+            action_rows = []
+            for agent, records in rec.actions.items():
+                seq = self._next_action_seq(cur, agent)
+                for r in records:
+                    action_rows.append((agent, seq, _dumps(r)))
+                    seq += 1
+                self._action_seq[agent] = seq
+            if action_rows:
+                cur.executemany("INSERT INTO actions (agent, seq, record) VALUES (?, ?, ?)", action_rows)
+            cur.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                [("step", _dumps(rec.step + 1)), ("curr_time", _dumps(rec.next_time))],
+            )
+        self._state_cache.update(changed)
+
+    def _next_action_seq(self, cur: sqlite3.Cursor, agent: str) -> int:
+        if agent not in self._action_seq:
+            row = cur.execute("SELECT COALESCE(MAX(seq) + 1, 0) FROM actions WHERE agent = ?", (agent,)).fetchone()
+            self._action_seq[agent] = int(row[0])
+        return self._action_seq[agent]
+
+    def write_initial(self, states: Mapping[str, dict[str, Any]], memories: Mapping[str, list[dict[str, Any]]],
+                      embeddings: Sequence[tuple[str, str, np.ndarray]] = ()) -> None:
+        """Write the residents' starting state (before step 0)."""
+        with self.transaction() as cur:
+            cur.executemany(
+                "INSERT OR REPLACE INTO residents (name, state, step) VALUES (?, ?, ?)",
+                [(n, _dumps(s), -1) for n, s in states.items()],
+            )
+            cur.executemany(
+                "INSERT OR REPLACE INTO memories (agent, id, record) VALUES (?, ?, ?)",
+                [(a, int(r["id"]), _dumps(r)) for a, recs in memories.items() for r in recs],
+            )
+            cur.executemany(
+                "INSERT OR IGNORE INTO embeddings (model, text, vector) VALUES (?, ?, ?)",
+                [(m, t, np.asarray(v, dtype=np.float32).tobytes()) for m, t, v in embeddings],
+            )
+        self._state_cache.update({n: _dumps(s) for n, s in states.items()})
+
+    # ------------------------------------------------------------------ reading
+    def resident_states(self) -> dict[str, dict[str, Any]]:
+        """Every resident's latest committed state, by name."""
+        rows = self._conn.execute("SELECT name, state FROM residents ORDER BY name").fetchall()
+        self._state_cache.update({n: s for n, s in rows})
+        return {n: json.loads(s) for n, s in rows}
+
+    def memory_records(self, agent: str) -> list[dict[str, Any]]:
+        """One resident's memory records in id order."""
+        rows = self._conn.execute("SELECT record FROM memories WHERE agent = ? ORDER BY id", (agent,)).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def embeddings(self, model: str, texts: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+        """Stored vectors of ``model`` (all, or only the given texts)."""
+        if texts is None:
+            rows = self._conn.execute("SELECT text, vector FROM embeddings WHERE model = ?", (model,)).fetchall()
+        else:
+            wanted = list(dict.fromkeys(texts))
+            rows = []
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                rows += self._conn.execute(
+                    f"SELECT text, vector FROM embeddings WHERE model = ? AND text IN ({marks})", (model, *chunk)
+                ).fetchall()
+        return {t: np.frombuffer(v, dtype=np.float32) for t, v in rows}
+
+    def movements(self, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, dict[str, dict[str, Any]]]]:
+        """Yield ``(step, {agent: movement})`` in step order, in the original's movement format."""
+        sql = "SELECT step, agent, x, y, emoji, description, chat FROM movements WHERE step >= ?"
+        args: list[Any] = [start]
+        if stop is not None:
+            sql += " AND step < ?"
+            args.append(stop)
+        sql += " ORDER BY step, agent"
+        current: int | None = None
+        bucket: dict[str, dict[str, Any]] = {}
+        for step, agent, x, y, emoji, desc, chat in self._conn.execute(sql, args):
+            if current is not None and step != current:
+                yield current, bucket
+                bucket = {}
+            current = step
+            bucket[agent] = {
+                "movement": [x, y],
+                "pronunciatio": emoji,
+                "description": desc,
+                "chat": None if chat is None else json.loads(chat),
+            }
+        if current is not None:
+            yield current, bucket
+
+    def ledger_rows(self) -> list[dict[str, Any]]:
+        """Every ledger row, in call order."""
+        return [json.loads(r[0]) for r in self._conn.execute("SELECT row FROM ledger ORDER BY seq")]
+
+    def action_logs(self) -> dict[str, list[dict[str, Any]]]:
+        """Action-log records per resident, in order."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for agent, rec in self._conn.execute("SELECT agent, record FROM actions ORDER BY agent, seq"):
+            out.setdefault(agent, []).append(json.loads(rec))
+        return out
+
+    def count(self, table: str) -> int:
+        """Row count of one of the store's tables (for summaries and tests)."""
+        if table not in {"residents", "memories", "embeddings", "movements", "ledger", "actions"}:
+            raise StoreError(f"unknown table {table!r}")
+        return int(self._conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
