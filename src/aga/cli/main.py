@@ -21,9 +21,10 @@ err_console = Console(stderr=True)
 
 
 def _register() -> None:
-    from aga.cli import town
+    from aga.cli import run, town
 
     app.add_typer(town.app, name="town", help="Inspect, render and import towns.")
+    app.command("run")(run.run)
 
 
 _register()

@@ -1,0 +1,204 @@
+"""Fork a base into a new simulation, and open an existing one to continue it.
+
+Everything that can be wrong with the user's input (the base, the town, the model spec, the
+target name) is checked before anything is created; a new simulation folder is built under a
+temporary name and renamed into place, so a failure leaves the storage folder as it was.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import uuid
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from aga.bases import BaseSim, Persona, load_base
+from aga.errors import InputError, StoreError
+from aga.gateway import Gateway, build_gateway
+from aga.minds import MindConfig, MemoryStream, Resident
+from aga.runner.simulation import TIME_FORMAT, Simulation
+from aga.store.sim_store import DB_NAME, SimStore
+from aga.world import Town, load_town
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+
+
+@dataclass
+class RunSettings:
+    """How a simulation runs; stored with it and reused when it is continued."""
+
+    llm: str = "embedded"
+    embed: str | None = None
+    llm_cache: bool = False
+    policy: bool = True
+    relationship: bool = True
+    mind_wandering: bool = False
+    max_in_flight: int = 4
+
+    def merged(self, overrides: dict[str, Any]) -> RunSettings:
+        """A copy with the non-None overrides applied."""
+        known = {f.name for f in fields(self)}
+        values = asdict(self)
+        values.update({k: v for k, v in overrides.items() if v is not None and k in known})
+        return RunSettings(**values)
+
+    def mind_config(self) -> MindConfig:
+        """The feature switches the minds see."""
+        return MindConfig(
+            policy=self.policy, relationship=self.relationship, mind_wandering=self.mind_wandering
+        )
+
+
+def check_sim_name(name: str) -> str:
+    """A simulation name is one folder name: letters, digits, '_', '-', '.'."""
+    if not name or not _NAME_RE.match(name):
+        raise InputError(
+            f"invalid simulation name {name!r}: use letters, digits, '_', '-' or '.', starting with a letter or digit"
+        )
+    return name
+
+
+def check_steps(steps: int) -> int:
+    """Step counts are positive integers."""
+    if steps <= 0:
+        raise InputError(f"--steps must be a positive integer, got {steps}")
+    return steps
+
+
+def place_residents(base: BaseSim, town: Town) -> list[Persona]:
+    """Each resident on its start tile if that tile is walkable and in its living area, else on a
+    spawn tile of its living area (spread over the spawn tiles in name order)."""
+    placed: list[Persona] = []
+    per_area: dict[str, int] = {}
+    for persona in sorted(base.residents, key=lambda p: p.name):
+        area = persona.living_area
+        if not town.has_address(area):
+            raise InputError(
+                f"resident {persona.name!r} lives in {area!r}, which town {town.name!r} does not have;"
+                " pick a town that has it with --town"
+            )
+        tile = persona.start_tile
+        fits = (
+            tile is not None
+            and 0 <= tile[0] < town.width
+            and 0 <= tile[1] < town.height
+            and town.is_walkable(tuple(tile))
+            and town.address(tuple(tile), "arena") == area
+        )
+        if not fits:
+            spawns = town.spawn_tiles(area) or sorted(t for t in town.tiles(area) if town.is_walkable(t))
+            if not spawns:
+                raise InputError(f"town {town.name!r} has no walkable tile in {area!r} to start {persona.name!r}")
+            k = per_area.get(area, 0)
+            per_area[area] = k + 1
+            tile = spawns[k % len(spawns)]
+        placed.append(persona.model_copy(update={"start_tile": (int(tile[0]), int(tile[1]))}))
+    return placed
+
+
+def _town_ref(base: BaseSim, town_arg: str | None) -> str:
+    if town_arg is None:
+        return base.town
+    path = Path(town_arg)
+    return str(path.resolve()) if path.exists() else town_arg
+
+
+def fork(
+    base_ref: str,
+    storage: Path,
+    sim: str,
+    *,
+    town: str | None = None,
+    settings: RunSettings,
+    force: bool = False,
+) -> Path:
+    """Create ``<storage>/<sim>`` from a base; returns the folder. Checks everything first."""
+    check_sim_name(sim)
+    target = storage / sim
+    if target.exists() and not force:
+        raise StoreError(
+            f"simulation {sim!r} already exists in {storage}; continue it with `aga run -t {sim} -s N`"
+            " or replace it with --force"
+        )
+    base = load_base(base_ref)
+    town_ref = _town_ref(base, town)
+    the_town = load_town(town_ref)
+    personas = place_residents(base, the_town)
+    build_gateway(settings.llm, embed=settings.embed)  # validates the model spec before anything is created
+    residents = [Resident.from_persona(p, the_town) for p in personas]
+
+    storage.mkdir(parents=True, exist_ok=True)
+    tmp = storage / f".{sim}.forking-{uuid.uuid4().hex[:8]}"
+    try:
+        store = SimStore.create(
+            tmp,
+            {
+                "name": sim,
+                "fork_sim_code": base.name,
+                "base": base.model_dump(mode="json"),
+                "town": town_ref,
+                "world": the_town.world,
+                "start": base.start.isoformat(),
+                "start_date": base.start.strftime("%B %d, %Y"),
+                "curr_time": base.start.strftime(TIME_FORMAT),
+                "sec_per_step": base.sec_per_step,
+                "seed": base.seed,
+                "step": 0,
+                "persona_names": [p.name for p in personas],
+                "settings": asdict(settings),
+            },
+        )
+        store.write_initial(
+            {r.name: r.to_state() for r in residents},
+            {r.name: r.memory.drain_changes() for r in residents},
+        )
+        store.close()
+        if target.exists():
+            trash = storage / f".{sim}.replaced-{uuid.uuid4().hex[:8]}"
+            target.rename(trash)
+            tmp.rename(target)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            tmp.rename(target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def open_simulation(folder: Path, overrides: dict[str, Any] | None = None, *, gateway: Gateway | None = None) -> Simulation:
+    """Load a simulation at its last committed step, ready to continue."""
+    if not (folder / DB_NAME).is_file():
+        raise StoreError(f"no simulation at {folder} (missing {DB_NAME}); fork one with `aga run -o <base> -t <name>`")
+    store = SimStore.open(folder)
+    meta = store.meta()
+    settings = RunSettings(**meta.get("settings", {})).merged(overrides or {})
+    town = load_town(meta["town"])
+    gw = gateway or build_gateway(
+        settings.llm, embed=settings.embed, cache_path=(folder / "llm_cache.db") if settings.llm_cache else None,
+        max_in_flight=settings.max_in_flight,
+    )
+    states = store.resident_states()
+    residents: dict[str, Resident] = {}
+    for name, state in states.items():
+        records = store.memory_records(name)
+        keys = {r["embedding_key"] for r in records if r.get("embedding_key")}
+        vectors = store.embeddings(gw.embed_model, keys)
+        residents[name] = Resident.from_state(state, MemoryStream.from_records(records, vectors))
+    start = datetime.fromisoformat(meta["start"])
+    if overrides:
+        store.set_meta({"settings": asdict(settings)})
+    return Simulation(
+        store=store,
+        town=town,
+        residents=residents,
+        gateway=gw,
+        config=settings.mind_config(),
+        step=int(meta["step"]),
+        start=start,
+        sec_per_step=int(meta["sec_per_step"]),
+        seed=int(meta["seed"]),
+    )

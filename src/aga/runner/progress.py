@@ -1,0 +1,71 @@
+"""Running with a progress bar, and keeping the metrics files up to date.
+
+Metrics files are rewritten from the store's ledger every ``METRICS_EVERY`` steps and at every
+stop (normal end, Ctrl-C, a dead model endpoint), so they are never lost and a resumed run's
+files include the earlier calls.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from aga.gateway.metrics import write_metrics
+from aga.runner.simulation import Simulation, StepReport
+
+METRICS_EVERY = 360  # one game hour of 10-second steps
+
+
+def write_sim_metrics(sim: Simulation) -> None:
+    """Rewrite ``<sim>/metrics/`` from the whole stored ledger and action logs."""
+    write_metrics(sim.store.ledger_rows(), sim.store.folder / "metrics", action_logs=sim.store.action_logs())
+
+
+async def run_with_progress(sim: Simulation, steps: int, *, quiet: bool = False, console: Console | None = None) -> int:
+    """Run ``steps`` steps; returns an exit code (0, or 130 after Ctrl-C). Metrics are written at every stop."""
+    console = console or Console(stderr=True)
+    totals = {"calls": 0, "in": 0, "out": 0}
+    progress = Progress(
+        TextColumn("[bold]{task.fields[time]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("steps | {task.fields[calls]} calls | {task.fields[tokens_in]} in / {task.fields[tokens_out]} out tokens"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=quiet,
+        transient=False,
+    )
+    task = progress.add_task("run", total=steps, time=sim.now.strftime("%b %d %H:%M"), calls=0, tokens_in=0, tokens_out=0)
+
+    def on_step(report: StepReport) -> None:
+        totals["calls"] += report.calls
+        totals["in"] += report.prompt_tokens
+        totals["out"] += report.completion_tokens
+        progress.update(
+            task,
+            advance=1,
+            time=sim.now.strftime("%b %d %H:%M"),
+            calls=totals["calls"],
+            tokens_in=totals["in"],
+            tokens_out=totals["out"],
+        )
+        if sim.step % METRICS_EVERY == 0:
+            write_sim_metrics(sim)
+
+    code = 0
+    try:
+        with progress:
+            await sim.run(steps, on_step=on_step)
+    except KeyboardInterrupt:
+        console.print(f"interrupted; saved at step {sim.step}", highlight=False)
+        code = 130
+    finally:
+        write_sim_metrics(sim)
+    if not quiet:
+        console.print(
+            f"step {sim.step} ({sim.now:%B %d, %Y, %H:%M:%S}): {totals['calls']} model calls, "
+            f"{totals['in']} prompt + {totals['out']} completion tokens; metrics in {sim.store.folder / 'metrics'}",
+            highlight=False,
+        )
+    return code

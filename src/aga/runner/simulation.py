@@ -1,0 +1,200 @@
+"""The step loop: every resident perceives the same snapshot, thinks concurrently, and the step's
+decisions are committed in name order and persisted in one transaction.
+
+One step (``Simulation.step_once``):
+    1. snapshot   the views of every resident and the tile-event board, as they were at step start
+    2. think      all residents concurrently (perceive, retrieve, plan, decide to react)
+    3. converse   chat intents resolved in name order; accepted pairs talk concurrently
+    4. reflect    all residents concurrently
+    5. execute    every resident's next tile (no model calls), in name order
+    6. commit     board updated; states, memories, embeddings, movements, ledger in one transaction
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from aga.gateway import Gateway
+from aga.minds import AgentView, ChatIntent, MindConfig, Resident, StepContext
+from aga.minds.converse import converse
+from aga.store.sim_store import SimStore, StepRecord
+from aga.world import Event, TileEvents, Town
+
+TIME_FORMAT = "%B %d, %Y, %H:%M:%S"
+
+Tile = tuple[int, int]
+
+
+@dataclass
+class StepReport:
+    """What one committed step did (for progress display and subscribers)."""
+
+    step: int
+    time: datetime
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    chats: list[tuple[str, str]] = field(default_factory=list)
+
+
+def resolve_chats(names: Sequence[str], intents: Sequence[object], views: Mapping[str, AgentView]) -> list[tuple[str, str]]:
+    """Accept chat intents in name order: both sides free and neither already paired this step."""
+    busy: set[str] = set()
+    pairs: list[tuple[str, str]] = []
+    for name, intent in zip(names, intents):
+        if not isinstance(intent, ChatIntent):
+            continue
+        target = intent.target
+        if name in busy or target in busy or target == name or target not in views:
+            continue
+        if views[target].chatting_with is not None or views[name].chatting_with is not None:
+            continue
+        busy.update((name, target))
+        pairs.append((name, target))
+    return pairs
+
+
+class Board:
+    """The tile-event board: idle events on every object tile plus what residents emit each step."""
+
+    def __init__(self, town: Town) -> None:
+        self.town = town
+        self.events = TileEvents()
+        self._base: dict[Tile, list[Event]] = {}
+        for sector, arenas in town.tree().items():
+            for arena, objects in arenas.items():
+                for obj in objects:
+                    address = f"{town.world}:{sector}:{arena}:{obj}"
+                    idle = Event(address, None, None, None)
+                    for tile in town.tiles(address):
+                        self._base.setdefault(tile, []).append(idle)
+                        self.events.add(tile, idle)
+        self._touched: set[Tile] = set()
+
+    def apply(self, emitted: Sequence[tuple[Tile, Event]]) -> None:
+        """Replace last step's resident events with ``emitted`` (object events hide the idle one)."""
+        for tile in self._touched:
+            for ev in list(self.events.at(tile)):
+                self.events.remove(tile, ev)
+            for ev in self._base.get(tile, ()):
+                self.events.add(tile, ev)
+        self._touched = set()
+        for tile, ev in emitted:
+            for base_ev in self._base.get(tile, ()):
+                if base_ev.subject == ev.subject:
+                    self.events.remove(tile, base_ev)
+            self.events.add(tile, ev)
+            self._touched.add(tile)
+
+
+class Simulation:
+    """A loaded simulation: town, residents, gateway and store, ready to run steps."""
+
+    def __init__(
+        self,
+        *,
+        store: SimStore,
+        town: Town,
+        residents: dict[str, Resident],
+        gateway: Gateway,
+        config: MindConfig,
+        step: int,
+        start: datetime,
+        sec_per_step: int,
+        seed: int,
+    ) -> None:
+        self.store = store
+        self.town = town
+        self.residents = residents
+        self.names = sorted(residents)
+        self.gateway = gateway
+        self.config = config
+        self.step = step
+        self.start = start
+        self.sec_per_step = sec_per_step
+        self.seed = seed
+        self.board = Board(town)
+        self.board.apply([e for n in self.names for e in residents[n].emitted_events()])
+
+    @property
+    def now(self) -> datetime:
+        """Game time at the start of the current step."""
+        return self.start + timedelta(seconds=self.step * self.sec_per_step)
+
+    def context(self) -> StepContext:
+        """The snapshot every resident sees this step."""
+        return StepContext(
+            step=self.step,
+            now=self.now,
+            sec_per_step=self.sec_per_step,
+            seed=self.seed,
+            town=self.town,
+            events=self.board.events,
+            views={n: self.residents[n].view() for n in self.names},
+            gateway=self.gateway,
+            config=self.config,
+        )
+
+    async def step_once(self) -> StepReport:
+        """Run and commit one step."""
+        ctx = self.context()
+        names, residents = self.names, self.residents
+        intents = await asyncio.gather(*(residents[n].think(ctx) for n in names))
+        pairs = resolve_chats(names, intents, ctx.views)
+        if pairs:
+            await asyncio.gather(*(converse(residents[a], residents[b], ctx) for a, b in pairs))
+        await asyncio.gather(*(residents[n].reflect(ctx) for n in names))
+        movements = {n: residents[n].execute(ctx) for n in names}
+        self.board.apply([e for n in names for e in residents[n].emitted_events()])
+        report = self._commit(movements, pairs)
+        self.step += 1
+        return report
+
+    def _commit(self, movements: Mapping[str, Any], pairs: list[tuple[str, str]]) -> StepReport:
+        rows = [r.to_dict() if hasattr(r, "to_dict") else dict(r) for r in self.gateway.ledger.drain()]
+        rec = StepRecord(
+            step=self.step,
+            next_time=(self.now + timedelta(seconds=self.sec_per_step)).strftime(TIME_FORMAT),
+            states={n: self.residents[n].to_state() for n in self.names},
+            memories={n: ch for n in self.names if (ch := self.residents[n].memory.drain_changes())},
+            embeddings=[(m, t, v) for m, t, v in self.gateway.drain_new_embeddings()],
+            movements={n: movement_dict(m) for n, m in movements.items()},
+            ledger=rows,
+            actions={n: log for n in self.names if (log := self.residents[n].drain_action_log())},
+        )
+        self.store.commit_step(rec)
+        return StepReport(
+            step=self.step,
+            time=self.now,
+            calls=sum(1 for r in rows if r.get("kind", "llm") == "llm" and not r.get("cached")),
+            prompt_tokens=sum(int(r.get("prompt_tokens") or 0) for r in rows),
+            completion_tokens=sum(int(r.get("completion_tokens") or 0) for r in rows),
+            chats=pairs,
+        )
+
+    async def run(self, steps: int, on_step: Callable[[StepReport], None] | None = None) -> None:
+        """Run ``steps`` steps, committing each; ``on_step`` is called after every commit."""
+        for _ in range(steps):
+            report = await self.step_once()
+            if on_step is not None:
+                on_step(report)
+
+
+def movement_dict(m: Any) -> dict[str, Any]:
+    """A ``Movement`` in the original's movement-file shape."""
+    return {
+        "movement": [int(m.tile[0]), int(m.tile[1])],
+        "pronunciatio": m.emoji,
+        "description": m.description,
+        "chat": [list(turn) for turn in m.chat] if m.chat else None,
+    }
+
+
+def sim_folder(storage: Path, sim: str) -> Path:
+    """``<storage>/<sim>``."""
+    return storage / sim
