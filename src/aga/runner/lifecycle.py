@@ -107,7 +107,7 @@ def _town_ref(base: BaseSim, town_arg: str | None) -> str:
 
 
 def fork(
-    base_ref: str,
+    base_ref: str | BaseSim,
     storage: Path,
     sim: str,
     *,
@@ -115,7 +115,8 @@ def fork(
     settings: RunSettings,
     force: bool = False,
 ) -> Path:
-    """Create ``<storage>/<sim>`` from a base; returns the folder. Checks everything first."""
+    """Create ``<storage>/<sim>`` from a base (a reference for ``load_base``, or a BaseSim);
+    returns the folder. Checks everything before creating anything."""
     check_sim_name(sim)
     target = storage / sim
     if target.exists() and not force:
@@ -123,7 +124,7 @@ def fork(
             f"simulation {sim!r} already exists in {storage}; continue it with `aga run -t {sim} -s N`"
             " or replace it with --force"
         )
-    base = load_base(base_ref)
+    base = base_ref if isinstance(base_ref, BaseSim) else load_base(base_ref)
     town_ref = _town_ref(base, town)
     the_town = load_town(town_ref)
     personas = place_residents(base, the_town)
@@ -181,13 +182,13 @@ def open_simulation(folder: Path, overrides: dict[str, Any] | None = None, *, ga
         settings.llm, embed=settings.embed, cache_path=(folder / "llm_cache.db") if settings.llm_cache else None,
         max_in_flight=settings.max_in_flight,
     )
-    states = store.resident_states()
+    vectors = store.embeddings(gw.embed_model)
+    gw.preload_embeddings(gw.embed_model, vectors.items())  # a resumed run re-embeds nothing it already has
     residents: dict[str, Resident] = {}
-    for name, state in states.items():
+    for name, state in store.resident_states().items():
         records = store.memory_records(name)
-        keys = {r["embedding_key"] for r in records if r.get("embedding_key")}
-        vectors = store.embeddings(gw.embed_model, keys)
-        residents[name] = Resident.from_state(state, MemoryStream.from_records(records, vectors))
+        mine = {r["embedding_key"]: vectors[r["embedding_key"]] for r in records if r.get("embedding_key") in vectors}
+        residents[name] = Resident.from_state(state, MemoryStream.from_records(records, mine))
     start = datetime.fromisoformat(meta["start"])
     if overrides:
         store.set_meta({"settings": asdict(settings)})
