@@ -254,6 +254,10 @@ class SimStore:
                 ).fetchall()
         return {t: np.frombuffer(v, dtype=np.float32) for t, v in rows}
 
+    def embedding_models(self) -> list[str]:
+        """The embedding models that have stored vectors."""
+        return [r[0] for r in self._conn.execute("SELECT DISTINCT model FROM embeddings ORDER BY model")]
+
     def movements(self, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, dict[str, dict[str, Any]]]]:
         """Yield ``(step, {agent: movement})`` in step order, in the original's movement format."""
         sql = "SELECT step, agent, x, y, emoji, description, chat FROM movements WHERE step >= ?"
