@@ -1,0 +1,223 @@
+"""ScriptedBackend: a test double for the language model. Deterministic, instant, always valid.
+
+Answers are seeded by the sha256 of the prompt, so the same request always gets the same answer
+and a resumed run gets exactly what an uninterrupted one got. Choice tasks pick the option that
+shares the most words with ``vars["query"]`` (or with the input text); schema tasks use the
+task's rule from ``aga.testing.scripted_rules`` when there is one, else a generic instance built
+from the JSON schema. Tests can inject failures (exceptions or malformed answers) call by call.
+Selected with ``--llm scripted``; never a default for real runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib
+import json
+import random
+import re
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from aga.gateway.tokens import count_tokens
+from aga.gateway.types import LLMRequest, LLMResponse
+
+Rule = Callable[[LLMRequest, random.Random], "dict[str, Any] | str"]
+Fault = BaseException | str | None
+
+_WORD = re.compile(r"[a-z0-9']+")
+OPTIONS_MARK = "\n\nOptions:\n"
+
+
+def request_rng(request: LLMRequest) -> random.Random:
+    """A generator seeded by sha256 of the task, the prompt and the options."""
+    blob = "\x1f".join([request.task, request.system, request.user, "\x1e".join(request.choices or ())])
+    return random.Random(int.from_bytes(hashlib.sha256(blob.encode("utf-8")).digest()[:8], "big"))
+
+
+def load_rules() -> Mapping[str, Rule]:
+    """The per-task rules of ``aga.testing.scripted_rules``, or none when that module is absent."""
+    try:
+        module = importlib.import_module("aga.testing.scripted_rules")
+    except ModuleNotFoundError as err:
+        if err.name != "aga.testing.scripted_rules":
+            raise
+        return {}
+    return dict(getattr(module, "RULES", {}))
+
+
+class ScriptedBackend:
+    """Test double of a language model backend (name and model ``"scripted"``).
+
+    Args:
+        rules: per-task rules; defaults to ``aga.testing.scripted_rules.RULES`` when it exists.
+        handler: if given, answers every request (``(request, rng) -> dict | str``), for tests.
+        faults: failure injection, consumed one per call: an exception is raised, a string is
+            returned as the raw answer, ``None`` means answer normally.
+        delay: seconds each call takes (to exercise concurrency).
+        model: the model name reported.
+    """
+
+    name = "scripted"
+
+    def __init__(
+        self,
+        *,
+        rules: Mapping[str, Rule] | None = None,
+        handler: Rule | None = None,
+        faults: Iterable[Fault] = (),
+        delay: float = 0.0,
+        model: str = "scripted",
+    ) -> None:
+        self.model = model
+        self.handler = handler
+        self.delay = delay
+        self.calls: list[LLMRequest] = []
+        self.in_flight = 0
+        self.max_in_flight_seen = 0
+        self._rules = rules
+        self._faults: deque[Fault] = deque(faults)
+
+    @property
+    def rules(self) -> Mapping[str, Rule]:
+        """The rules in use (loaded on first use)."""
+        if self._rules is None:
+            self._rules = load_rules()
+        return self._rules
+
+    def inject(self, *faults: Fault) -> None:
+        """Queue failures for the next calls (see ``faults``)."""
+        self._faults.extend(faults)
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        """Answer ``request`` (or play the next injected fault)."""
+        self.calls.append(request)
+        self.in_flight += 1
+        self.max_in_flight_seen = max(self.max_in_flight_seen, self.in_flight)
+        try:
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            fault = self._faults.popleft() if self._faults else None
+            if isinstance(fault, BaseException):
+                raise fault
+            text = fault if isinstance(fault, str) else self.answer(request)
+        finally:
+            self.in_flight -= 1
+        return LLMResponse(text, count_tokens(request.system) + count_tokens(request.user), count_tokens(text), self.model)
+
+    def answer(self, request: LLMRequest, *, lenient_rules: bool = False) -> str:
+        """The deterministic answer text for ``request``.
+
+        Args:
+            request: the request.
+            lenient_rules: a rule that fails (e.g. it needs ``vars`` a remote request lacks)
+                falls back to the generic answer instead of raising.
+        """
+        rng = request_rng(request)
+        out: dict[str, Any] | str | None = None
+        rule = self.handler or self.rules.get(request.task)
+        if rule is not None:
+            try:
+                out = rule(request, rng)
+            except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+                if not lenient_rules:
+                    raise
+                rng = request_rng(request)
+        if out is None:
+            if request.choices:
+                out = {"choice": pick_option(request, rng)}
+            elif request.json_schema:
+                out = instance_of(request.json_schema, rng, input_words(request))
+            else:
+                out = "ok"
+        if isinstance(out, str):
+            return json.dumps({"choice": out}) if request.choices and out in request.choices else out
+        return json.dumps(out, ensure_ascii=False)
+
+
+def input_words(request: LLMRequest) -> list[str]:
+    """The words of the request's input (without an appended options list)."""
+    return _WORD.findall(request.user.split(OPTIONS_MARK)[0].lower())
+
+
+def pick_option(request: LLMRequest, rng: random.Random) -> str:
+    """The option sharing the most words with ``vars['query']`` (or the input); ties by ``rng``."""
+    options = list(request.choices or ())
+    query = request.vars.get("query") if request.vars else None
+    wanted = set(_WORD.findall(str(query).lower())) if query else set(input_words(request))
+    scores = [len(wanted & set(_WORD.findall(o.lower()))) for o in options]
+    best = max(scores)
+    return rng.choice([o for o, s in zip(options, scores) if s == best])
+
+
+def instance_of(schema: Mapping[str, Any], rng: random.Random, words: list[str]) -> Any:
+    """A value valid for ``schema`` (a JSON schema), with strings made of ``words``."""
+    return _value(schema, schema, rng, words or ["something"], 0)
+
+
+def _value(node: Mapping[str, Any], root: Mapping[str, Any], rng: random.Random, words: list[str], depth: int) -> Any:
+    if "$ref" in node:
+        node = _resolve(node["$ref"], root)
+    if "const" in node:
+        return node["const"]
+    if "enum" in node:
+        return rng.choice(list(node["enum"]))
+    for key in ("anyOf", "oneOf"):
+        if key in node:
+            options = [o for o in node[key] if o.get("type") != "null"] or list(node[key])
+            return _value(options[0], root, rng, words, depth + 1)
+    if "allOf" in node and node["allOf"]:
+        return _value(node["allOf"][0], root, rng, words, depth + 1)
+    kind = node.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object" or "properties" in node:
+        props = node.get("properties", {})
+        return {k: _value(v, root, rng, words, depth + 1) for k, v in props.items()}
+    if kind == "array":
+        low = int(node.get("minItems", 1))
+        high = max(low, min(int(node.get("maxItems", 3)), 3))
+        if depth > 4:
+            high = low
+        return [_value(node.get("items", {}), root, rng, words, depth + 1) for _ in range(rng.randint(low, high))]
+    if kind == "integer":
+        low, high = _bounds(node, 1, 10)
+        return rng.randint(int(low), int(high))
+    if kind == "number":
+        low, high = _bounds(node, 0.0, 1.0)
+        return round(rng.uniform(low, high), 3)
+    if kind == "boolean":
+        return rng.random() < 0.5
+    if kind == "null":
+        return None
+    return _phrase(node, rng, words)
+
+
+def _bounds(node: Mapping[str, Any], low: float, high: float) -> tuple[float, float]:
+    lo = node.get("minimum")
+    if lo is None and "exclusiveMinimum" in node:
+        lo = node["exclusiveMinimum"] + 1
+    hi = node.get("maximum")
+    if hi is None and "exclusiveMaximum" in node:
+        hi = node["exclusiveMaximum"] - 1
+    lo = low if lo is None else lo
+    hi = max(lo, high) if hi is None else hi
+    return lo, max(lo, hi)
+
+
+def _phrase(node: Mapping[str, Any], rng: random.Random, words: list[str]) -> str:
+    count = rng.randint(2, 4)
+    text = " ".join(rng.choice(words) for _ in range(count))
+    low = int(node.get("minLength", 0))
+    if len(text) < low:
+        text = (text + " ") * (low // max(1, len(text)) + 1)
+    high = node.get("maxLength")
+    return text[: int(high)] if high is not None else text
+
+
+def _resolve(ref: str, root: Mapping[str, Any]) -> Mapping[str, Any]:
+    node: Any = root
+    for part in ref.lstrip("#/").split("/"):
+        node = node.get(part, {}) if isinstance(node, Mapping) else {}
+    return node if isinstance(node, Mapping) else {}
