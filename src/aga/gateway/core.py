@@ -36,6 +36,9 @@ T = TypeVar("T")
 
 log = logging.getLogger("aga.gateway")
 
+INVALID_ANSWER = "invalid answer: "
+"""Prefix of the ledger error of an answer that arrived but did not fit (billed, unlike a transport failure)."""
+
 REPAIR_NOTE = (
     "\n\nYour previous answer could not be used: {problem}.\n"
     "Previous answer: {previous}\n"
@@ -195,7 +198,7 @@ class Gateway:
                     return read(response.text)
                 except AnswerProblem as err:
                     text, problem = response.text, str(err)
-                    row.ok, row.error = False, f"invalid answer: {problem}"[:300]
+                    row.ok, row.error = False, f"{INVALID_ANSWER}{problem}"[:300]
                     log.debug("task %s attempt %d: %s", request.task, attempt + 1, problem)
             if fallback is not None:
                 rows[-1].defaulted = True
