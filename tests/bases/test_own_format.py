@@ -82,6 +82,10 @@ def test_unknown_name_lists_the_bundled_bases() -> None:
     assert "unknown base 'base_of_nowhere'" in message and "base_the_ville_n25" in message
 
 
+def test_empty_name() -> None:
+    assert "no base given" in error_of("")
+
+
 def test_missing_folder(tmp_path: Path) -> None:
     assert "base folder not found" in error_of(tmp_path / "nope")
 
@@ -105,6 +109,12 @@ def test_duplicate_key_names_both_lines(tmp_path: Path) -> None:
 def test_missing_required_field(tmp_path: Path) -> None:
     folder = make_base(tmp_path, {"ada.yaml": PERSONA.replace("age: 30\n", "")})
     assert re.search(r"ada\.yaml: required field 'age' is missing", error_of(folder))
+
+
+def test_all_missing_fields_are_named_at_once(tmp_path: Path) -> None:
+    folder = make_base(tmp_path, {"ada.yaml": "name: Ada Quill\nage: 30\ninnate: a, b, c\n"})
+    message = error_of(folder)
+    assert "ada.yaml: required fields 'learned', 'currently', 'lifestyle', 'living_area' are missing" in message
 
 
 def test_wrong_type_names_line_and_field(tmp_path: Path) -> None:

@@ -54,6 +54,8 @@ def load_base(name_or_path: str | Path, *, history_csv: str | Path | None = None
 
 def _load(name_or_path: str | Path) -> BaseSim:
     text = str(name_or_path)
+    if not text.strip():
+        raise BaseSimError(f"no base given: name a bundled base ({', '.join(bundled_bases())}) or a folder")
     is_bare_name = isinstance(name_or_path, str) and os.sep not in text and "/" not in text
     if is_bare_name and text in bundled_bases():
         return load_own_format(_BUNDLED_ROOT / text)

@@ -133,22 +133,27 @@ def describe_validation(
         prefix: where the validated data sits inside the file (for nested documents).
     """
     problems = err.errors(include_url=False)
-    first = problems[0]
+    missing = [field_name(prefix + tuple(p["loc"])) for p in problems if p["type"] == "missing"]
+    others = [p for p in problems if p["type"] != "missing"]
+    if not others:
+        names = ", ".join(f"'{name}'" for name in missing)
+        plural = "s" if len(missing) > 1 else ""
+        return f"{path}: required field{plural} {names} {'are' if plural else 'is'} missing"
+    first = others[0]
     loc = tuple(first["loc"])
     field = field_name(prefix + loc)
     line = line_of(lines or {}, prefix + loc)
     place = f"{path}: line {line}:" if line is not None else f"{path}:"
-    kind = first["type"]
-    if kind == "missing":
-        text = f"{path}: required field '{field}' is missing"
-    elif kind == "extra_forbidden":
+    if first["type"] == "extra_forbidden":
         text = f"{place} unknown field '{field}'"
     else:
         got = first.get("input")
         shown = repr(got) if isinstance(got, (str, int, float, bool)) or got is None else type(got).__name__
         text = f"{place} field '{field}': {first['msg']} (got {shown[:60]})"
-    if len(problems) > 1:
-        text += f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})"
+    if len(others) > 1:
+        text += f" (and {len(others) - 1} more problem{'s' if len(others) > 2 else ''})"
+    if missing:
+        text += f"; also missing: {', '.join(missing)}"
     return text
 
 

@@ -106,8 +106,8 @@ def load_persona_file(
     try:
         persona = Persona.model_validate(merged)
     except ValidationError as err:
-        first = err.errors(include_url=False)[0]
-        field = first["loc"][0] if first["loc"] else ""
+        wrong = [p for p in err.errors(include_url=False) if p["type"] != "missing"]
+        field = wrong[0]["loc"][0] if wrong and wrong[0]["loc"] else ""
         if field not in own and base_path is not None and field in (defaults or {}):
             raise BaseSimError(
                 describe_validation(err, base_path, base_lines, prefix=("persona_defaults",))
