@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 
 import pytest
+from bases_helpers import MATRIX
 
 from aga.bases import BaseSim, bundled_bases, load_base, validate_against_town
 
@@ -133,4 +134,15 @@ def test_places_exist_in_the_bundled_town(name: str) -> None:
     if "the_ville" not in world.bundled_towns():
         pytest.skip("the bundled town 'the_ville' is not in aga.world yet")
     town = world.load_town("the_ville")
+    assert validate_against_town(load_base(name), town) == []
+
+
+@pytest.mark.parametrize("name", [N3, N25])
+def test_places_exist_in_the_original_map_imported_by_the_world_layer(name: str) -> None:
+    ga_import = pytest.importorskip("aga.world.ga_import", reason="the world layer's map importer is not available")
+    from aga.world import Town
+    if not MATRIX.is_dir():
+        pytest.skip(f"reference map CSVs not found at {MATRIX}")
+    town = Town(ga_import.import_ga_matrix(MATRIX))
+    assert town.world == WORLD
     assert validate_against_town(load_base(name), town) == []
