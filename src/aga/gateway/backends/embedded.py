@@ -1,0 +1,486 @@
+"""The embedded language model: a small GGUF model run in-process by llama.cpp, no key, no network.
+
+Every call is constrained by a grammar, so the model can only produce an answer of the right shape:
+the grammar is built here from the request's JSON schema (with explicit bounds on list lengths,
+string lengths and numbers, which llama-cpp-python's own converter leaves open) or, for choice
+tasks, admits only ``{"choice": "<one of the options>"}``.
+
+One ``Llama`` instance per model file and process does all the work on one worker thread, so the
+event loop keeps running while it computes. Waiting requests are served in the order that best
+reuses llama.cpp's KV cache: the one sharing the longest text prefix with the previous prompt
+goes first (same task instructions, same persona), with an aging bound so nothing waits forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import sys
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aga.errors import AgaError, BackendUnavailable, InputError
+from aga.gateway.backends import model_files
+from aga.gateway.types import FatalBackendError, LLMRequest, LLMResponse, TransientBackendError
+
+__all__ = [
+    "DEFAULT_MAX_CHARS",
+    "DEFAULT_MAX_ITEMS",
+    "EmbeddedBackend",
+    "grammar_for_choices",
+    "grammar_for_request",
+    "grammar_for_schema",
+]
+
+DEFAULT_MAX_ITEMS = 16
+"""Most list items a grammar admits when the schema gives no ``maxItems``."""
+DEFAULT_MAX_CHARS = 400
+"""Most characters in a string a grammar admits when the schema gives no ``maxLength``."""
+MAX_SKIPS = 4
+"""How often a waiting request may be passed over for one that reuses more of the KV cache."""
+
+_WS = '" "?'
+_CHAR = r'[^"\\\x00-\x1F\x7F] | "\\" ["\\/bfnrt]'
+_GENERIC = {
+    "value": "object | array | string | number | \"true\" | \"false\" | \"null\"",
+    "object": f'"{{" ( string ":" {_WS} value ( "," {_WS} string ":" {_WS} value )* )? "}}"',
+    "array": f'"[" ( value ( "," {_WS} value )* )? "]"',
+    "string": '"\\"" char* "\\""',
+    "char": _CHAR,
+    "number": '"-"? [0-9]{1,15} ( "." [0-9]{1,6} )?',
+}
+
+
+def _literal(text: str) -> str:
+    """A GBNF string literal matching ``text`` exactly."""
+    out = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    return f'"{out.replace(chr(9), chr(92) + "t")}"'
+
+
+def _json_literal(value: Any) -> str:
+    """A GBNF literal matching the compact JSON encoding of ``value``."""
+    return _literal(json.dumps(value, ensure_ascii=False))
+
+
+def _repeat(item: str, low: int, high: int | None) -> str:
+    """``item`` repeated low..high times (GBNF bounded repetition)."""
+    if high is None:
+        return f"({item}){{{low},}}"
+    if high == low:
+        return f"({item}){{{low}}}"
+    return f"({item}){{{low},{high}}}"
+
+
+class _SchemaGrammar:
+    """Turns one JSON schema (pydantic's dialect) into GBNF rules, every repetition bounded."""
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        self.root = schema
+        self.rules: dict[str, str] = {}
+        self._names_by_body: dict[str, str] = {}
+        self._refs: dict[str, str] = {}
+
+    def build(self) -> str:
+        body = self._expr(self.root, "answer")
+        self.rules["root"] = body
+        order = ["root", *sorted(k for k in self.rules if k != "root")]
+        return "\n".join(f"{name} ::= {self.rules[name]}" for name in order) + "\n"
+
+    def _rule(self, hint: str, body: str) -> str:
+        """A named rule for ``body`` (identical bodies share one name)."""
+        if body in self._names_by_body:
+            return self._names_by_body[body]
+        base = "".join(c if c.isalnum() else "-" for c in hint).strip("-").lower() or "r"
+        name, n = base, 1
+        while name in self.rules or name == "root":
+            n += 1
+            name = f"{base}-{n}"
+        self.rules[name] = body
+        self._names_by_body[body] = name
+        return name
+
+    def _generic(self) -> str:
+        for name, body in _GENERIC.items():
+            self.rules.setdefault(name, body)
+        return "value"
+
+    def _resolve(self, ref: str) -> Mapping[str, Any]:
+        if not ref.startswith("#/"):
+            raise FatalBackendError(None, f"JSON schema reference {ref!r} is not local; only '#/...' is supported")
+        node: Any = self.root
+        for part in ref[2:].split("/"):
+            if not isinstance(node, Mapping) or part not in node:
+                raise FatalBackendError(None, f"JSON schema reference {ref!r} points nowhere")
+            node = node[part]
+        return node
+
+    def _expr(self, schema: Mapping[str, Any] | bool, hint: str) -> str:
+        """A GBNF expression (usually a rule name) for ``schema``."""
+        if schema is True or schema == {} or not isinstance(schema, Mapping):
+            return self._generic()
+        if "$ref" in schema:
+            ref = schema["$ref"]
+            if ref not in self._refs:
+                name = self._rule(ref.rsplit("/", 1)[-1], f"<pending {ref}>")
+                self._refs[ref] = name
+                body = self._expr(self._resolve(ref), name)
+                self._names_by_body.pop(f"<pending {ref}>", None)
+                self.rules[name] = body
+            return self._refs[ref]
+        if "const" in schema:
+            return _json_literal(schema["const"])
+        if "enum" in schema:
+            if not schema["enum"]:
+                raise FatalBackendError(None, f"JSON schema enum at '{hint}' is empty")
+            return self._rule(hint, " | ".join(_json_literal(v) for v in schema["enum"]))
+        for key in ("anyOf", "oneOf"):
+            if key in schema:
+                alts = [self._expr(s, f"{hint}-{i}") for i, s in enumerate(schema[key])]
+                return self._rule(hint, " | ".join(alts))
+        if "allOf" in schema:
+            if len(schema["allOf"]) == 1:
+                return self._expr(schema["allOf"][0], hint)
+            raise FatalBackendError(None, f"JSON schema 'allOf' with several parts at '{hint}' is not supported")
+        kind = schema.get("type")
+        if isinstance(kind, list):
+            return self._rule(hint, " | ".join(self._expr({**schema, "type": k}, f"{hint}-{k}") for k in kind))
+        builder: dict[str | None, Callable[[Mapping[str, Any], str], str]] = {
+            "object": self._object, "array": self._array, "string": self._string,
+            "integer": self._integer, "number": self._number,
+        }
+        if kind in builder:
+            return builder[kind](schema, hint)
+        if kind == "boolean":
+            return self._rule("boolean", '"true" | "false"')
+        if kind == "null":
+            return '"null"'
+        if "properties" in schema:
+            return self._object(schema, hint)
+        return self._generic()
+
+    def _object(self, schema: Mapping[str, Any], hint: str) -> str:
+        props: Mapping[str, Any] = schema.get("properties") or {}
+        if not props:
+            extra = schema.get("additionalProperties", True)
+            value = self._expr(extra if isinstance(extra, Mapping) else {}, f"{hint}-value")
+            key = self._string({"type": "string", "maxLength": 60}, "key")
+            pair = self._rule(f"{hint}-pair", f'{key} ":" {_WS} {value}')
+            more = _repeat(f'"," {_WS} {pair}', 0, DEFAULT_MAX_ITEMS - 1)
+            return self._rule(hint, f'"{{" ( {pair} {more} )? "}}"')
+        # Every declared property is written, in declared order: one fixed shape is the easiest
+        # for a small model, and optional fields stay valid when present.
+        parts = [
+            f'{_literal(json.dumps(name, ensure_ascii=False) + ":")} {_WS} {self._expr(sub, f"{hint}-{name}")}'
+            for name, sub in props.items()
+        ]
+        return self._rule(hint, '"{" ' + f' "," {_WS} '.join(parts) + ' "}"')
+
+    def _array(self, schema: Mapping[str, Any], hint: str) -> str:
+        prefix = schema.get("prefixItems")
+        if isinstance(prefix, list):
+            items = [self._expr(s, f"{hint}-{i}") for i, s in enumerate(prefix)]
+            return self._rule(hint, '"[" ' + f' "," {_WS} '.join(items) + ' "]"')
+        item = self._expr(schema.get("items", {}), f"{hint}-item")
+        low = int(schema.get("minItems", 0))
+        high = int(schema.get("maxItems", max(low, DEFAULT_MAX_ITEMS)))
+        if high < low:
+            raise FatalBackendError(None, f"JSON schema at '{hint}' has maxItems {high} < minItems {low}")
+        if high == 0:
+            return '"[]"'
+        rest = _repeat(f'"," {_WS} {item}', max(low - 1, 0), high - 1)
+        body = f'"[" {item} {rest} "]"' if low >= 1 else f'"[" ( {item} {rest} )? "]"'
+        return self._rule(hint, body)
+
+    def _string(self, schema: Mapping[str, Any], hint: str) -> str:
+        self.rules.setdefault("char", _CHAR)
+        low = int(schema.get("minLength", 0))
+        high = int(schema.get("maxLength", max(low, DEFAULT_MAX_CHARS)))
+        return self._rule(f"{hint}-text", f'"\\"" {_repeat("char", low, high)} "\\""')
+
+    def _integer(self, schema: Mapping[str, Any], hint: str) -> str:
+        low = schema.get("minimum")
+        high = schema.get("maximum")
+        if "exclusiveMinimum" in schema:
+            low = int(schema["exclusiveMinimum"]) + 1
+        if "exclusiveMaximum" in schema:
+            high = int(schema["exclusiveMaximum"]) - 1
+        if low is not None and high is not None and 0 <= int(high) - int(low) < 100:
+            return self._rule(hint, " | ".join(f'"{v}"' for v in range(int(low), int(high) + 1)))
+        bounds = [abs(int(b)) for b in (low, high) if b is not None]
+        widest = len(str(max(bounds))) if bounds else 9
+        sign = '"-"? ' if low is None or int(low) < 0 else ""
+        return self._rule(f"{hint}-int", f'{sign}( "0" | [1-9] [0-9]{{0,{max(widest - 1, 0)}}} )')
+
+    def _number(self, schema: Mapping[str, Any], hint: str) -> str:
+        low = schema.get("minimum", schema.get("exclusiveMinimum"))
+        sign = '"-"? ' if low is None or float(low) < 0 else ""
+        return self._rule(f"{hint}-num", f'{sign}( "0" | [1-9] [0-9]{{0,8}} ) ( "." [0-9]{{1,4}} )?')
+
+
+def grammar_for_schema(schema: Mapping[str, Any]) -> str:
+    """GBNF that only admits compact JSON fitting ``schema``, every repetition bounded.
+
+    Supported: objects (all declared properties, in order), arrays (``minItems``/``maxItems``,
+    default at most ``DEFAULT_MAX_ITEMS``), strings (``minLength``/``maxLength``, default at most
+    ``DEFAULT_MAX_CHARS``), integers (a range of under 100 values becomes an enum; otherwise the
+    digit count is bounded), numbers, booleans, null, ``enum``/``const``, ``anyOf``/``oneOf``,
+    local ``$ref``. Anything else becomes a generic JSON value (the gateway validates anyway).
+    """
+    return _SchemaGrammar(schema).build()
+
+
+def grammar_for_choices(options: Sequence[str]) -> str:
+    """GBNF that only admits ``{"choice": "<one of options>"}`` (an optional space after the colon)."""
+    if not options:
+        raise FatalBackendError(None, "a choice request needs at least one option")
+    alts = " | ".join(_json_literal(o) for o in dict.fromkeys(options))
+    return f'root ::= "{{\\"choice\\":" {_WS} ( {alts} ) "}}"\n'
+
+
+def grammar_for_request(request: LLMRequest) -> str | None:
+    """The grammar constraining ``request``: choices first, else its schema, else None (free text)."""
+    if request.choices is not None:
+        return grammar_for_choices(request.choices)
+    if request.json_schema is not None:
+        return grammar_for_schema(request.json_schema)
+    return None
+
+
+@dataclass
+class _Job:
+    prompt_key: str
+    run: Callable[[], LLMResponse]
+    future: Future[LLMResponse] = field(default_factory=Future)
+    skipped: int = 0
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    """Length of the common prefix of two strings (binary search over C-level slice compares)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        mid = (low + high + 1) // 2
+        if a[:mid] == b[:mid]:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+class _ModelWorker:
+    """One loaded model file: its ``Llama``, a lock, and the one thread that runs its calls."""
+
+    def __init__(self, path: Path, model: str, n_ctx: int, n_threads: int) -> None:
+        self.path = path
+        self.model = model
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self.lock = threading.Lock()
+        self.llama: Any = None
+        self._jobs: list[_Job] = []
+        self._cv = threading.Condition()
+        self._last_key = ""
+        self._thread = threading.Thread(target=self._serve, name=f"aga-llama-{model}", daemon=True)
+        self._thread.start()
+
+    def load(self) -> Any:
+        """The ``Llama`` instance, loaded on first use (prints a one-line note on stderr)."""
+        if self.llama is None:
+            try:
+                from llama_cpp import Llama
+            except ImportError as err:
+                raise FatalBackendError(
+                    None, "llama-cpp-python is not installed",
+                    hint="install it with: pip install llama-cpp-python==0.3.36 (or run make setup)",
+                ) from err
+            size = self.path.stat().st_size / 1e9
+            print(f"aga: loading the embedded model {self.model} ({size:.2f} GB) ...", file=sys.stderr, flush=True)
+            try:
+                self.llama = Llama(
+                    model_path=str(self.path), n_ctx=self.n_ctx, n_threads=self.n_threads,
+                    n_threads_batch=self.n_threads, n_batch=512, seed=0, verbose=False,
+                )
+            except (ValueError, RuntimeError) as err:
+                raise FatalBackendError(
+                    None, f"llama.cpp could not load {self.path}: {err}",
+                    hint="is it a complete GGUF model file?",
+                ) from err
+        return self.llama
+
+    def submit(self, prompt_key: str, run: Callable[[], LLMResponse]) -> Future[LLMResponse]:
+        """Queue a call; the worker thread picks the best next job (see the module docstring)."""
+        job = _Job(prompt_key, run)
+        with self._cv:
+            self._jobs.append(job)
+            self._cv.notify()
+        return job.future
+
+    def _next_job(self) -> _Job:
+        """Pop the waiting job to run now (call with the condition held and jobs waiting).
+
+        The job sharing the longest prefix with the last prompt wins (ties: the earliest); the
+        jobs it overtakes count a skip, and a job skipped ``MAX_SKIPS`` times goes next.
+        """
+        starved = [j for j in self._jobs if j.skipped >= MAX_SKIPS]
+        if starved:
+            best = starved[0]
+        else:
+            best = max(self._jobs, key=lambda j: _shared_prefix(j.prompt_key, self._last_key))
+        position = self._jobs.index(best)
+        for job in self._jobs[:position]:
+            job.skipped += 1
+        del self._jobs[position]
+        return best
+
+    def _serve(self) -> None:
+        while True:
+            with self._cv:
+                while not self._jobs:
+                    self._cv.wait()
+                job = self._next_job()
+            if not job.future.set_running_or_notify_cancel():
+                continue
+            self._last_key = job.prompt_key
+            try:
+                job.future.set_result(job.run())
+            except BaseException as err:  # handed to the awaiting caller, never lost
+                job.future.set_exception(err)
+
+
+_WORKERS: dict[tuple[str, int, int], _ModelWorker] = {}
+_WORKERS_LOCK = threading.Lock()
+
+
+def _worker_for(path: Path, model: str, n_ctx: int, n_threads: int) -> _ModelWorker:
+    key = (str(path.resolve()), n_ctx, n_threads)
+    with _WORKERS_LOCK:
+        if key not in _WORKERS:
+            _WORKERS[key] = _ModelWorker(path, model, n_ctx, n_threads)
+        return _WORKERS[key]
+
+
+def _check_gguf(path: Path) -> None:
+    try:
+        with path.open("rb") as f:
+            magic = f.read(4)
+    except OSError as err:
+        raise InputError(f"cannot read GGUF file {path}: {err.strerror}") from err
+    if magic != b"GGUF":
+        raise InputError(f"{path} is not a GGUF model file (it does not start with 'GGUF')")
+
+
+class EmbeddedBackend:
+    """A local GGUF model behind the backend seam, constrained by grammars.
+
+    Args:
+        profile: ``"default"`` (Qwen2.5-Coder-1.5B-Instruct Q4_K_M) or ``"fast"`` (the 0.5B).
+        gguf_path: any GGUF chat model file instead of a profile.
+        n_threads: CPU threads (default: all this process may use).
+        n_ctx: context window in tokens.
+
+    Raises:
+        InputError: unknown profile, or a ``gguf_path`` that is missing or not GGUF.
+    """
+
+    name = "embedded"
+
+    def __init__(
+        self,
+        profile: str = "default",
+        *,
+        gguf_path: str | None = None,
+        n_threads: int | None = None,
+        n_ctx: int = 4096,
+    ) -> None:
+        self.profile = profile
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads or len(os.sched_getaffinity(0)) or 1
+        self._gguf: Path | None = None
+        if gguf_path is not None:
+            self._gguf = Path(gguf_path).expanduser()
+            if not self._gguf.is_file():
+                raise InputError(f"GGUF model file not found: {self._gguf}")
+            _check_gguf(self._gguf)
+            self.model = self._gguf.stem.lower()
+            self._spec = None
+        else:
+            self._spec = model_files.spec_for(profile)
+            self.model = self._spec.name
+        self._worker: _ModelWorker | None = None
+        self._setup_lock = threading.Lock()
+
+    def _model_worker(self) -> _ModelWorker:
+        with self._setup_lock:
+            return self._model_worker_locked()
+
+    def _model_worker_locked(self) -> _ModelWorker:
+        if self._worker is None:
+            if self._gguf is not None:
+                path = self._gguf
+            else:
+                assert self._spec is not None
+                try:
+                    path = model_files.assemble(self._spec, note=model_files.stderr_note)
+                except BackendUnavailable as err:
+                    raise FatalBackendError(None, err.server_message, hint=err.hint) from err
+                except AgaError as err:
+                    raise FatalBackendError(None, str(err)) from err
+            self._worker = _worker_for(path, self.model, self.n_ctx, self.n_threads)
+        return self._worker
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        """Answer one request on the model's worker thread without blocking the event loop.
+
+        Raises:
+            FatalBackendError: model missing or unloadable, prompt longer than the context.
+            TransientBackendError: llama.cpp failed to decode (its state is reset).
+        """
+        worker = await asyncio.to_thread(self._model_worker)
+        future = worker.submit(request.system + "\x00" + request.user, lambda: self._run(worker, request))
+        return await asyncio.wrap_future(future)
+
+    def complete_sync(self, request: LLMRequest) -> LLMResponse:
+        """Blocking form of :meth:`complete` (for scripts and benchmarks)."""
+        worker = self._model_worker()
+        return worker.submit(request.system + "\x00" + request.user, lambda: self._run(worker, request)).result()
+
+    def _run(self, worker: _ModelWorker, request: LLMRequest) -> LLMResponse:
+        grammar_text = grammar_for_request(request)
+        messages = []
+        if request.system:
+            messages.append({"role": "system", "content": request.system})
+        messages.append({"role": "user", "content": request.user})
+        seed = int.from_bytes(hashlib.sha256(f"{request.system}\x00{request.user}".encode()).digest()[:4], "big")
+        with worker.lock:
+            llama = worker.load()
+            from llama_cpp import LlamaGrammar
+
+            grammar = LlamaGrammar.from_string(grammar_text, verbose=False) if grammar_text else None
+            try:
+                out = llama.create_chat_completion(
+                    messages=messages, grammar=grammar, max_tokens=max(1, request.max_tokens),
+                    temperature=request.temperature, seed=seed,
+                )
+            except ValueError as err:
+                if "context window" in str(err) or "exceed" in str(err):
+                    raise FatalBackendError(
+                        None, f"prompt of task '{request.task}' does not fit the context window: {err}",
+                        hint="shorten the prompt or build the backend with a larger n_ctx",
+                    ) from err
+                raise FatalBackendError(None, f"llama.cpp rejected the request of task '{request.task}': {err}") from err
+            except RuntimeError as err:
+                llama.reset()
+                raise TransientBackendError(None, f"llama.cpp failed on task '{request.task}': {err}") from err
+        usage = out.get("usage") or {}
+        text = out["choices"][0]["message"].get("content") or ""
+        return LLMResponse(
+            text=text,
+            prompt_tokens=int(usage.get("prompt_tokens", 0)),
+            completion_tokens=int(usage.get("completion_tokens", 0)),
+            model=self.model,
+        )
