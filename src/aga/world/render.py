@@ -51,7 +51,7 @@ def _font(size: int, bold: bool = False) -> ImageFont.ImageFont | ImageFont.Free
 
 
 def _label(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, font: ImageFont.ImageFont | ImageFont.FreeTypeFont,
-           fill: tuple[int, int, int], halo: tuple[int, int, int], max_width: float) -> None:
+           fill: tuple[int, int, int], halo: tuple[int, int, int], max_width: float, *, bottom: bool = False) -> None:
     words, lines, line = text.split(), [], ""
     for word in words:
         trial = f"{line} {word}".strip()
@@ -62,7 +62,8 @@ def _label(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, font: 
             line = trial
     lines.append(line)
     size = getattr(font, "size", 10)
-    top = xy[1] - len(lines) * size * 1.15 / 2
+    block = len(lines) * size * 1.15
+    top = xy[1] - block if bottom else xy[1] - block / 2
     for i, text_line in enumerate(lines):
         draw.text((xy[0], top + i * size * 1.15), text_line, font=font, fill=fill, anchor="mt",
                   stroke_width=max(1, size // 7), stroke_fill=halo)
@@ -148,9 +149,8 @@ def _draw_labels(town: Town, draw: ImageDraw.ImageDraw, tile: int) -> None:
         ys, xs = np.nonzero(d.sector_grid == s_id)
         cx = (xs.min() + xs.max() + 1) / 2 * tile
         top = ys.min() * tile
-        y = top - sector_font.size * 0.9 if top > sector_font.size * 1.5 else top + sector_font.size
-        _label(draw, (cx, y), sector, sector_font, (255, 255, 255), (35, 35, 45),
-               max(6 * tile, (xs.max() - xs.min() + 5) * tile))
+        _label(draw, (cx, max(top - 2, sector_font.size * 2.4)), sector, sector_font, (255, 255, 255), (35, 35, 45),
+               max(6 * tile, (xs.max() - xs.min() + 1) * tile), bottom=True)
 
 
 def save_town_png(town: Town, path: str | Path, tile: int = 12) -> Path:
