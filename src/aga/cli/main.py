@@ -21,10 +21,11 @@ err_console = Console(stderr=True)
 
 
 def _register() -> None:
-    from aga.cli import run, town
+    from aga.cli import export, run, town
 
     app.add_typer(town.app, name="town", help="Inspect, render and import towns.")
     app.command("run")(run.run)
+    app.command("export")(export.export)
 
 
 _register()
