@@ -242,7 +242,11 @@ class Gateway:
         return response, row
 
     async def _embed_batch(self, texts: list[str]) -> np.ndarray:
-        """One embedder call (with retries); leaves its ledger rows."""
+        """One embedder call (with retries); leaves its ledger rows.
+
+        An embedder may offer ``embed_counted(texts) -> (vectors, billed tokens)``; otherwise the
+        tokens are estimated.
+        """
         embedder = self.embedder
         name = str(getattr(embedder, "name", "embedded"))
         rows: list[LedgerRow] = []
@@ -252,14 +256,20 @@ class Gateway:
             rows.append(LedgerRow("embed", model=embedder.model, backend=name, seconds=seconds, ok=False,
                                   error=scrub(str(err))[:300], kind="embed"))
 
+        counted = getattr(embedder, "embed_counted", None)
+
+        async def one_call() -> tuple[np.ndarray, int | None]:
+            if counted is not None:
+                return await counted(texts)
+            return await embedder.embed(texts), None
+
         try:
-            vectors = await call_with_retries(
-                lambda: self._attempt(lambda: embedder.embed(texts), timing),
+            vectors, tokens = await call_with_retries(
+                lambda: self._attempt(one_call, timing),
                 policy=self.retry, backend=name, model=embedder.model, rng=self._jitter,
                 on_failure=failed, sleep=self._sleep,
             )
-            tokens = getattr(embedder, "last_tokens", None)
-            prompt_tokens = int(tokens) if isinstance(tokens, int) else sum(count_tokens(t) for t in texts)
+            prompt_tokens = int(tokens) if tokens is not None else sum(count_tokens(t) for t in texts)
             rows.append(LedgerRow("embed", model=embedder.model, backend=name, prompt_tokens=prompt_tokens,
                                   seconds=timing["seconds"], kind="embed"))
             return vectors

@@ -1,0 +1,328 @@
+"""FakeOpenAIServer: a test double of an OpenAI-compatible HTTP endpoint, on 127.0.0.1 only.
+
+Real HTTP (stdlib ``http.server`` in a background thread, ephemeral port), so the real ``openai``
+SDK talks to it. ``/v1/chat/completions`` answers with the ScriptedBackend's logic (so answers
+are valid for the request's schema or options) and ``/v1/embeddings`` with the HashEmbedder.
+A fault plan makes the next requests fail in chosen ways::
+
+    with FakeOpenAIServer() as server:
+        server.fail("429", "500", "slow", "truncated", "invalid_json")
+        os.environ["OPENAI_BASE_URL"] = server.url
+
+Faults: ``429`` (with Retry-After), ``quota`` (429 insufficient_quota), ``500``, ``401`` (echoes
+the key, to test scrubbing), ``404``, ``slow`` (answers after ``slow_seconds``), ``truncated``
+(answer cut short, finish_reason length), ``invalid_json`` (prose instead of JSON),
+``broken_body`` (the HTTP body itself is cut), ``drop`` (connection closed without an answer).
+``dead_url()`` gives an address where nothing listens (connection refused).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from aga.gateway.types import LLMRequest, choice_schema
+from aga.testing.hash_embedder import HashEmbedder
+from aga.testing.scripted import OPTIONS_MARK, ScriptedBackend
+
+FAULTS = ("429", "quota", "500", "401", "404", "slow", "truncated", "invalid_json", "broken_body", "drop")
+SHAPE_MARK = "Answer with one JSON object of this shape and nothing else: "
+
+
+def dead_url() -> str:
+    """A loopback base URL on a port where nothing listens."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
+
+
+class FakeOpenAIServer:
+    """Test double: an OpenAI-compatible server on loopback with a programmable fault plan.
+
+    Args:
+        backend: answers chat requests (a ScriptedBackend by default).
+        embedder: answers embedding requests (a HashEmbedder by default).
+        json_schema_support: when False, ``response_format`` json_schema is rejected with 400
+            (like llama.cpp's server), so clients must fall back to JSON mode.
+        api_key: when set, requests must carry it as a bearer token (else 401).
+        retry_after: the Retry-After header of a ``429`` fault, in seconds.
+        slow_seconds: how long a ``slow`` fault takes.
+    """
+
+    def __init__(
+        self,
+        *,
+        backend: ScriptedBackend | None = None,
+        embedder: HashEmbedder | None = None,
+        json_schema_support: bool = True,
+        api_key: str | None = None,
+        retry_after: float = 0.01,
+        slow_seconds: float = 1.0,
+    ) -> None:
+        self.backend = backend or ScriptedBackend()
+        self.embedder = embedder or HashEmbedder()
+        self.json_schema_support = json_schema_support
+        self.api_key = api_key
+        self.retry_after = retry_after
+        self.slow_seconds = slow_seconds
+        self.requests: list[dict[str, Any]] = []
+        self.faults_played: list[str] = []
+        self._faults: deque[str] = deque()
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def url(self) -> str:
+        """Base URL for OPENAI_BASE_URL, e.g. ``http://127.0.0.1:54321/v1``."""
+        if self._server is None:
+            raise RuntimeError("the fake server is not started")
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def start(self) -> FakeOpenAIServer:
+        """Listen on an ephemeral loopback port in a background thread."""
+        handler = type("Handler", (_Handler,), {"fake": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self._server.block_on_close = False
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), name="fake-openai", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeOpenAIServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ fault plan
+
+    def fail(self, *faults: str) -> None:
+        """Make the next requests fail, one fault per request, in order."""
+        for fault in faults:
+            if fault not in FAULTS:
+                raise ValueError(f"unknown fault {fault!r}; known: {', '.join(FAULTS)}")
+        with self._lock:
+            self._faults.extend(faults)
+
+    def _next_fault(self) -> str | None:
+        with self._lock:
+            fault = self._faults.popleft() if self._faults else None
+            if fault:
+                self.faults_played.append(fault)
+            return fault
+
+    # ------------------------------------------------------------------ answers
+
+    def chat(self, body: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """The completion for a chat request body, and the answer text."""
+        system = "\n".join(m.get("content", "") for m in body.get("messages", []) if m.get("role") == "system")
+        user = "\n".join(m.get("content", "") for m in body.get("messages", []) if m.get("role") == "user")
+        fmt = body.get("response_format") or {}
+        schema, task = None, "chat"
+        if fmt.get("type") == "json_schema":
+            schema = fmt.get("json_schema", {}).get("schema")
+            task = fmt.get("json_schema", {}).get("name", "chat")
+        elif fmt.get("type") == "json_object":
+            schema = fmt.get("schema") or schema_from_shape(system)
+        choices = _choices_of(schema)
+        if fmt.get("type") == "json_object" and schema is None and OPTIONS_MARK in user:
+            choices = tuple(line[2:] for line in user.rsplit(OPTIONS_MARK, 1)[1].splitlines() if line.startswith("- "))
+            schema = choice_schema(choices)
+        max_tokens = int(body.get("max_tokens") or body.get("max_completion_tokens") or 256)
+        request = LLMRequest(task, system, user, schema, choices, max_tokens, float(body.get("temperature") or 0), {})
+        text = self.backend.answer(request, lenient_rules=True)
+        prompt_tokens = _count(system) + _count(user)
+        completion = {
+            "id": f"chatcmpl-fake-{len(self.requests)}",
+            "object": "chat.completion",
+            "created": 0,
+            "model": body.get("model", "fake"),
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": _count(text),
+                      "total_tokens": prompt_tokens + _count(text)},
+        }
+        return completion, text
+
+    def embeddings(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The answer to an embeddings request body."""
+        texts = body.get("input", [])
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        vectors = self.embedder.embed_sync(texts)
+        tokens = sum(_count(t) for t in texts)
+        return {
+            "object": "list",
+            "model": body.get("model", "fake-embed"),
+            "data": [{"object": "embedding", "index": i, "embedding": v.tolist()} for i, v in enumerate(vectors)],
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+
+
+def _count(text: str) -> int:
+    return len(re.findall(r"\w+|[^\w\s]", text))
+
+
+def _choices_of(schema: dict[str, Any] | None) -> tuple[str, ...] | None:
+    if not schema:
+        return None
+    props = schema.get("properties", {})
+    if list(props) == ["choice"] and "enum" in props["choice"]:
+        return tuple(props["choice"]["enum"])
+    return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeOpenAIServer
+    protocol_version = "HTTP/1.0"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet test double
+        return
+
+    def do_POST(self) -> None:
+        try:
+            self._post()
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the client gave up (timeout): nothing to answer
+
+    def _post(self) -> None:
+        fake = self.fake
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length) or b"{}")
+        fake.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
+        if fake.api_key and self.headers.get("Authorization") != f"Bearer {fake.api_key}":
+            return self._error(401, "invalid API key", "invalid_api_key")
+        fault = fake._next_fault()
+        if fault == "drop":
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if fault == "429":
+            return self._error(429, "Rate limit reached for requests (test double)", "rate_limit_exceeded",
+                               {"Retry-After": f"{fake.retry_after:g}"})
+        if fault == "quota":
+            return self._error(429, "You exceeded your current quota (test double)", "insufficient_quota")
+        if fault == "500":
+            return self._error(500, "The server had an error while processing your request (test double)", None)
+        if fault == "401":
+            key = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+            return self._error(401, f"Incorrect API key provided: {key}", "invalid_api_key")
+        if fault == "404":
+            return self._error(404, f"The model '{body.get('model')}' does not exist", "model_not_found")
+        if fault == "slow":
+            time.sleep(fake.slow_seconds)
+        if self.path.rstrip("/").endswith("/embeddings"):
+            return self._json(200, fake.embeddings(body))
+        if not self.path.rstrip("/").endswith("/chat/completions"):
+            return self._error(404, f"unknown path {self.path}", None)
+        fmt = body.get("response_format") or {}
+        if fmt.get("type") == "json_schema" and not fake.json_schema_support:
+            return self._error(400, "response_format type 'json_schema' is not supported by this server", None)
+        completion, text = fake.chat(body)
+        if fault == "truncated":
+            completion["choices"][0]["message"]["content"] = text[: max(1, len(text) // 2)]
+            completion["choices"][0]["finish_reason"] = "length"
+        elif fault == "invalid_json":
+            completion["choices"][0]["message"]["content"] = "I would say the answer is fairly clear."
+        if fault == "broken_body":
+            raw = json.dumps(completion).encode()
+            return self._send(200, raw[: len(raw) // 2], {})
+        return self._json(200, completion)
+
+    def _error(self, status: int, message: str, code: str | None, headers: dict[str, str] | None = None) -> None:
+        self._json(status, {"error": {"message": message, "type": "test_double_error", "param": None, "code": code}}, headers)
+
+    def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        self._send(status, json.dumps(payload).encode(), headers or {})
+
+    def _send(self, status: int, raw: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(raw)
+
+
+# ---------------------------------------------------------------------- JSON mode without a schema
+
+def schema_from_shape(system: str) -> dict[str, Any] | None:
+    """A JSON schema read back from the gateway's answer-format line (used in JSON mode)."""
+    at = system.rfind(SHAPE_MARK)
+    if at < 0:
+        return None
+    parser = _ShapeParser(system[at + len(SHAPE_MARK) :].strip())
+    try:
+        return parser.value()
+    except (ValueError, IndexError):
+        return None
+
+
+class _ShapeParser:
+    """Reads ``{"a": 1|2, "b": "<text>", "c": [{"d": <integer>}, ...]}`` into a JSON schema."""
+
+    _TOKEN = re.compile(r'\s*("(?:[^"\\]|\\.)*"|<integer>|<number>|\.\.\.|-?\d+(?:\.\d+)?|true|false|null|[{}\[\]:,|])')
+
+    def __init__(self, text: str) -> None:
+        self.tokens = self._TOKEN.findall(text)
+        self.i = 0
+
+    def _peek(self) -> str:
+        return self.tokens[self.i]
+
+    def _take(self, expected: str | None = None) -> str:
+        token = self.tokens[self.i]
+        if expected is not None and token != expected:
+            raise ValueError(f"expected {expected}, got {token}")
+        self.i += 1
+        return token
+
+    def value(self) -> dict[str, Any]:
+        token = self._peek()
+        if token == "{":
+            self._take("{")
+            props: dict[str, Any] = {}
+            while self._peek() != "}":
+                key = json.loads(self._take())
+                self._take(":")
+                props[key] = self.value()
+                if self._peek() == ",":
+                    self._take(",")
+            self._take("}")
+            return {"type": "object", "properties": props, "required": list(props)}
+        if token == "[":
+            self._take("[")
+            items = self.value()
+            while self._peek() != "]":
+                self._take()
+            self._take("]")
+            return {"type": "array", "items": items, "minItems": 1}
+        alternatives = [self._take()]
+        while self.i < len(self.tokens) and self._peek() == "|":
+            self._take("|")
+            alternatives.append(self._take())
+        if alternatives == ["<integer>"]:
+            return {"type": "integer"}
+        if alternatives == ["<number>"]:
+            return {"type": "number"}
+        if alternatives == ['"<text>"']:
+            return {"type": "string"}
+        if alternatives == ["true", "false"]:
+            return {"type": "boolean"}
+        return {"enum": [json.loads(a) for a in alternatives]}
