@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 Tile = tuple[int, int]
 
 _CELL_SHIFT = 4  # events are also filed under 16x16-tile cells
-_OUTSIDE = -1  # place key of a tile outside the map
 
 
 def _none_first(value: str | None) -> tuple[int, str]:
