@@ -58,9 +58,13 @@ def main() -> None:
     warm_steps = sum(len(town.path(s, g)) for s, g in pairs)
     t_warm = time.perf_counter() - t0
 
-    print(f"random pairs, cold (new goal each):   {_rate(n_cold, t_cold)}   ({steps / n_cold:.0f} tiles/path)")
-    print(f"random pairs, warm ({args.pool} goals cached): {_rate(len(pairs), t_warm)}   "
-          f"({warm_steps / len(pairs):.0f} tiles/path)   speed-up x{(len(pairs) / t_warm) / (n_cold / t_cold):.0f}")
+    print(
+        f"random pairs, cold (new goal each):   {_rate(n_cold, t_cold)}   ({steps / n_cold:.0f} tiles/path)"
+    )
+    print(
+        f"random pairs, warm ({args.pool} goals cached): {_rate(len(pairs), t_warm)}   "
+        f"({warm_steps / len(pairs):.0f} tiles/path)   speed-up x{(len(pairs) / t_warm) / (n_cold / t_cold):.0f}"
+    )
 
     objects = [sorted(town.tiles(addr)) for addr in town.object_instances()]
     agents = [rng.choice(walkable) for _ in range(args.agents)]
@@ -72,9 +76,11 @@ def main() -> None:
             town.path_to_any(s, goal_tiles)
         times.append(time.perf_counter() - t0)
         agents = [rng.choice(walkable) for _ in agents]
-    print(f"{args.agents} agents -> random objects ({len(objects)} object places): step 1 (cold) "
-          f"{times[0] * 1000:.0f} ms = {_rate(args.agents, times[0])};  steps 2-3 (warm) "
-          f"{min(times[1:]) * 1000:.0f} ms = {_rate(args.agents, min(times[1:]))}")
+    print(
+        f"{args.agents} agents -> random objects ({len(objects)} object places): step 1 (cold) "
+        f"{times[0] * 1000:.0f} ms = {_rate(args.agents, times[0])};  steps 2-3 (warm) "
+        f"{min(times[1:]) * 1000:.0f} ms = {_rate(args.agents, min(times[1:]))}"
+    )
     print(f"cache: {town.pathfinder.cache_info()}")
 
 

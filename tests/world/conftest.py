@@ -55,7 +55,9 @@ def small_town_file(tmp_path: Path) -> Path:
 
 
 def needs_original() -> pytest.MarkDecorator:
-    return pytest.mark.skipif(not ORIGINAL_MATRIX.is_dir(), reason="reference map of the original not present")
+    return pytest.mark.skipif(
+        not ORIGINAL_MATRIX.is_dir(), reason="reference map of the original not present"
+    )
 
 
 def run_aga(*args: str) -> subprocess.CompletedProcess:

@@ -29,7 +29,10 @@ def test_bad_town_files_fail_with_one_line(tmp_path):
     overlap.write_text(SMALL_TOWN.replace("        tiles: [5, 1, 2, 3]", "        tiles: [3, 1, 2, 3]"))
     unreachable = tmp_path / "closed.yaml"
     unreachable.write_text(SMALL_TOWN.replace("  #...+..#....\n", "  #...#..#....\n"))
-    for path, words in ((overlap, "overlaps arena 'room'"), (unreachable, "arena 'room' of sector 'House' cannot be walked to")):
+    for path, words in (
+        (overlap, "overlaps arena 'room'"),
+        (unreachable, "arena 'room' of sector 'House' cannot be walked to"),
+    ):
         run = cli("town", "show", str(path))
         lines = run.stderr.strip().splitlines()
         assert run.returncode == 1 and len(lines) == 1, run.stderr
@@ -63,5 +66,7 @@ def test_build_regenerates_the_bundled_town(tmp_path):
     run = cli("town", "build", str(root / "plans" / "the_ville.yaml"), str(out))
     assert run.returncode == 0, run.stderr
     body = [ln for ln in out.read_text().splitlines() if not ln.startswith("#")]
-    bundled = [ln for ln in (root / "towns" / "the_ville.yaml").read_text().splitlines() if not ln.startswith("#")]
+    bundled = [
+        ln for ln in (root / "towns" / "the_ville.yaml").read_text().splitlines() if not ln.startswith("#")
+    ]
     assert body == bundled

@@ -92,7 +92,9 @@ def test_copy_is_a_snapshot_and_state_round_trips():
     assert restored == ev and restored.to_state() == [[2, 2, "d", None, None, None]]
 
 
-@pytest.mark.parametrize("state", [[[1, 2, "a"]], [["1", 2, "a", None, None, None]], "x", [[1, 2, 3, None, None, None]]])
+@pytest.mark.parametrize(
+    "state", [[[1, 2, "a"]], [["1", 2, "a", None, None, None]], "x", [[1, 2, 3, None, None, None]]]
+)
 def test_from_state_rejects_malformed_rows(state):
     with pytest.raises(StoreError, match="tile events state"):
         TileEvents.from_state(state)

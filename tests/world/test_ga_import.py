@@ -102,8 +102,11 @@ def test_unknown_block_id(copy_of_matrix):
     values = path.read_text().strip().split(",")
     values[14 * 140 + 72] = "99999"
     path.write_text(",".join(values))
-    with pytest.raises(TownError, match=r"game_object_maze.csv: tile \(72, 14\) \(value 2033\) has block id 99999, "
-                                          r"which .*game_object_blocks.csv does not list"):
+    with pytest.raises(
+        TownError,
+        match=r"game_object_maze.csv: tile \(72, 14\) \(value 2033\) has block id 99999, "
+        r"which .*game_object_blocks.csv does not list",
+    ):
         import_ga_matrix(copy_of_matrix)
 
 
@@ -121,7 +124,12 @@ def test_nothing_assumes_the_ville(copy_of_matrix, tmp_path):
         rows = [",".join(values[i : i + 70]) for i in range(0, w * h, 70)]  # one line per row
         path.write_text("\n".join(rows) + "\n")
     town_data = import_ga_matrix(copy_of_matrix, name="tall")
-    assert (town_data.width, town_data.height, town_data.world, town_data.name) == (70, 200, "Elsewhere", "tall")
+    assert (town_data.width, town_data.height, town_data.world, town_data.name) == (
+        70,
+        200,
+        "Elsewhere",
+        "tall",
+    )
     assert int((town_data.ground == ord("#")).sum()) == 2064
 
 

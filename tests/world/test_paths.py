@@ -29,7 +29,7 @@ def bfs_length(town, start, goal):
 
 def assert_valid(town, path, start, goal):
     assert path[0] == start and path[-1] == goal
-    for a, b in zip(path, path[1:]):
+    for a, b in zip(path, path[1:], strict=False):
         assert abs(a[0] - b[0]) + abs(a[1] - b[1]) == 1
         assert town.is_walkable(b)
 

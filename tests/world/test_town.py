@@ -66,7 +66,12 @@ def test_every_home_has_walkable_spawn_points_inside_it(ville, home, residents):
 
 
 def test_public_places_have_spawn_points(ville):
-    for place in ("Hobbs Cafe:cafe", "The Rose and Crown Pub:pub", "Johnson Park:park", "Oak Hill College:library"):
+    for place in (
+        "Hobbs Cafe:cafe",
+        "The Rose and Crown Pub:pub",
+        "Johnson Park:park",
+        "Oak Hill College:library",
+    ):
         assert ville.spawn_tiles(f"the Ville:{place}")
     assert ville.spawn_tiles("the Ville:Hobbs Cafe") == ville.spawn_tiles("the Ville:Hobbs Cafe:cafe")
     assert ville.spawn_tiles("the Ville:nowhere") == []

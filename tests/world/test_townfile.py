@@ -64,13 +64,28 @@ def line_of(text: str, needle: str) -> int:
 
 CASES = [
     # (replacement in SMALL_TOWN, expected message fragment, line marker or None)
-    (("      kitchen:\n        tiles: [5, 1, 2, 3]", "      kitchen:\n        tiles: [3, 1, 2, 3]"),
-     "arena 'kitchen' of sector 'House' overlaps arena 'room'", "      kitchen:"),
-    (("          stove: [6, 1]", "          stove: [2, 1]"), "object 'stove' at tile (2, 1) is outside", "stove:"),
+    (
+        ("      kitchen:\n        tiles: [5, 1, 2, 3]", "      kitchen:\n        tiles: [3, 1, 2, 3]"),
+        "arena 'kitchen' of sector 'House' overlaps arena 'room'",
+        "      kitchen:",
+    ),
+    (
+        ("          stove: [6, 1]", "          stove: [2, 1]"),
+        "object 'stove' at tile (2, 1) is outside",
+        "stove:",
+    ),
     (("      kitchen:\n", "      room:\n"), "duplicate name 'room'", "      room:\n        tiles: [5"),
     (("  #...+..#....\n", "  #...?..#....\n"), "row 2 column 4: unknown character '?'", "#...?"),
-    (("          sp-A: [1, 1]", "          sp-A: [0, 1]"), "spawn 'sp-A' at tile (0, 1) lies outside", "sp-A"),
-    (("        tiles: [1, 1, 3, 3]", "        tiles: [1, 1, 30, 3]"), "leaves the 12x7 map", "tiles: [1, 1, 30, 3]"),
+    (
+        ("          sp-A: [1, 1]", "          sp-A: [0, 1]"),
+        "spawn 'sp-A' at tile (0, 1) lies outside",
+        "sp-A",
+    ),
+    (
+        ("        tiles: [1, 1, 3, 3]", "        tiles: [1, 1, 30, 3]"),
+        "leaves the 12x7 map",
+        "tiles: [1, 1, 30, 3]",
+    ),
     (("    arenas:", "    rooms:"), "unknown key 'rooms'", "rooms:"),
     (("  ............\n  ............\n", "  ............\n"), "ground has 6 rows, expected 7", "ground: |"),
     (("size: [12, 7]", "size: [12, x]"), "size must be a whole number", "size:"),
@@ -93,7 +108,9 @@ def test_mistakes_name_the_file_and_line(tmp_path, change, message, marker):
 def test_sectors_overlapping(tmp_path):
     text = SMALL_TOWN.replace("spawns:\n  street", "  Shed:\n    tiles: [6, 4, 3, 2]\nspawns:\n  street")
     path = write(tmp_path, text)
-    with pytest.raises(TownError, match=r"line \d+: sector 'Shed' overlaps sector 'House' .* at tile \(6, 4\)"):
+    with pytest.raises(
+        TownError, match=r"line \d+: sector 'Shed' overlaps sector 'House' .* at tile \(6, 4\)"
+    ):
         load_town(path)
 
 
@@ -103,7 +120,9 @@ def test_unreachable_arena_is_named_with_its_line(tmp_path):
     with pytest.raises(TownError) as err:
         load_town(path)
     line = line_of(text, "      room:")
-    assert str(err.value).startswith(f"{path} line {line}: arena 'room' of sector 'House' cannot be walked to")
+    assert str(err.value).startswith(
+        f"{path} line {line}: arena 'room' of sector 'House' cannot be walked to"
+    )
     assert "(and" not in str(err.value)
 
 

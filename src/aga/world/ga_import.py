@@ -22,8 +22,12 @@ from aga.errors import TownError
 from aga.world.model import TownData
 
 MAZES = ("collision", "sector", "arena", "game_object", "spawning_location")
-_BLOCKS = {"sector": "sector_blocks.csv", "arena": "arena_blocks.csv",
-           "game_object": "game_object_blocks.csv", "spawning_location": "spawning_location_blocks.csv"}
+_BLOCKS = {
+    "sector": "sector_blocks.csv",
+    "arena": "arena_blocks.csv",
+    "game_object": "game_object_blocks.csv",
+    "spawning_location": "spawning_location_blocks.csv",
+}
 
 
 def _read_meta(folder: Path) -> tuple[int, int, str]:
@@ -31,7 +35,9 @@ def _read_meta(folder: Path) -> tuple[int, int, str]:
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise TownError(f"{path}: missing (an original-format map folder needs maze_meta_info.json)") from None
+        raise TownError(
+            f"{path}: missing (an original-format map folder needs maze_meta_info.json)"
+        ) from None
     except (OSError, UnicodeDecodeError) as err:
         raise TownError(f"{path}: cannot read: {err}") from None
     except json.JSONDecodeError as err:
@@ -64,7 +70,9 @@ def _read_blocks(path: Path, min_cols: int) -> dict[int, tuple[str, int]]:
         if not any(cells):
             continue
         if len(cells) < min_cols:
-            raise TownError(f"{path} line {line_no}: expected at least {min_cols} columns (id, world, ..., name), got {len(cells)}")
+            raise TownError(
+                f"{path} line {line_no}: expected at least {min_cols} columns (id, world, ..., name), got {len(cells)}"
+            )
         if not cells[0].lstrip("-").isdigit():
             raise TownError(f"{path} line {line_no}: block id {cells[0]!r} is not a number")
         if not cells[-1]:
@@ -73,7 +81,9 @@ def _read_blocks(path: Path, min_cols: int) -> dict[int, tuple[str, int]]:
             raise TownError(f"{path} line {line_no}: name {cells[-1]!r} contains ':' (the address separator)")
         block = int(cells[0])
         if block in blocks and blocks[block][0] != cells[-1]:
-            raise TownError(f"{path} line {line_no}: block id {block} already names {blocks[block][0]!r} (line {blocks[block][1]})")
+            raise TownError(
+                f"{path} line {line_no}: block id {block} already names {blocks[block][0]!r} (line {blocks[block][1]})"
+            )
         blocks[block] = (cells[-1], line_no)
     return blocks
 
@@ -125,10 +135,14 @@ def import_ga_matrix(folder: str | Path, *, name: str | None = None) -> TownData
     world_file = blocks_dir / "world_blocks.csv"
     worlds = sorted({n for n, _ in _read_blocks(world_file, 2).values()}) if world_file.exists() else []
     if len(worlds) > 1:
-        raise TownError(f"{world_file}: names {len(worlds)} different worlds ({', '.join(worlds)}); expected one")
+        raise TownError(
+            f"{world_file}: names {len(worlds)} different worlds ({', '.join(worlds)}); expected one"
+        )
     world = worlds[0] if worlds else meta_world
     if not world:
-        raise TownError(f"{folder}: no world name (world_blocks.csv and maze_meta_info.json 'world_name' are empty)")
+        raise TownError(
+            f"{folder}: no world name (world_blocks.csv and maze_meta_info.json 'world_name' are empty)"
+        )
     if ":" in world:
         raise TownError(f"{world_file}: world name {world!r} contains ':' (the address separator)")
     min_cols = {"sector": 3, "arena": 4, "game_object": 3, "spawning_location": 3}

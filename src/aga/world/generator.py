@@ -20,7 +20,9 @@ import yaml
 from aga.errors import TownError
 from aga.world.model import TownData
 
-_OBJECT = re.compile(r"^(?P<name>.+?)(?: (?P<w>\d+)x(?P<h>\d+))?(?: x(?P<n>\d+))?(?: @(?P<x>\d+)/(?P<y>\d+))?$")
+_OBJECT = re.compile(
+    r"^(?P<name>.+?)(?: (?P<w>\d+)x(?P<h>\d+))?(?: x(?P<n>\d+))?(?: @(?P<x>\d+)/(?P<y>\d+))?$"
+)
 _SPAWN_NAMES = [f"sp-{chr(ord('A') + i)}" for i in range(26)]
 
 
@@ -29,8 +31,13 @@ class _Plan:
         self.path = path
         self.plan = plan
         width, height = self.pair(plan.get("size"), "size")
-        self.data = TownData.empty(str(plan.get("name") or path.stem), str(plan.get("world") or "world"),
-                                   width, height, fill=str(plan.get("fill", ",")))
+        self.data = TownData.empty(
+            str(plan.get("name") or path.stem),
+            str(plan.get("world") or "world"),
+            width,
+            height,
+            fill=str(plan.get("fill", ",")),
+        )
         self.data.source = str(path)
 
     def fail(self, where: str, message: str) -> TownError:
@@ -116,7 +123,10 @@ class _Plan:
                 for tx in range(bx + x, bx + x + w):
                     for ty in range(by + y, by + y + h):
                         if d.arena_grid[ty, tx] or d.sector_grid[ty, tx] != s_id:
-                            raise self.fail(f"{kind} of {sector!r}", f"({tx - bx}, {ty - by}) is not a wall tile of the building")
+                            raise self.fail(
+                                f"{kind} of {sector!r}",
+                                f"({tx - bx}, {ty - by}) is not a wall tile of the building",
+                            )
                         d.ground[ty, tx] = ord("+")
                         door_cells.append((tx, ty))
                         if kind == "entrances":
@@ -144,8 +154,15 @@ class _Plan:
                         d.ground[cy, cx] = ord(":")
                 return
 
-    def furnish(self, sector: str, room: str, spec: dict[str, Any], mask: np.ndarray,
-                doors: list[tuple[int, int]], origin: tuple[int, int]) -> None:
+    def furnish(
+        self,
+        sector: str,
+        room: str,
+        spec: dict[str, Any],
+        mask: np.ndarray,
+        doors: list[tuple[int, int]],
+        origin: tuple[int, int],
+    ) -> None:
         d = self.data
         ys, xs = np.nonzero(mask)
         rx, ry = int(xs.min()), int(ys.min())
@@ -186,16 +203,25 @@ class _Plan:
         n_spawns = int(spec.get("spawns", 0))
         if n_spawns:
             bed = d.objects.index("bed") + 1 if "bed" in d.objects else -1
-            beds = sorted(zip(*np.nonzero(mask & (d.object_grid == bed))), key=lambda t: (t[0], t[1]))
-            floor = sorted(zip(*np.nonzero(free & ~reserved)),
-                           key=lambda t: (abs(t[0] - ys.mean()) + abs(t[1] - xs.mean()), t[0], t[1]))
+            beds = sorted(zip(*np.nonzero(mask & (d.object_grid == bed)), strict=True), key=lambda t: (t[0], t[1]))
+            floor = sorted(
+                zip(*np.nonzero(free & ~reserved), strict=True),
+                key=lambda t: (abs(t[0] - ys.mean()) + abs(t[1] - xs.mean()), t[0], t[1]),
+            )
             cells = [(int(x), int(y)) for y, x in [*beds, *floor]][:n_spawns]
             if len(cells) < n_spawns:
                 raise self.fail(where, f"no room for {n_spawns} spawn points")
             d.spawns.extend((_SPAWN_NAMES[i], t) for i, t in enumerate(cells))
 
-    def fits(self, spot: tuple[int, int, int, int], free: np.ndarray, reserved: np.ndarray, *,
-             spaced: bool, allow_reserved: bool = False) -> bool:
+    def fits(
+        self,
+        spot: tuple[int, int, int, int],
+        free: np.ndarray,
+        reserved: np.ndarray,
+        *,
+        spaced: bool,
+        allow_reserved: bool = False,
+    ) -> bool:
         x, y, w, h = spot
         if x < 0 or y < 0 or x + w > free.shape[1] or y + h > free.shape[0]:
             return False
@@ -208,13 +234,19 @@ class _Plan:
             return not around.any()
         return True
 
-    def find(self, free: np.ndarray, reserved: np.ndarray, w: int, h: int, *, interior: bool) -> tuple[int, int, int, int] | None:
+    def find(
+        self, free: np.ndarray, reserved: np.ndarray, w: int, h: int, *, interior: bool
+    ) -> tuple[int, int, int, int] | None:
         room = free | (self.data.object_grid != 0)
         ys, xs = np.nonzero(room)
-        cells = sorted(zip(ys.tolist(), xs.tolist()))
+        cells = sorted(zip(ys.tolist(), xs.tolist(), strict=True))
         edge = [(y, x) for y, x in cells if not _inside(room, x, y)]
         inner = [(y, x) for y, x in cells if _inside(room, x, y) and _inside(room, x, y, 2)]
-        passes = [(inner, True), (edge, True), (cells, False)] if interior else [(edge, True), (edge, False), (cells, False)]
+        passes = (
+            [(inner, True), (edge, True), (cells, False)]
+            if interior
+            else [(edge, True), (edge, False), (cells, False)]
+        )
         for candidates, spaced in passes:
             for y, x in candidates:
                 for sw, sh in ((w, h), (h, w)):

@@ -38,7 +38,9 @@ def resolve_town(name_or_path: str | Path) -> Path:
     if candidate.exists():
         raise InputError(f"{text}: is not a town file (it is a folder)")
     known = ", ".join(bundled_towns()) or "none"
-    raise InputError(f"town {text!r} not found: no such file and no bundled town of that name (bundled: {known})")
+    raise InputError(
+        f"town {text!r} not found: no such file and no bundled town of that name (bundled: {known})"
+    )
 
 
 def check_town(town: Town) -> None:

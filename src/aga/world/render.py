@@ -50,8 +50,17 @@ def _font(size: int, bold: bool = False) -> ImageFont.ImageFont | ImageFont.Free
         return ImageFont.load_default()
 
 
-def _label(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, font: ImageFont.ImageFont | ImageFont.FreeTypeFont,
-           fill: tuple[int, int, int], halo: tuple[int, int, int], max_width: float, *, bottom: bool = False) -> None:
+def _label(
+    draw: ImageDraw.ImageDraw,
+    xy: tuple[float, float],
+    text: str,
+    font: ImageFont.ImageFont | ImageFont.FreeTypeFont,
+    fill: tuple[int, int, int],
+    halo: tuple[int, int, int],
+    max_width: float,
+    *,
+    bottom: bool = False,
+) -> None:
     words, lines, line = text.split(), [], ""
     for word in words:
         trial = f"{line} {word}".strip()
@@ -65,8 +74,15 @@ def _label(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, font: 
     block = len(lines) * size * 1.15
     top = xy[1] - block if bottom else xy[1] - block / 2
     for i, text_line in enumerate(lines):
-        draw.text((xy[0], top + i * size * 1.15), text_line, font=font, fill=fill, anchor="mt",
-                  stroke_width=max(1, size // 7), stroke_fill=halo)
+        draw.text(
+            (xy[0], top + i * size * 1.15),
+            text_line,
+            font=font,
+            fill=fill,
+            anchor="mt",
+            stroke_width=max(1, size // 7),
+            stroke_fill=halo,
+        )
 
 
 def render_town(town: Town, tile: int = 12, *, labels: bool = True) -> Image.Image:
@@ -104,8 +120,11 @@ def render_town(town: Town, tile: int = 12, *, labels: bool = True) -> Image.Ima
     # Trees and water ripples.
     for y, x in zip(*np.nonzero(d.ground == ord("T")), strict=True):
         m = max(1, tile // 8)
-        draw.ellipse([x * tile + m, y * tile + m, (x + 1) * tile - m, (y + 1) * tile - m],
-                     fill=(46, 110, 60), outline=(30, 80, 40))
+        draw.ellipse(
+            [x * tile + m, y * tile + m, (x + 1) * tile - m, (y + 1) * tile - m],
+            fill=(46, 110, 60),
+            outline=(30, 80, 40),
+        )
     # Objects: one colour per type, outlined per instance.
     for addr, instances in town.object_instances().items():
         name = addr.rsplit(":", 1)[1]
@@ -128,8 +147,11 @@ def render_town(town: Town, tile: int = 12, *, labels: bool = True) -> Image.Ima
     for _, (x, y) in town.spawn_points():
         c = tile // 2
         r = max(2, tile // 4)
-        draw.ellipse([x * tile + c - r, y * tile + c - r, x * tile + c + r, y * tile + c + r],
-                     outline=(200, 30, 60), width=max(1, tile // 10))
+        draw.ellipse(
+            [x * tile + c - r, y * tile + c - r, x * tile + c + r, y * tile + c + r],
+            outline=(200, 30, 60),
+            width=max(1, tile // 10),
+        )
     if labels and tile >= 6:
         _draw_labels(town, draw, tile)
     return img
@@ -144,13 +166,23 @@ def _draw_labels(town: Town, draw: ImageDraw.ImageDraw, tile: int) -> None:
         if len(xs) < 12:
             continue
         cx, cy = (xs.min() + xs.max() + 1) / 2 * tile, (ys.min() + ys.max() + 1) / 2 * tile
-        _label(draw, (cx, cy), arena, room_font, (60, 60, 70), (250, 250, 245), (xs.max() - xs.min() + 1) * tile)
+        _label(
+            draw, (cx, cy), arena, room_font, (60, 60, 70), (250, 250, 245), (xs.max() - xs.min() + 1) * tile
+        )
     for s_id, sector in enumerate(d.sectors, 1):
         ys, xs = np.nonzero(d.sector_grid == s_id)
         cx = (xs.min() + xs.max() + 1) / 2 * tile
         top = ys.min() * tile
-        _label(draw, (cx, max(top - 2, sector_font.size * 2.4)), sector, sector_font, (255, 255, 255), (35, 35, 45),
-               max(6 * tile, (xs.max() - xs.min() + 1) * tile), bottom=True)
+        _label(
+            draw,
+            (cx, max(top - 2, sector_font.size * 2.4)),
+            sector,
+            sector_font,
+            (255, 255, 255),
+            (35, 35, 45),
+            max(6 * tile, (xs.max() - xs.min() + 1) * tile),
+            bottom=True,
+        )
 
 
 def save_town_png(town: Town, path: str | Path, tile: int = 12) -> Path:

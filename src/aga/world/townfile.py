@@ -36,7 +36,9 @@ class _Reader:
         where = f"{self.src} line {node.start_mark.line + 1}" if node is not None else self.src
         return TownError(f"{where}: {message}")
 
-    def mapping(self, node: yaml.Node, what: str, allowed: set[str] | None = None) -> list[tuple[str, yaml.Node, yaml.Node]]:
+    def mapping(
+        self, node: yaml.Node, what: str, allowed: set[str] | None = None
+    ) -> list[tuple[str, yaml.Node, yaml.Node]]:
         if isinstance(node, yaml.ScalarNode) and node.value in ("", "~", "null"):
             return []
         if not isinstance(node, yaml.MappingNode):
@@ -55,7 +57,9 @@ class _Reader:
                 first = seen[name].start_mark.line + 1
                 raise self.fail(key, f"duplicate name {name!r} in {what} (first at line {first})")
             if allowed is not None and name not in allowed:
-                raise self.fail(key, f"unknown key {name!r} in {what}; expected one of {', '.join(sorted(allowed))}")
+                raise self.fail(
+                    key, f"unknown key {name!r} in {what}; expected one of {', '.join(sorted(allowed))}"
+                )
             seen[name] = key
             out.append((name, key, value))
         return out
@@ -84,7 +88,9 @@ class _Reader:
             if w < 1 or h < 1:
                 raise self.fail(item, f"{what}: width and height must be at least 1, got {w}x{h}")
             if x < 0 or y < 0 or x + w > width or y + h > height:
-                raise self.fail(item, f"{what}: rectangle [{x}, {y}, {w}, {h}] leaves the {width}x{height} map")
+                raise self.fail(
+                    item, f"{what}: rectangle [{x}, {y}, {w}, {h}] leaves the {width}x{height} map"
+                )
             mask[y : y + h, x : x + w] = True
         return mask
 
@@ -139,7 +145,9 @@ class _Reader:
         grid = np.empty((height, width), dtype=np.uint8)
         for y, row in enumerate(rows):
             if len(row) != width:
-                raise TownError(f"{self.src} line {first + y}: ground row {y} has {len(row)} characters, expected {width}")
+                raise TownError(
+                    f"{self.src} line {first + y}: ground row {y} has {len(row)} characters, expected {width}"
+                )
             bad = next((c for c in row if c not in GROUND_CHARS), None)
             if bad is not None:
                 known = "".join(GROUND_CHARS)
@@ -156,9 +164,14 @@ class _Reader:
         s_id = len(data.sectors)
         data.lines[("sector", sector)] = key.start_mark.line + 1
         w, h = data.width, data.height
-        footprint = self.region(fields["tiles"], f"sector {sector!r} tiles", w, h) if "tiles" in fields else None
+        footprint = (
+            self.region(fields["tiles"], f"sector {sector!r} tiles", w, h) if "tiles" in fields else None
+        )
         mine = np.zeros((h, w), dtype=bool)
-        for arena, akey, anode in self.mapping(fields.get("arenas", yaml.ScalarNode("tag:yaml.org,2002:null", "")), f"arenas of sector {sector!r}"):
+        for arena, akey, anode in self.mapping(
+            fields.get("arenas", yaml.ScalarNode("tag:yaml.org,2002:null", "")),
+            f"arenas of sector {sector!r}",
+        ):
             mine |= self.arena(data, s_id, arena, akey, anode, footprint)
         if footprint is not None:
             mine |= footprint
@@ -168,12 +181,23 @@ class _Reader:
         if clash.any():
             y, x = _first(clash)
             other = data.sectors[data.sector_grid[y, x] - 1]
-            raise self.fail(key, f"sector {sector!r} overlaps sector {other!r} (line {data.lines[('sector', other)]}) at tile ({x}, {y})")
+            raise self.fail(
+                key,
+                f"sector {sector!r} overlaps sector {other!r} (line {data.lines[('sector', other)]}) at tile ({x}, {y})",
+            )
         data.sector_grid[mine] = s_id
         if "spawns" in fields:
             self.spawns(data, fields["spawns"], f"spawns of sector {sector!r}", mine)
 
-    def arena(self, data: TownData, s_id: int, arena: str, key: yaml.Node, node: yaml.Node, footprint: np.ndarray | None) -> np.ndarray:
+    def arena(
+        self,
+        data: TownData,
+        s_id: int,
+        arena: str,
+        key: yaml.Node,
+        node: yaml.Node,
+        footprint: np.ndarray | None,
+    ) -> np.ndarray:
         sector = data.sectors[s_id - 1]
         label = f"arena {arena!r} of sector {sector!r}"
         fields = {n: v for n, _, v in self.mapping(node, label, _ARENA_KEYS)}
@@ -197,7 +221,9 @@ class _Reader:
         a_id = len(data.arenas)
         data.lines[("arena", sector, arena)] = key.start_mark.line + 1
         data.arena_grid[mask] = a_id
-        for obj, okey, onode in self.mapping(fields.get("objects", yaml.ScalarNode("tag:yaml.org,2002:null", "")), f"objects of {label}"):
+        for obj, okey, onode in self.mapping(
+            fields.get("objects", yaml.ScalarNode("tag:yaml.org,2002:null", "")), f"objects of {label}"
+        ):
             omask = self.region(onode, f"object {obj!r} in {label}", data.width, data.height)
             if (omask & ~mask).any():
                 y, x = _first(omask & ~mask)
@@ -206,7 +232,9 @@ class _Reader:
             if taken.any():
                 y, x = _first(taken)
                 other = data.objects[data.object_grid[y, x] - 1]
-                raise self.fail(okey, f"object {obj!r} overlaps object {other!r} at tile ({x}, {y}) in {label}")
+                raise self.fail(
+                    okey, f"object {obj!r} overlaps object {other!r} at tile ({x}, {y}) in {label}"
+                )
             if obj not in data.objects:
                 data.objects.append(obj)
             data.object_grid[omask] = data.objects.index(obj) + 1
@@ -223,9 +251,14 @@ class _Reader:
                 raise self.fail(key, f"spawn {name!r} at tile ({x}, {y}) lies outside its place ({what})")
             if (mask & ~walkable).any():
                 y, x = _first(mask & ~walkable)
-                raise self.fail(key, f"spawn {name!r} at tile ({x}, {y}) is not walkable (ground {chr(data.ground[y, x])!r})")
+                raise self.fail(
+                    key,
+                    f"spawn {name!r} at tile ({x}, {y}) is not walkable (ground {chr(data.ground[y, x])!r})",
+                )
             ys, xs = np.nonzero(mask)
-            data.spawns.extend((name, (int(x), int(y))) for y, x in zip(ys.tolist(), xs.tolist(), strict=True))
+            data.spawns.extend(
+                (name, (int(x), int(y))) for y, x in zip(ys.tolist(), xs.tolist(), strict=True)
+            )
 
 
 def _first(mask: np.ndarray) -> tuple[int, int]:
@@ -329,11 +362,15 @@ def dump_town(data: TownData, header: str = "") -> str:
             amask = data.arena_grid == a_id
             out.append(f"      {_key(data.arenas[a_id - 1][1])}:")
             out.append(f"        tiles: {_region_text(amask)}")
-            present = sorted(set(np.unique(data.object_grid[amask]).tolist()) - {0}, key=lambda o: data.objects[o - 1])
+            present = sorted(
+                set(np.unique(data.object_grid[amask]).tolist()) - {0}, key=lambda o: data.objects[o - 1]
+            )
             if present:
                 out.append("        objects:")
                 for o_id in present:
-                    out.append(f"          {_key(data.objects[o_id - 1])}: {_region_text(amask & (data.object_grid == o_id))}")
+                    out.append(
+                        f"          {_key(data.objects[o_id - 1])}: {_region_text(amask & (data.object_grid == o_id))}"
+                    )
             out += spawn_lines(amask, "        ")
         out += spawn_lines(smask, "    ")
     rest = spawn_lines(np.ones((data.height, data.width), dtype=bool), "")
