@@ -11,7 +11,7 @@ from rich.console import Console
 from aga.cli.run import STORAGE_HELP, storage_dir
 from aga.errors import InputError
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def export(

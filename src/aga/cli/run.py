@@ -13,7 +13,7 @@ from rich.console import Console
 
 from aga.errors import BackendUnavailable, InputError
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 STORAGE_HELP = "Folder holding the simulations (default: $AGA_STORAGE or ./storage)."
 
