@@ -66,27 +66,29 @@ def test_valid_answers_through_the_real_sdk_with_schema_and_max_tokens(env):
 
 
 def test_each_fault_is_survived_and_counted_in_the_ledger(env):
-    env.fail("429", "500", "slow", "truncated", "invalid_json", "broken_body", "drop")
+    plans = [("429", "500", "slow"), ("truncated", "broken_body"), ("invalid_json", "drop")]
     gw, sleep = gateway()
 
     async def work():
         out = []
-        for event in ("coffee", "tea", "lunch"):
+        for event, plan in zip(("coffee", "tea", "lunch"), plans):
+            env.fail(*plan)
             out.append(await gw.ask(RATE, {"name": "A", "event": event}, agent="A", game_time=None))
         await gw.aclose()
         return out
 
     answers = asyncio.run(work())
     assert all(isinstance(a, Rating) for a in answers)
-    assert env.faults_played == ["429", "500", "slow", "truncated", "invalid_json", "broken_body", "drop"]
+    assert env.faults_played == [f for plan in plans for f in plan]
     rows = gw.ledger.drain()
     failed = [r.error for r in rows if not r.ok]
     assert len(failed) == 7 and sum(r.ok for r in rows) == 3
     assert failed[0].startswith("HTTP 429") and failed[1].startswith("HTTP 500")
     assert "timeout" in failed[2]
-    assert failed[3].startswith("invalid answer") and failed[4].startswith("invalid answer")
-    assert "malformed response" in failed[5]
-    assert "cannot connect" in failed[6] or "malformed" in failed[6]
+    assert failed[3].startswith("invalid answer: the JSON object is not closed")
+    assert "malformed response" in failed[4]
+    assert failed[5].startswith("invalid answer: the answer holds no JSON object")
+    assert "cannot connect" in failed[6]
     assert 0.01 in sleep.waits  # the 429's Retry-After was honoured
 
 

@@ -43,7 +43,106 @@ def dead_url() -> str:
     return f"http://127.0.0.1:{port}/v1"
 
 
-class FakeOpenAIServer:
+class LoopbackServer:
+    """Test double base: an HTTP server on 127.0.0.1 (ephemeral port, background thread) with a fault plan."""
+
+    faults_known: tuple[str, ...] = ()
+    handler: type[BaseHTTPRequestHandler]
+    path_prefix = ""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.faults_played: list[str] = []
+        self._faults: deque[str] = deque()
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        """The base URL to give the client."""
+        if self._server is None:
+            raise RuntimeError("the fake server is not started")
+        return f"http://127.0.0.1:{self._server.server_address[1]}{self.path_prefix}"
+
+    def start(self) -> LoopbackServer:
+        """Listen on an ephemeral loopback port in a background thread."""
+        handler = type("Handler", (self.handler,), {"fake": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self._server.block_on_close = False
+        threading.Thread(target=self._server.serve_forever, args=(0.02,), name="fake-http", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self):  # type: ignore[no-untyped-def]  # returns the subclass instance
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def fail(self, *faults: str) -> None:
+        """Make the next requests fail, one fault per request, in order."""
+        for fault in faults:
+            if fault not in self.faults_known:
+                raise ValueError(f"unknown fault {fault!r}; known: {', '.join(self.faults_known)}")
+        with self._lock:
+            self._faults.extend(faults)
+
+    def next_fault(self) -> str | None:
+        """The fault for the request being served, if any (recorded in ``faults_played``)."""
+        with self._lock:
+            fault = self._faults.popleft() if self._faults else None
+            if fault:
+                self.faults_played.append(fault)
+            return fault
+
+
+class JsonHandler(BaseHTTPRequestHandler):
+    """Request handler base: quiet, JSON in and out, tolerant of clients that hang up."""
+
+    protocol_version = "HTTP/1.0"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet test double
+        return
+
+    def do_POST(self) -> None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+            self.post(json.loads(self.rfile.read(length) or b"{}"))
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the client gave up (timeout): nothing to answer
+
+    def post(self, body: dict[str, Any]) -> None:
+        """Answer one POST with a parsed JSON body."""
+        raise NotImplementedError(f"{type(self).__name__} answers no POST")
+
+    def drop(self) -> None:
+        """Close the connection without an answer."""
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
+
+    def send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        """Send a JSON answer."""
+        self.send_raw(status, json.dumps(payload).encode(), headers or {})
+
+    def send_raw(self, status: int, raw: bytes, headers: dict[str, str]) -> None:
+        """Send bytes labelled as JSON (possibly broken on purpose)."""
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(raw)
+
+
+class FakeOpenAIServer(LoopbackServer):
     """Test double: an OpenAI-compatible server on loopback with a programmable fault plan.
 
     Args:
@@ -56,6 +155,9 @@ class FakeOpenAIServer:
         slow_seconds: how long a ``slow`` fault takes.
     """
 
+    faults_known = FAULTS
+    path_prefix = "/v1"
+
     def __init__(
         self,
         *,
@@ -66,67 +168,13 @@ class FakeOpenAIServer:
         retry_after: float = 0.01,
         slow_seconds: float = 1.0,
     ) -> None:
+        super().__init__()
         self.backend = backend or ScriptedBackend()
         self.embedder = embedder or HashEmbedder()
         self.json_schema_support = json_schema_support
         self.api_key = api_key
         self.retry_after = retry_after
         self.slow_seconds = slow_seconds
-        self.requests: list[dict[str, Any]] = []
-        self.faults_played: list[str] = []
-        self._faults: deque[str] = deque()
-        self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # ------------------------------------------------------------------ lifecycle
-
-    @property
-    def url(self) -> str:
-        """Base URL for OPENAI_BASE_URL, e.g. ``http://127.0.0.1:54321/v1``."""
-        if self._server is None:
-            raise RuntimeError("the fake server is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
-
-    def start(self) -> FakeOpenAIServer:
-        """Listen on an ephemeral loopback port in a background thread."""
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), name="fake-openai", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop listening."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeOpenAIServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    # ------------------------------------------------------------------ fault plan
-
-    def fail(self, *faults: str) -> None:
-        """Make the next requests fail, one fault per request, in order."""
-        for fault in faults:
-            if fault not in FAULTS:
-                raise ValueError(f"unknown fault {fault!r}; known: {', '.join(FAULTS)}")
-        with self._lock:
-            self._faults.extend(faults)
-
-    def _next_fault(self) -> str | None:
-        with self._lock:
-            fault = self._faults.popleft() if self._faults else None
-            if fault:
-                self.faults_played.append(fault)
-            return fault
 
     # ------------------------------------------------------------------ answers
 
@@ -140,11 +188,8 @@ class FakeOpenAIServer:
             schema = fmt.get("json_schema", {}).get("schema")
             task = fmt.get("json_schema", {}).get("name", "chat")
         elif fmt.get("type") == "json_object":
-            schema = fmt.get("schema") or schema_from_shape(system)
+            schema = fmt.get("schema") or json_mode_schema(system, user)
         choices = _choices_of(schema)
-        if fmt.get("type") == "json_object" and schema is None and OPTIONS_MARK in user:
-            choices = tuple(line[2:] for line in user.rsplit(OPTIONS_MARK, 1)[1].splitlines() if line.startswith("- "))
-            schema = choice_schema(choices)
         max_tokens = int(body.get("max_tokens") or body.get("max_completion_tokens") or 256)
         request = LLMRequest(task, system, user, schema, choices, max_tokens, float(body.get("temperature") or 0), {})
         text = self.backend.answer(request, lenient_rules=True)
@@ -187,31 +232,17 @@ def _choices_of(schema: dict[str, Any] | None) -> tuple[str, ...] | None:
     return None
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _OpenAIHandler(JsonHandler):
     fake: FakeOpenAIServer
-    protocol_version = "HTTP/1.0"
 
-    def log_message(self, format: str, *args: Any) -> None:  # quiet test double
-        return
-
-    def do_POST(self) -> None:
-        try:
-            self._post()
-        except (BrokenPipeError, ConnectionResetError):
-            return  # the client gave up (timeout): nothing to answer
-
-    def _post(self) -> None:
+    def post(self, body: dict[str, Any]) -> None:
         fake = self.fake
-        length = int(self.headers.get("Content-Length") or 0)
-        body = json.loads(self.rfile.read(length) or b"{}")
         fake.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
         if fake.api_key and self.headers.get("Authorization") != f"Bearer {fake.api_key}":
             return self._error(401, "invalid API key", "invalid_api_key")
-        fault = fake._next_fault()
+        fault = fake.next_fault()
         if fault == "drop":
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
-            return
+            return self.drop()
         if fault == "429":
             return self._error(429, "Rate limit reached for requests (test double)", "rate_limit_exceeded",
                                {"Retry-After": f"{fake.retry_after:g}"})
@@ -227,7 +258,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "slow":
             time.sleep(fake.slow_seconds)
         if self.path.rstrip("/").endswith("/embeddings"):
-            return self._json(200, fake.embeddings(body))
+            return self.send_json(200, fake.embeddings(body))
         if not self.path.rstrip("/").endswith("/chat/completions"):
             return self._error(404, f"unknown path {self.path}", None)
         fmt = body.get("response_format") or {}
@@ -241,26 +272,27 @@ class _Handler(BaseHTTPRequestHandler):
             completion["choices"][0]["message"]["content"] = "I would say the answer is fairly clear."
         if fault == "broken_body":
             raw = json.dumps(completion).encode()
-            return self._send(200, raw[: len(raw) // 2], {})
-        return self._json(200, completion)
+            return self.send_raw(200, raw[: len(raw) // 2], {})
+        return self.send_json(200, completion)
 
     def _error(self, status: int, message: str, code: str | None, headers: dict[str, str] | None = None) -> None:
-        self._json(status, {"error": {"message": message, "type": "test_double_error", "param": None, "code": code}}, headers)
+        error = {"message": message, "type": "test_double_error", "param": None, "code": code}
+        self.send_json(status, {"error": error}, headers)
 
-    def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-        self._send(status, json.dumps(payload).encode(), headers or {})
 
-    def _send(self, status: int, raw: bytes, headers: dict[str, str]) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        for k, v in headers.items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(raw)
+FakeOpenAIServer.handler = _OpenAIHandler
 
 
 # ---------------------------------------------------------------------- JSON mode without a schema
+
+def json_mode_schema(system: str, user: str) -> dict[str, Any] | None:
+    """The schema a JSON-mode request implies: the options listed in the input, or the shape line."""
+    if OPTIONS_MARK in user:
+        options = [line[2:] for line in user.rsplit(OPTIONS_MARK, 1)[1].splitlines() if line.startswith("- ")]
+        if options:
+            return choice_schema(options)
+    return schema_from_shape(system)
+
 
 def schema_from_shape(system: str) -> dict[str, Any] | None:
     """A JSON schema read back from the gateway's answer-format line (used in JSON mode)."""
