@@ -1,0 +1,98 @@
+"""The scripted model and hash embedder test doubles: deterministic, valid, similarity by shared words."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+
+import numpy as np
+
+from aga.gateway import LLMRequest
+from aga.gateway.types import choice_schema
+from aga.testing import HashEmbedder, ScriptedBackend
+from aga.testing.scripted import instance_of, load_rules
+
+from .conftest import Plan, Rating
+
+
+def _req(task="t", user="Event: coffee at the cafe", schema=None, choices=None, vars=None) -> LLMRequest:
+    return LLMRequest(task, "sys", user, schema, choices, 50, 0.0, vars or {})
+
+
+def test_same_request_same_answer_different_prompt_may_differ():
+    backend = ScriptedBackend(rules={})
+    schema = Rating.model_json_schema()
+    answers = {backend.answer(_req(user=f"Event: {i}", schema=schema)) for i in range(20)}
+    assert backend.answer(_req(schema=schema)) == backend.answer(_req(schema=schema))
+    assert len(answers) > 3
+    for text in answers:
+        Rating.model_validate_json(text)
+
+
+def test_generic_instances_fit_nested_schemas():
+    import random
+
+    for seed in range(30):
+        value = instance_of(Plan.model_json_schema(), random.Random(seed), ["walk", "dog"])
+        Plan.model_validate(value)
+
+
+def test_choice_follows_query_words_and_ties_are_deterministic():
+    backend = ScriptedBackend(rules={})
+    options = ("Hobbs Cafe", "Oak Hill College library", "Johnson Park")
+    req = _req(choices=options, schema=choice_schema(options), vars={"query": "study at the library"})
+    assert json.loads(backend.answer(req)) == {"choice": "Oak Hill College library"}
+    tie = _req(choices=options, schema=choice_schema(options), vars={"query": "nothing shared"})
+    assert backend.answer(tie) == backend.answer(tie)
+    no_query = _req(user="Go to the park now\n\nOptions:\n- Hobbs Cafe\n- Johnson Park", choices=options)
+    assert json.loads(backend.answer(no_query)) == {"choice": "Johnson Park"}
+
+
+def test_rules_are_used_per_task_and_a_handler_overrides_them():
+    rules = {"t": lambda req, rng: {"rating": 3, "reason": "rule"}}
+    backend = ScriptedBackend(rules=rules)
+    assert json.loads(backend.answer(_req(schema=Rating.model_json_schema()))) == {"rating": 3, "reason": "rule"}
+    other = _req(task="other", schema=Rating.model_json_schema())
+    Rating.model_validate_json(backend.answer(other))  # no rule: generic
+    handled = ScriptedBackend(rules=rules, handler=lambda req, rng: "scripted text")
+    assert handled.answer(_req()) == "scripted text"
+
+
+def test_the_project_rules_load_when_present():
+    rules = load_rules()
+    assert isinstance(rules, dict) and all(callable(r) for r in rules.values())
+
+
+def test_faults_are_played_in_order_and_tokens_counted():
+    backend = ScriptedBackend(rules={}, faults=[ValueError("boom"), "raw text"])
+
+    async def calls():
+        try:
+            await backend.complete(_req())
+        except ValueError as err:
+            first = str(err)
+        second = await backend.complete(_req())
+        third = await backend.complete(_req())
+        return first, second, third
+
+    first, second, third = asyncio.run(calls())
+    assert first == "boom" and second.text == "raw text" and third.text == "ok"
+    assert third.model == "scripted" and third.prompt_tokens == 1 + 6 and third.completion_tokens == 1
+
+
+def test_hash_embedder_similarity_follows_shared_words():
+    emb = HashEmbedder()
+    v = emb.embed_sync(["Isabella is making coffee", "Isabella is making tea", "the bus is late tonight", ""])
+    assert v.shape == (4, 256) and v.dtype == np.float32
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0)
+    assert v[0] @ v[1] > 0.5 > v[0] @ v[2]
+    assert np.allclose(emb.embed_sync(["ISABELLA is making coffee!"]), v[0])
+
+
+def test_hash_embedder_is_stable_across_processes():
+    code = "from aga.testing import HashEmbedder; print(HashEmbedder().embed_sync(['a stable text'])[0][:8].tolist())"
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout for seed in ("1", "2")}
+    assert len(outs) == 1
