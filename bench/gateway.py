@@ -1,0 +1,150 @@
+"""Gateway figures: its own overhead, the cache, embedding coalescing, concurrency, HTTP round trips.
+
+Run: ``.venv/bin/python bench/gateway.py``. Uses only test doubles (scripted model, hash embedder,
+fake OpenAI server on loopback), so the figures are the gateway's cost, not a model's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from aga.gateway import Gateway, LLMRequest, MemoryCache, RetryPolicy, SqliteCache, Task, build_gateway
+from aga.testing import HashEmbedder, ScriptedBackend
+from aga.testing.fake_openai import FakeOpenAIServer
+
+
+class Answer(BaseModel):
+    """A small answer: a rating and a phrase."""
+
+    rating: int
+    note: str
+
+
+def _task(folder: Path) -> Task[Answer]:
+    (folder / "bench_task.txt").write_text("You rate things for a benchmark.\n---\nThing: $thing\nContext: $context\n")
+    return Task("bench_task", Answer, max_tokens=40, template_dir=folder)
+
+
+async def overhead(task: Task[Answer], n: int) -> tuple[float, float]:
+    """Microseconds per call: the bare scripted backend vs the same through gateway.ask."""
+    backend = ScriptedBackend(rules={})
+    gw = Gateway(backend, HashEmbedder())
+    vars_ = [{"thing": f"item {i}", "context": "a quiet morning at the cafe " * 8} for i in range(n)]
+    requests = [LLMRequest("bench_task", *task.render(v), task.json_schema(), None, 40, 0.0, v) for v in vars_]
+    t0 = time.perf_counter()
+    for req in requests:
+        await backend.complete(req)
+    bare = (time.perf_counter() - t0) / n * 1e6
+    t0 = time.perf_counter()
+    for v in vars_:
+        await gw.ask(task, v, agent="A", game_time=None)
+    full = (time.perf_counter() - t0) / n * 1e6
+    return bare, full
+
+
+async def cache(task: Task[Answer], n: int, folder: Path) -> dict[str, float]:
+    """Microseconds per call: first run vs rerun, memory and SQLite caches; calls made on rerun."""
+    out: dict[str, float] = {}
+    for name, make in (("memory", MemoryCache), ("sqlite", lambda: SqliteCache(folder / "bench_cache.db"))):
+        store = make()
+        timings = []
+        for _ in range(2):
+            backend = ScriptedBackend(rules={})
+            gw = Gateway(backend, HashEmbedder(), cache=store)
+            t0 = time.perf_counter()
+            for i in range(n):
+                await gw.ask(task, {"thing": f"item {i}", "context": "x"}, agent=None, game_time=None)
+            timings.append((time.perf_counter() - t0) / n * 1e6)
+        out[f"{name}_first_us"], out[f"{name}_rerun_us"] = timings
+        out[f"{name}_rerun_backend_calls"] = len(backend.calls)
+    return out
+
+
+async def coalescing(callers: int, texts: int) -> tuple[int, int, float, float]:
+    """Embedder calls and ms when ``callers`` ask for the same texts at once: gateway vs each caller alone."""
+    gw = Gateway(ScriptedBackend(rules={}), HashEmbedder())
+    batch = [f"memory number {i} about the party at Hobbs Cafe" for i in range(texts)]
+    HashEmbedder().embed_sync(batch)  # warm the token-hash cache so both sides pay the same
+    t0 = time.perf_counter()
+    await asyncio.gather(*(gw.embed(batch) for _ in range(callers)))
+    seconds = time.perf_counter() - t0
+    alone = HashEmbedder()
+    size = gw._embeddings.batch_size
+    t0 = time.perf_counter()
+    for _ in range(callers):
+        for i in range(0, texts, size):
+            await alone.embed(batch[i : i + size])
+    return gw.embedder.calls, alone.calls, seconds * 1e3, (time.perf_counter() - t0) * 1e3
+
+
+async def concurrency(task: Task[Answer], calls: int, delay: float) -> dict[int, float]:
+    """Wall seconds for ``calls`` asks of a model that takes ``delay`` s, by max_in_flight."""
+    out = {}
+    for limit in (1, 4, 8):
+        gw = Gateway(ScriptedBackend(rules={}, delay=delay), HashEmbedder(), max_in_flight=limit)
+        t0 = time.perf_counter()
+        await asyncio.gather(*(gw.ask(task, {"thing": str(i), "context": ""}, agent=None, game_time=None)
+                               for i in range(calls)))
+        out[limit] = time.perf_counter() - t0
+    return out
+
+
+async def http_round_trip(task: Task[Answer], n: int) -> tuple[float, float]:
+    """Milliseconds per ask through the real OpenAI SDK to the fake server, one at a time and 4 at once."""
+    with FakeOpenAIServer(backend=ScriptedBackend(rules={})) as server:
+        os.environ["OPENAI_BASE_URL"] = server.url
+        gw = build_gateway("openai:bench", embed="hash", retry=RetryPolicy(max_tries=2, base_delay=0.01))
+        t0 = time.perf_counter()
+        for i in range(n):
+            await gw.ask(task, {"thing": str(i), "context": ""}, agent=None, game_time=None)
+        serial = (time.perf_counter() - t0) / n * 1e3
+        t0 = time.perf_counter()
+        await asyncio.gather(*(gw.ask(task, {"thing": f"p{i}", "context": ""}, agent=None, game_time=None)
+                               for i in range(n)))
+        parallel = (time.perf_counter() - t0) / n * 1e3
+        await gw.aclose()
+    return serial, parallel
+
+
+def hash_embedder_speed(n: int) -> float:
+    """Texts per second of the hash embedder test double, one batch."""
+    emb = HashEmbedder()
+    texts = [f"Isabella Rodriguez is planning a Valentine's Day party number {i} at Hobbs Cafe" for i in range(n)]
+    t0 = time.perf_counter()
+    emb.embed_sync(texts)
+    return n / (time.perf_counter() - t0)
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        task = _task(folder)
+        bare, full = await overhead(task, 2000)
+        print(f"ask overhead: bare scripted backend {bare:.0f} us/call, through the gateway {full:.0f} us/call "
+              f"(gateway adds {full - bare:.0f} us: render, validate, ledger)")
+        c = await cache(task, 1000, folder)
+        print(f"cache, memory: first run {c['memory_first_us']:.0f} us/call, rerun {c['memory_rerun_us']:.0f} us/call, "
+              f"backend calls on rerun {c['memory_rerun_backend_calls']:.0f}")
+        print(f"cache, sqlite: first run {c['sqlite_first_us']:.0f} us/call, rerun {c['sqlite_rerun_us']:.0f} us/call, "
+              f"backend calls on rerun {c['sqlite_rerun_backend_calls']:.0f}")
+        together, alone, ms_together, ms_alone = await coalescing(8, 500)
+        print(f"embedding coalescing, 8 concurrent callers x the same 500 texts: {together} embedder calls "
+              f"in {ms_together:.1f} ms vs {alone} calls in {ms_alone:.1f} ms each alone ({alone / together:.0f}x fewer)")
+        print(f"hash embedder: {hash_embedder_speed(5000):,.0f} texts/s")
+        walls = await concurrency(task, 40, 0.02)
+        ratio = walls[1] / walls[4]
+        print("40 asks of a 20 ms model: " + ", ".join(f"max_in_flight={k}: {v:.2f} s" for k, v in walls.items())
+              + f" (1 vs 4: {ratio:.1f}x)")
+        serial, parallel = await http_round_trip(task, 100)
+        print(f"OpenAI SDK to the fake server on loopback: {serial:.1f} ms/ask serial, {parallel:.1f} ms/ask 4 in flight")
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
