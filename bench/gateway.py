@@ -28,7 +28,9 @@ class Answer(BaseModel):
 
 
 def _task(folder: Path) -> Task[Answer]:
-    (folder / "bench_task.txt").write_text("You rate things for a benchmark.\n---\nThing: $thing\nContext: $context\n")
+    (folder / "bench_task.txt").write_text(
+        "You rate things for a benchmark.\n---\nThing: $thing\nContext: $context\n"
+    )
     return Task("bench_task", Answer, max_tokens=40, template_dir=folder)
 
 
@@ -37,7 +39,9 @@ async def overhead(task: Task[Answer], n: int) -> tuple[float, float]:
     backend = ScriptedBackend(rules={})
     gw = Gateway(backend, HashEmbedder())
     vars_ = [{"thing": f"item {i}", "context": "a quiet morning at the cafe " * 8} for i in range(n)]
-    requests = [LLMRequest("bench_task", *task.render(v), task.json_schema(), None, 40, 0.0, v) for v in vars_]
+    requests = [
+        LLMRequest("bench_task", *task.render(v), task.json_schema(), None, 40, 0.0, v) for v in vars_
+    ]
     t0 = time.perf_counter()
     for req in requests:
         await backend.complete(req)
@@ -90,8 +94,12 @@ async def concurrency(task: Task[Answer], calls: int, delay: float) -> dict[int,
     for limit in (1, 4, 8):
         gw = Gateway(ScriptedBackend(rules={}, delay=delay), HashEmbedder(), max_in_flight=limit)
         t0 = time.perf_counter()
-        await asyncio.gather(*(gw.ask(task, {"thing": str(i), "context": ""}, agent=None, game_time=None)
-                               for i in range(calls)))
+        await asyncio.gather(
+            *(
+                gw.ask(task, {"thing": str(i), "context": ""}, agent=None, game_time=None)
+                for i in range(calls)
+            )
+        )
         out[limit] = time.perf_counter() - t0
     return out
 
@@ -106,8 +114,9 @@ async def http_round_trip(task: Task[Answer], n: int) -> tuple[float, float]:
             await gw.ask(task, {"thing": str(i), "context": ""}, agent=None, game_time=None)
         serial = (time.perf_counter() - t0) / n * 1e3
         t0 = time.perf_counter()
-        await asyncio.gather(*(gw.ask(task, {"thing": f"p{i}", "context": ""}, agent=None, game_time=None)
-                               for i in range(n)))
+        await asyncio.gather(
+            *(gw.ask(task, {"thing": f"p{i}", "context": ""}, agent=None, game_time=None) for i in range(n))
+        )
         parallel = (time.perf_counter() - t0) / n * 1e3
         await gw.aclose()
     return serial, parallel
@@ -116,7 +125,9 @@ async def http_round_trip(task: Task[Answer], n: int) -> tuple[float, float]:
 def hash_embedder_speed(n: int) -> float:
     """Texts per second of the hash embedder test double, one batch."""
     emb = HashEmbedder()
-    texts = [f"Isabella Rodriguez is planning a Valentine's Day party number {i} at Hobbs Cafe" for i in range(n)]
+    texts = [
+        f"Isabella Rodriguez is planning a Valentine's Day party number {i} at Hobbs Cafe" for i in range(n)
+    ]
     t0 = time.perf_counter()
     emb.embed_sync(texts)
     return n / (time.perf_counter() - t0)
@@ -127,23 +138,40 @@ async def main() -> None:
         folder = Path(tmp)
         task = _task(folder)
         bare, full = await overhead(task, 2000)
-        print(f"ask overhead: bare scripted backend {bare:.0f} us/call, through the gateway {full:.0f} us/call "
-              f"(gateway adds {full - bare:.0f} us: render, validate, ledger)")
+        print(
+            f"ask overhead: bare scripted backend {bare:.0f} us/call, through the gateway {full:.0f} us/call "
+            f"(gateway adds {full - bare:.0f} us: render, validate, ledger)"
+        )
         c = await cache(task, 1000, folder)
-        print(f"cache, memory: first run {c['memory_first_us']:.0f} us/call, rerun {c['memory_rerun_us']:.0f} us/call, "
-              f"backend calls on rerun {c['memory_rerun_backend_calls']:.0f}")
-        print(f"cache, sqlite: first run {c['sqlite_first_us']:.0f} us/call, rerun {c['sqlite_rerun_us']:.0f} us/call, "
-              f"backend calls on rerun {c['sqlite_rerun_backend_calls']:.0f}")
+        print(
+            f"cache, memory: first run {c['memory_first_us']:.0f} us/call, "
+            f"rerun {c['memory_rerun_us']:.0f} us/call, "
+            f"backend calls on rerun {c['memory_rerun_backend_calls']:.0f}"
+        )
+        print(
+            f"cache, sqlite: first run {c['sqlite_first_us']:.0f} us/call, "
+            f"rerun {c['sqlite_rerun_us']:.0f} us/call, "
+            f"backend calls on rerun {c['sqlite_rerun_backend_calls']:.0f}"
+        )
         together, alone, ms_together, ms_alone = await coalescing(8, 500)
-        print(f"embedding coalescing, 8 concurrent callers x the same 500 texts: {together} embedder calls "
-              f"in {ms_together:.1f} ms vs {alone} calls in {ms_alone:.1f} ms each alone ({alone / together:.0f}x fewer)")
+        print(
+            f"embedding coalescing, 8 concurrent callers x the same 500 texts: {together} embedder calls "
+            f"in {ms_together:.1f} ms vs {alone} calls in {ms_alone:.1f} ms each alone "
+            f"({alone / together:.0f}x fewer)"
+        )
         print(f"hash embedder: {hash_embedder_speed(5000):,.0f} texts/s")
         walls = await concurrency(task, 40, 0.02)
         ratio = walls[1] / walls[4]
-        print("40 asks of a 20 ms model: " + ", ".join(f"max_in_flight={k}: {v:.2f} s" for k, v in walls.items())
-              + f" (1 vs 4: {ratio:.1f}x)")
+        print(
+            "40 asks of a 20 ms model: "
+            + ", ".join(f"max_in_flight={k}: {v:.2f} s" for k, v in walls.items())
+            + f" (1 vs 4: {ratio:.1f}x)"
+        )
         serial, parallel = await http_round_trip(task, 100)
-        print(f"OpenAI SDK to the fake server on loopback: {serial:.1f} ms/ask serial, {parallel:.1f} ms/ask 4 in flight")
+        print(
+            f"OpenAI SDK to the fake server on loopback: {serial:.1f} ms/ask serial, "
+            f"{parallel:.1f} ms/ask 4 in flight"
+        )
 
 
 if __name__ == "__main__":

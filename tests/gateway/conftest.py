@@ -51,7 +51,9 @@ class SleepRecorder:
         self.waits.append(seconds)
 
 
-def make_gateway(backend: ScriptedBackend | None = None, **kw) -> tuple[Gateway, ScriptedBackend, SleepRecorder]:
+def make_gateway(
+    backend: ScriptedBackend | None = None, **kw
+) -> tuple[Gateway, ScriptedBackend, SleepRecorder]:
     """A gateway over the scripted test double with no real waiting."""
     backend = backend or ScriptedBackend(rules={})
     sleep = SleepRecorder()

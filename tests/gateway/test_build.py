@@ -22,7 +22,9 @@ def test_scripted_spec_builds_the_test_doubles():
     assert answer.rating in (1, 2, 3, 4, 5)
 
 
-@pytest.mark.parametrize("spec", ["gpt-4", "openai", "openai:", "gemini:", "gguf:", "embedded:huge", "scripted:x", ""])
+@pytest.mark.parametrize(
+    "spec", ["gpt-4", "openai", "openai:", "gemini:", "gguf:", "embedded:huge", "scripted:x", ""]
+)
 def test_unknown_or_incomplete_specs_raise_input_error_naming_the_spec(spec):
     with pytest.raises(InputError) as info:
         build_gateway(spec)
@@ -30,7 +32,9 @@ def test_unknown_or_incomplete_specs_raise_input_error_naming_the_spec(spec):
 
 
 def test_unknown_spec_lists_the_valid_forms():
-    with pytest.raises(InputError, match=r"valid forms: embedded .*gguf:<path.*openai:<model>.*gemini:<model>.*scripted"):
+    with pytest.raises(
+        InputError, match=r"valid forms: embedded .*gguf:<path.*openai:<model>.*gemini:<model>.*scripted"
+    ):
         build_gateway("claude")
 
 

@@ -14,8 +14,16 @@ from aga.gateway.cache import request_key
 
 
 def _req(**kw) -> LLMRequest:
-    base = dict(task="t", system="s", user="u", json_schema={"type": "object"}, choices=None, max_tokens=10,
-                temperature=0.0, vars={"x": 1})
+    base = {
+        "task": "t",
+        "system": "s",
+        "user": "u",
+        "json_schema": {"type": "object"},
+        "choices": None,
+        "max_tokens": 10,
+        "temperature": 0.0,
+        "vars": {"x": 1},
+    }
     base.update(kw)
     return LLMRequest(**base)
 
@@ -23,8 +31,14 @@ def _req(**kw) -> LLMRequest:
 def test_key_covers_what_shapes_the_answer_and_ignores_vars():
     key = request_key("openai", "m", _req())
     assert key == request_key("openai", "m", _req(vars={"other": 2}))
-    for changed in (_req(system="S"), _req(user="U"), _req(json_schema=None), _req(max_tokens=11),
-                    _req(temperature=0.5), _req(choices=("a", "b"))):
+    for changed in (
+        _req(system="S"),
+        _req(user="U"),
+        _req(json_schema=None),
+        _req(max_tokens=11),
+        _req(temperature=0.5),
+        _req(choices=("a", "b")),
+    ):
         assert request_key("openai", "m", changed) != key
     assert request_key("gemini", "m", _req()) != key and request_key("openai", "n", _req()) != key
     assert len(key) == 64
@@ -54,7 +68,10 @@ WRITER = textwrap.dedent(
 
 def test_sqlite_cache_is_shared_by_two_processes_at_once(tmp_path):
     path = tmp_path / "llm_cache.db"
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), name], stderr=subprocess.PIPE) for name in "ab"]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(path), name], stderr=subprocess.PIPE)
+        for name in "ab"
+    ]
     for p in procs:
         assert p.wait(timeout=60) == 0, p.stderr.read().decode()
     cache = SqliteCache(path)
@@ -81,8 +98,12 @@ def test_a_rerun_with_the_cache_file_is_free_and_identical(tmp_path):
 
     async def session():
         gw = build_gateway("scripted", cache_path=tmp_path / "llm_cache.db")
-        out = [await gw.ask(RATE, {"name": "A", "event": e}, agent="A", game_time=None) for e in ("tea", "rain")]
-        out.append(await gw.choose(PICK, ["cafe", "park"], {"name": "A", "query": "park"}, agent="A", game_time=None))
+        out = [
+            await gw.ask(RATE, {"name": "A", "event": e}, agent="A", game_time=None) for e in ("tea", "rain")
+        ]
+        out.append(
+            await gw.choose(PICK, ["cafe", "park"], {"name": "A", "query": "park"}, agent="A", game_time=None)
+        )
         await gw.aclose()
         return out, gw.ledger.drain()
 

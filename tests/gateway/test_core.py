@@ -28,7 +28,14 @@ def test_ask_returns_a_schema_valid_answer_and_one_ledger_row():
     rows = gw.ledger.drain()
     assert len(rows) == 1
     row = rows[0]
-    assert (row.task, row.agent, row.game_time, row.model, row.ok, row.kind) == ("rate_event", "Isabella", T0, "scripted", True, "llm")
+    assert (row.task, row.agent, row.game_time, row.model, row.ok, row.kind) == (
+        "rate_event",
+        "Isabella",
+        T0,
+        "scripted",
+        True,
+        "llm",
+    )
     assert row.prompt_tokens > 0 and row.completion_tokens > 0
     assert gw.ledger.drain() == []
     request = backend.calls[0]
@@ -80,7 +87,9 @@ def test_attempts_spent_without_fallback_raises_model_answer_error():
 def test_choose_returns_exactly_one_option_and_accepts_loose_matches():
     gw, backend, _ = make_gateway(ScriptedBackend(rules={}, faults=['{"choice": "  PARK   bench. "}']))
     options = ["cafe counter", "park bench", "library desk"]
-    assert run(gw.choose(PICK, options, {"name": "A", "query": "x"}, agent="A", game_time=None)) == "park bench"
+    assert (
+        run(gw.choose(PICK, options, {"name": "A", "query": "x"}, agent="A", game_time=None)) == "park bench"
+    )
     request = backend.calls[0]
     assert request.choices == tuple(options)
     assert request.json_schema["properties"]["choice"]["enum"] == options
@@ -90,21 +99,29 @@ def test_choose_returns_exactly_one_option_and_accepts_loose_matches():
 def test_choose_picks_by_query_words_with_the_scripted_double():
     gw, _, _ = make_gateway()
     options = ["cafe counter", "park bench", "library desk"]
-    pick = run(gw.choose(PICK, options, {"name": "A", "query": "read at the library"}, agent="A", game_time=None))
+    pick = run(
+        gw.choose(PICK, options, {"name": "A", "query": "read at the library"}, agent="A", game_time=None)
+    )
     assert pick == "library desk"
 
 
 def test_choose_repairs_an_unknown_option_then_uses_the_fallback():
     gw, backend, _ = make_gateway(ScriptedBackend(rules={}, faults=['{"choice": "moon"}'] * 3))
     options = ["cafe", "park"]
-    assert run(gw.choose(PICK, options, {"name": "A", "query": "x"}, agent="A", game_time=None, fallback="park")) == "park"
+    assert (
+        run(gw.choose(PICK, options, {"name": "A", "query": "x"}, agent="A", game_time=None, fallback="park"))
+        == "park"
+    )
     assert "'moon' is not one of the options" in backend.calls[1].user
     assert gw.ledger.drain()[-1].defaulted
 
 
 def test_choose_with_one_option_costs_no_call():
     gw, backend, _ = make_gateway()
-    assert run(gw.choose(PICK, ["home", "home"], {"name": "A", "query": "x"}, agent="A", game_time=None)) == "home"
+    assert (
+        run(gw.choose(PICK, ["home", "home"], {"name": "A", "query": "x"}, agent="A", game_time=None))
+        == "home"
+    )
     assert backend.calls == [] and gw.ledger.drain() == []
 
 
@@ -121,8 +138,11 @@ def test_schema_with_nested_lists_gets_a_valid_generic_answer():
 
 
 def test_transient_failures_are_retried_with_backoff_and_recorded():
-    faults = [TransientBackendError(503, "overloaded"), TransientBackendError(429, "slow down", retry_after=3.0)]
-    gw, backend, sleep = make_gateway(ScriptedBackend(rules={}, faults=faults))
+    faults = [
+        TransientBackendError(503, "overloaded"),
+        TransientBackendError(429, "slow down", retry_after=3.0),
+    ]
+    gw, _backend, sleep = make_gateway(ScriptedBackend(rules={}, faults=faults))
     run(gw.ask(RATE, {"name": "A", "event": "b"}, agent="A", game_time=None))
     assert len(sleep.waits) == 2
     assert 0 < sleep.waits[0] <= 0.01 and sleep.waits[1] == 3.0  # Retry-After is honoured
@@ -154,7 +174,9 @@ def test_calls_in_flight_are_bounded():
     gw, _, _ = make_gateway(backend, max_in_flight=3)
 
     async def many():
-        await asyncio.gather(*(gw.ask(RATE, {"name": f"P{i}", "event": "e"}, agent=None, game_time=None) for i in range(12)))
+        await asyncio.gather(
+            *(gw.ask(RATE, {"name": f"P{i}", "event": "e"}, agent=None, game_time=None) for i in range(12))
+        )
 
     run(many())
     assert backend.max_in_flight_seen == 3
@@ -165,7 +187,9 @@ def test_gateway_survives_two_event_loops():
     gw, _, _ = make_gateway(ScriptedBackend(rules={}, delay=0.001), max_in_flight=1)
 
     async def pair():
-        await asyncio.gather(*(gw.ask(RATE, {"name": n, "event": "e"}, agent=None, game_time=None) for n in "AB"))
+        await asyncio.gather(
+            *(gw.ask(RATE, {"name": n, "event": "e"}, agent=None, game_time=None) for n in "AB")
+        )
 
     run(pair())
     run(pair())

@@ -53,7 +53,10 @@ def test_choice_follows_query_words_and_ties_are_deterministic():
 def test_rules_are_used_per_task_and_a_handler_overrides_them():
     rules = {"t": lambda req, rng: {"rating": 3, "reason": "rule"}}
     backend = ScriptedBackend(rules=rules)
-    assert json.loads(backend.answer(_req(schema=Rating.model_json_schema()))) == {"rating": 3, "reason": "rule"}
+    assert json.loads(backend.answer(_req(schema=Rating.model_json_schema()))) == {
+        "rating": 3,
+        "reason": "rule",
+    }
     other = _req(task="other", schema=Rating.model_json_schema())
     Rating.model_validate_json(backend.answer(other))  # no rule: generic
     handled = ScriptedBackend(rules=rules, handler=lambda req, rng: "scripted text")
@@ -92,7 +95,18 @@ def test_hash_embedder_similarity_follows_shared_words():
 
 
 def test_hash_embedder_is_stable_across_processes():
-    code = "from aga.testing import HashEmbedder; print(HashEmbedder().embed_sync(['a stable text'])[0][:8].tolist())"
-    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                           env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout for seed in ("1", "2")}
+    code = (
+        "from aga.testing import HashEmbedder; "
+        "print(HashEmbedder().embed_sync(['a stable text'])[0][:8].tolist())"
+    )
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": seed, "PATH": ""},
+        ).stdout
+        for seed in ("1", "2")
+    }
     assert len(outs) == 1

@@ -1,4 +1,4 @@
-"""The Gemini backend with the real google-genai SDK against the fake Gemini server test double on loopback."""
+"""The Gemini backend with the real google-genai SDK against the fake Gemini server (a test double)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,9 @@ def env(monkeypatch):
 
 def gateway():
     sleep = SleepRecorder()
-    return build_gateway("gemini:gemini-2.0-flash", embed="gemini:text-embedding-004", retry=RETRY, sleep=sleep), sleep
+    return build_gateway(
+        "gemini:gemini-2.0-flash", embed="gemini:text-embedding-004", retry=RETRY, sleep=sleep
+    ), sleep
 
 
 def test_valid_answers_usage_and_embeddings_through_the_real_sdk(env):
@@ -39,7 +41,9 @@ def test_valid_answers_usage_and_embeddings_through_the_real_sdk(env):
 
     async def work():
         rating = await gw.ask(RATE, {"name": "A", "event": "coffee"}, agent="A", game_time=None)
-        pick = await gw.choose(PICK, ["cafe", "park"], {"name": "A", "query": "go to the park"}, agent="A", game_time=None)
+        pick = await gw.choose(
+            PICK, ["cafe", "park"], {"name": "A", "query": "go to the park"}, agent="A", game_time=None
+        )
         plan = await gw.ask(PLAN, {"name": "A"}, agent="A", game_time=None)
         vectors = await gw.embed(["one text", "another text"])
         await gw.aclose()

@@ -21,9 +21,16 @@ def _ledger_of_a_small_run():
 
     async def work():
         await gw.ask(RATE, {"name": "A", "event": "coffee"}, agent="Isabella Rodriguez", game_time=T0)
-        await gw.ask(RATE, {"name": "A", "event": "tea"}, agent="Klaus Mueller", game_time=T0,
-                     fallback=Rating(rating=1, reason="x"))
-        await gw.choose(PICK, ["cafe", "park"], {"name": "A", "query": "coffee"}, agent="Klaus Mueller", game_time=T0)
+        await gw.ask(
+            RATE,
+            {"name": "A", "event": "tea"},
+            agent="Klaus Mueller",
+            game_time=T0,
+            fallback=Rating(rating=1, reason="x"),
+        )
+        await gw.choose(
+            PICK, ["cafe", "park"], {"name": "A", "query": "coffee"}, agent="Klaus Mueller", game_time=T0
+        )
         await gw.embed(["a", "b"])
 
     asyncio.run(work())
@@ -36,13 +43,27 @@ def _load(folder, name):
 
 def test_files_have_the_aga_shapes_and_counts(tmp_path):
     rows = _ledger_of_a_small_run()
-    logs = {"Isabella Rodriguez": [{"task": "sleeping", "parent": "root", "is_new": True, "duration": 60,
-                                    "time": "2023-02-13 00:00:00", "chat": {}}]}
+    logs = {
+        "Isabella Rodriguez": [
+            {
+                "task": "sleeping",
+                "parent": "root",
+                "is_new": True,
+                "duration": 60,
+                "time": "2023-02-13 00:00:00",
+                "chat": {},
+            }
+        ]
+    }
     written = write_metrics(rows, tmp_path / "metrics", action_logs=logs)
     folder = tmp_path / "metrics"
     assert {p.name for p in written} == set(FILES) | {"Isabella Rodriguez.json"}
     count = _load(folder, "function_name_count.json")
-    assert count == {"rate_event": 3, "pick_place": 1, "embed": 1}  # 2 good answers + 1 invalid one, no transport failure
+    assert count == {
+        "rate_event": 3,
+        "pick_place": 1,
+        "embed": 1,
+    }  # 2 good answers + 1 invalid one, no transport failure
     tokens = _load(folder, "function_name_token.json")
     assert len(tokens["rate_event"]) == 3 and all(isinstance(t, int) and t > 0 for t in tokens["rate_event"])
     assert len(_load(folder, "function_name_time.json")["pick_place"]) == 1
@@ -50,13 +71,30 @@ def test_files_have_the_aga_shapes_and_counts(tmp_path):
     reasons = _load(folder, "function_name_fail_reason.json")["rate_event"]
     assert reasons[0] == "HTTP 500: boom" and reasons[1].startswith("invalid answer")
     assert _load(folder, "model_count.json") == {"scripted": 4, "hash-embedder-v1": 1}
-    assert sum(_load(folder, "model_token.json")["scripted"]) == sum(sum(v) for k, v in tokens.items() if k != "embed")
+    assert sum(_load(folder, "model_token.json")["scripted"]) == sum(
+        sum(v) for k, v in tokens.items() if k != "embed"
+    )
     detail = _load(folder, "detail_info.json")
     assert len(detail) == len(rows) == 6
     first = detail[0]
-    assert set(first) >= {"function_name", "model", "token", "time", "agent", "game_time", "prompt_tokens",
-                          "completion_tokens", "cached", "defaulted", "ok"}
-    assert first["function_name"] == "rate_event" and first["ok"] is False and first["game_time"] == T0.isoformat()
+    assert set(first) >= {
+        "function_name",
+        "model",
+        "token",
+        "time",
+        "agent",
+        "game_time",
+        "prompt_tokens",
+        "completion_tokens",
+        "cached",
+        "defaulted",
+        "ok",
+    }
+    assert (
+        first["function_name"] == "rate_event"
+        and first["ok"] is False
+        and first["game_time"] == T0.isoformat()
+    )
     assert [d["token"] for d in detail] == [r.prompt_tokens + r.completion_tokens for r in rows]
     assert _load(folder, "Isabella Rodriguez.json") == logs["Isabella Rodriguez"]
     assert not list(folder.glob("*.tmp"))
@@ -73,8 +111,13 @@ def test_rows_as_stored_dicts_round_trip_and_rewrite_merges(tmp_path):
 
 def test_api_keys_never_reach_the_files(tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-double-0123456789")
-    row = LedgerRow("rate_event", model="gpt-x", backend="openai", ok=False,
-                    error="HTTP 401: Incorrect API key provided: sk-test-double-0123456789")
+    row = LedgerRow(
+        "rate_event",
+        model="gpt-x",
+        backend="openai",
+        ok=False,
+        error="HTTP 401: Incorrect API key provided: sk-test-double-0123456789",
+    )
     write_metrics([row], tmp_path)
     text = "".join(p.read_text() for p in tmp_path.iterdir())
     assert "0123456789" not in text and "***" in text

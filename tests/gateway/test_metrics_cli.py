@@ -19,10 +19,22 @@ app.command()(metrics_cli.metrics)
 
 def _sim(tmp_path):
     rows = [
-        LedgerRow("daily_plan", "Isabella Rodriguez", None, "gpt-4o-mini-2024-07-18", "openai", 100_000, 50_000, 2.0),
+        LedgerRow(
+            "daily_plan", "Isabella Rodriguez", None, "gpt-4o-mini-2024-07-18", "openai", 100_000, 50_000, 2.0
+        ),
         LedgerRow("daily_plan", "Isabella Rodriguez", None, "gpt-4o-mini", "openai", 0, 0, 0.0, cached=True),
-        LedgerRow("event_importance", "Klaus Mueller", None, "gpt-4o-mini", "openai", 0, 0, 0.5, ok=False,
-                  error="HTTP 429: slow down"),
+        LedgerRow(
+            "event_importance",
+            "Klaus Mueller",
+            None,
+            "gpt-4o-mini",
+            "openai",
+            0,
+            0,
+            0.5,
+            ok=False,
+            error="HTTP 429: slow down",
+        ),
         LedgerRow("embed", None, None, "all-MiniLM-L6-v2", "embedded", 300, 0, 0.1, kind="embed"),
     ]
     write_metrics(rows, tmp_path / "sim" / "metrics")
@@ -59,8 +71,10 @@ def test_a_price_file_adds_models_and_unknown_models_are_flagged(tmp_path, monke
 
 def test_unknown_model_cost_is_not_guessed(tmp_path, monkeypatch):
     monkeypatch.setattr(metrics_cli, "console", Console(width=200, force_terminal=False))
-    write_metrics([LedgerRow("x", model="mystery-model", backend="openai-compatible", prompt_tokens=10)],
-                  tmp_path / "s" / "metrics")
+    write_metrics(
+        [LedgerRow("x", model="mystery-model", backend="openai-compatible", prompt_tokens=10)],
+        tmp_path / "s" / "metrics",
+    )
     out = _run(tmp_path / "s").output
     assert "n/a" in out and "No price for: mystery-model" in out
 
@@ -101,4 +115,6 @@ def test_broken_detail_file_names_the_line(tmp_path):
     (tmp_path / "s" / "metrics").mkdir(parents=True)
     (tmp_path / "s" / "metrics" / "detail_info.json").write_text('[\n{"a": 1},\n{oops}\n]')
     result = _run(tmp_path / "s")
-    assert isinstance(result.exception, InputError) and "detail_info.json:3: not valid JSON" in str(result.exception)
+    assert isinstance(result.exception, InputError) and "detail_info.json:3: not valid JSON" in str(
+        result.exception
+    )

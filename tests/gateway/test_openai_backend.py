@@ -41,7 +41,9 @@ def gateway(**kw):
 
 async def _ask_all(gw):
     rating = await gw.ask(RATE, {"name": "A", "event": "coffee"}, agent="A", game_time=None)
-    pick = await gw.choose(PICK, ["cafe", "park", "library"], {"name": "A", "query": "the park"}, agent="A", game_time=None)
+    pick = await gw.choose(
+        PICK, ["cafe", "park", "library"], {"name": "A", "query": "the park"}, agent="A", game_time=None
+    )
     plan = await gw.ask(PLAN, {"name": "A"}, agent="A", game_time=None)
     vectors = await gw.embed(["a walk in the park", "coffee"])
     await gw.aclose()
@@ -57,7 +59,11 @@ def test_valid_answers_through_the_real_sdk_with_schema_and_max_tokens(env):
     assert all(b["max_tokens"] > 0 for b in chats)
     assert chats[0]["response_format"]["type"] == "json_schema"
     assert chats[0]["response_format"]["json_schema"]["name"] == "rate_event"
-    assert chats[1]["response_format"]["json_schema"]["schema"]["properties"]["choice"]["enum"] == ["cafe", "park", "library"]
+    assert chats[1]["response_format"]["json_schema"]["schema"]["properties"]["choice"]["enum"] == [
+        "cafe",
+        "park",
+        "library",
+    ]
     assert chats[0]["messages"][0]["role"] == "system"
     rows = gw.ledger.drain()
     assert [r.kind for r in rows] == ["llm", "llm", "llm", "embed"]

@@ -36,7 +36,9 @@ def test_schema_problems_name_the_fields():
     with pytest.raises(AnswerProblem) as info:
         parse_answer('{"rating": 11}', Rating)
     message = str(info.value)
-    assert message.startswith("rating: Input should be 1, 2, 3, 4 or 5") and "reason: Field required" in message
+    assert (
+        message.startswith("rating: Input should be 1, 2, 3, 4 or 5") and "reason: Field required" in message
+    )
 
 
 @pytest.mark.parametrize(

@@ -21,8 +21,16 @@ def test_backoff_doubles_with_bounded_jitter_and_honours_retry_after():
 
 def test_scrub_blanks_env_keys_and_key_shaped_text(monkeypatch):
     monkeypatch.setenv("GOOGLE_API_KEY", "plainsecretvalue")
-    text = scrub("key plainsecretvalue; sk-abcdef123456 AIzaSyA1234567890abcdef Bearer tok.en-123456 api_key=zzzzzzzz")
-    for secret in ("plainsecretvalue", "sk-abcdef123456", "AIzaSyA1234567890abcdef", "tok.en-123456", "zzzzzzzz"):
+    text = scrub(
+        "key plainsecretvalue; sk-abcdef123456 AIzaSyA1234567890abcdef Bearer tok.en-123456 api_key=zzzzzzzz"
+    )
+    for secret in (
+        "plainsecretvalue",
+        "sk-abcdef123456",
+        "AIzaSyA1234567890abcdef",
+        "tok.en-123456",
+        "zzzzzzzz",
+    ):
         assert secret not in text
     assert scrub("nothing secret here") == "nothing secret here"
     assert "mine" not in scrub("the key is mine!", extra=["mine"])
@@ -37,5 +45,8 @@ def test_ledger_rows_round_trip_and_drain():
     ledger = Ledger()
     ledger.extend([row, LedgerRow("embed", cached=True, kind="embed")])
     assert ledger.total_calls == 1 and ledger.total_prompt_tokens == 10
-    assert len(ledger.pending()) == 2 and ledger.drain() == [row, LedgerRow("embed", cached=True, kind="embed")]
+    assert len(ledger.pending()) == 2 and ledger.drain() == [
+        row,
+        LedgerRow("embed", cached=True, kind="embed"),
+    ]
     assert ledger.drain() == []

@@ -37,7 +37,7 @@ def test_template_without_separator_is_all_input(tmp_path):
 
 
 def test_list_values_are_rendered_one_per_line(tmp_path):
-    system, user = RATE.render({"name": "A", "event": ["one", "two"]})
+    _system, user = RATE.render({"name": "A", "event": ["one", "two"]})
     assert user.endswith("Event: one\ntwo")
 
 

@@ -10,7 +10,7 @@ import json
 import os
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -67,10 +67,21 @@ def _table(title: str, key: str, tallies: dict[str, Tally]) -> Table:
     table.add_column(key)
     for name in ("calls", "failed", "cached", "defaulted", "tokens in", "tokens out", "seconds", "cost"):
         table.add_column(name, justify="right")
-    ordered = sorted(tallies.items(), key=lambda kv: (-(kv[1].prompt_tokens + kv[1].completion_tokens), kv[0]))
+    ordered = sorted(
+        tallies.items(), key=lambda kv: (-(kv[1].prompt_tokens + kv[1].completion_tokens), kv[0])
+    )
     for name, t in ordered:
-        table.add_row(name, str(t.calls), str(t.failed), str(t.cached), str(t.defaulted), f"{t.prompt_tokens:,}",
-                      f"{t.completion_tokens:,}", f"{t.seconds:,.1f}", _money(t.cost, t.unpriced))
+        table.add_row(
+            name,
+            str(t.calls),
+            str(t.failed),
+            str(t.cached),
+            str(t.defaulted),
+            f"{t.prompt_tokens:,}",
+            f"{t.completion_tokens:,}",
+            f"{t.seconds:,.1f}",
+            _money(t.cost, t.unpriced),
+        )
     return table
 
 
@@ -82,7 +93,8 @@ def report(detail: list[dict[str, Any]], prices: PriceTable, out: Console) -> No
     total = groups["all"]["all"]
     out.print(
         f"Total: {total.calls:,} calls ({total.cached:,} from the cache, {total.failed:,} failed, "
-        f"{total.defaulted:,} defaulted), {total.prompt_tokens:,} tokens in, {total.completion_tokens:,} out, "
+        f"{total.defaulted:,} defaulted), {total.prompt_tokens:,} tokens in, "
+        f"{total.completion_tokens:,} out, "
         f"cost {_money(total.cost, total.unpriced)}",
         highlight=False,
     )
@@ -103,12 +115,18 @@ def report(detail: list[dict[str, Any]], prices: PriceTable, out: Console) -> No
 
 
 def metrics(
-    sim: Annotated[str, typer.Argument(help="Simulation folder, or a simulation name in the storage folder.")],
+    sim: Annotated[
+        str, typer.Argument(help="Simulation folder, or a simulation name in the storage folder.")
+    ],
     prices: Annotated[
-        Optional[Path], typer.Option("--prices", help="YAML price table (USD per million tokens) to add to the bundled one.")
+        Path | None,
+        typer.Option("--prices", help="YAML price table (USD per million tokens) to add to the bundled one."),
     ] = None,
     storage: Annotated[
-        Optional[Path], typer.Option("--storage", help="Folder holding the simulations (default: $AGA_STORAGE or ./storage).")
+        Path | None,
+        typer.Option(
+            "--storage", help="Folder holding the simulations (default: $AGA_STORAGE or ./storage)."
+        ),
     ] = None,
 ) -> None:
     """Show the calls, tokens and cost of a simulation, per task and per model."""

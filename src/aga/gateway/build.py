@@ -65,8 +65,16 @@ def build_gateway(
     embedder = _embedder(embed.strip() if embed else None, kind)
     if cache is None and cache_path is not None:
         cache = MemoryCache() if str(cache_path) == ":memory:" else SqliteCache(cache_path)
-    return Gateway(backend, embedder, cache=cache, retry=retry, max_in_flight=max_in_flight,
-                   max_attempts=max_attempts, timeout=timeout, sleep=sleep)
+    return Gateway(
+        backend,
+        embedder,
+        cache=cache,
+        retry=retry,
+        max_in_flight=max_in_flight,
+        max_attempts=max_attempts,
+        timeout=timeout,
+        sleep=sleep,
+    )
 
 
 def _backend(kind: str, arg: str, spec: str) -> Backend:
@@ -79,7 +87,9 @@ def _backend(kind: str, arg: str, spec: str) -> Backend:
         return embedded.EmbeddedBackend(arg or "default")
     if kind == "gguf":
         if not arg:
-            raise InputError(f"--llm {spec!r}: give the model file, e.g. gguf:/models/qwen2.5-1.5b-instruct-q4_k_m.gguf")
+            raise InputError(
+                f"--llm {spec!r}: give the model file, e.g. gguf:/models/qwen2.5-1.5b-instruct-q4_k_m.gguf"
+            )
         path = Path(arg).expanduser()
         if not path.is_file():
             raise InputError(f"--llm {spec!r}: model file {path} does not exist")
@@ -87,7 +97,9 @@ def _backend(kind: str, arg: str, spec: str) -> Backend:
         return embedded.EmbeddedBackend("default", gguf_path=str(path))
     if kind == "openai":
         if not arg:
-            raise InputError(f"--llm {spec!r}: name the model, e.g. openai:gpt-4o-mini or openai:llama3.2 (Ollama)")
+            raise InputError(
+                f"--llm {spec!r}: name the model, e.g. openai:gpt-4o-mini or openai:llama3.2 (Ollama)"
+            )
         from aga.gateway.backends.openai_compat import OpenAIBackend
 
         return OpenAIBackend.from_env(arg)

@@ -29,7 +29,15 @@ from aga.gateway.retry import RetryPolicy, call_with_retries
 from aga.gateway.secrets import scrub
 from aga.gateway.task import Task
 from aga.gateway.tokens import count_tokens
-from aga.gateway.types import Backend, BackendError, Embedder, LLMRequest, LLMResponse, TransientBackendError, choice_schema
+from aga.gateway.types import (
+    Backend,
+    BackendError,
+    Embedder,
+    LLMRequest,
+    LLMResponse,
+    TransientBackendError,
+    choice_schema,
+)
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -37,7 +45,7 @@ T = TypeVar("T")
 log = logging.getLogger("aga.gateway")
 
 INVALID_ANSWER = "invalid answer: "
-"""Prefix of the ledger error of an answer that arrived but did not fit (billed, unlike a transport failure)."""
+"""Ledger error prefix of an answer that arrived but did not fit (billed, unlike a transport failure)."""
 
 REPAIR_NOTE = (
     "\n\nYour previous answer could not be used: {problem}.\n"
@@ -86,7 +94,9 @@ class Gateway:
         self.ledger = Ledger()
         self._sleep = sleep
         self._embeddings = EmbeddingCache()
-        self._jitter = random.Random(int.from_bytes(hashlib.sha256(f"{backend.name}/{backend.model}".encode()).digest()[:8], "big"))
+        self._jitter = random.Random(
+            int.from_bytes(hashlib.sha256(f"{backend.name}/{backend.model}".encode()).digest()[:8], "big")
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._semaphore: asyncio.Semaphore | None = None
 
@@ -116,7 +126,9 @@ class Gateway:
         if schema is None:
             raise TypeError(f"task '{task.name}' has no schema; use Gateway.choose for choice tasks")
         system, user = task.render(vars)
-        request = LLMRequest(task.name, system, user, task.json_schema(), None, task.max_tokens, task.temperature, dict(vars))
+        request = LLMRequest(
+            task.name, system, user, task.json_schema(), None, task.max_tokens, task.temperature, dict(vars)
+        )
         return await self._solve(request, lambda text: parse_answer(text, schema), agent, game_time, fallback)
 
     async def choose(
@@ -149,12 +161,19 @@ class Gateway:
         system, user = task.render(vars)
         user = f"{user}\n\nOptions:\n" + "\n".join(f"- {o}" for o in opts)
         request = LLMRequest(
-            task.name, system, user, choice_schema(opts), tuple(opts), task.max_tokens, task.temperature, dict(vars)
+            task.name,
+            system,
+            user,
+            choice_schema(opts),
+            tuple(opts),
+            task.max_tokens,
+            task.temperature,
+            dict(vars),
         )
         return await self._solve(request, lambda text: match_choice(text, opts), agent, game_time, fallback)
 
     async def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """``(n, dim)`` float32 unit rows; cached by (embedding model, text), concurrent requests coalesced."""
+        """``(n, dim)`` float32 unit rows; cached by (model, text); concurrent requests coalesced."""
         return await self._embeddings.get(self.embed_model, self.embedder.dim, list(texts), self._embed_batch)
 
     # ----------------------------------------------------------------- embedding store
@@ -202,7 +221,11 @@ class Gateway:
                     log.debug("task %s attempt %d: %s", request.task, attempt + 1, problem)
             if fallback is not None:
                 rows[-1].defaulted = True
-                log.info("task %s: no valid answer after %d attempts; using the fallback", request.task, self.max_attempts)
+                log.info(
+                    "task %s: no valid answer after %d attempts; using the fallback",
+                    request.task,
+                    self.max_attempts,
+                )
                 return fallback
             raise ModelAnswerError(request.task, text, problem)
         finally:
@@ -218,24 +241,55 @@ class Gateway:
             t0 = time.monotonic()
             hit = self.cache.get(key)
             if hit is not None:
-                row = LedgerRow(request.task, agent, game_time, hit.model, backend.name, 0, 0,
-                                time.monotonic() - t0, cached=True)
+                row = LedgerRow(
+                    request.task,
+                    agent,
+                    game_time,
+                    hit.model,
+                    backend.name,
+                    0,
+                    0,
+                    time.monotonic() - t0,
+                    cached=True,
+                )
                 rows.append(row)
                 return hit, row
         timing: dict[str, float] = {}
 
         def failed(err: BackendError, seconds: float) -> None:
-            rows.append(LedgerRow(request.task, agent, game_time, backend.model, backend.name, seconds=seconds,
-                                  ok=False, error=scrub(str(err))[:300]))
+            rows.append(
+                LedgerRow(
+                    request.task,
+                    agent,
+                    game_time,
+                    backend.model,
+                    backend.name,
+                    seconds=seconds,
+                    ok=False,
+                    error=scrub(str(err))[:300],
+                )
+            )
             log.warning("%s call for task %s failed: %s", backend.name, request.task, scrub(str(err)))
 
         response = await call_with_retries(
             lambda: self._attempt(lambda: backend.complete(request), timing),
-            policy=self.retry, backend=backend.name, model=backend.model, rng=self._jitter,
-            on_failure=failed, sleep=self._sleep,
+            policy=self.retry,
+            backend=backend.name,
+            model=backend.model,
+            rng=self._jitter,
+            on_failure=failed,
+            sleep=self._sleep,
         )
-        row = LedgerRow(request.task, agent, game_time, response.model or backend.model, backend.name,
-                        int(response.prompt_tokens), int(response.completion_tokens), timing["seconds"])
+        row = LedgerRow(
+            request.task,
+            agent,
+            game_time,
+            response.model or backend.model,
+            backend.name,
+            int(response.prompt_tokens),
+            int(response.completion_tokens),
+            timing["seconds"],
+        )
         rows.append(row)
         if self.cache is not None:
             self.cache.put(key, response)
@@ -253,8 +307,17 @@ class Gateway:
         timing: dict[str, float] = {}
 
         def failed(err: BackendError, seconds: float) -> None:
-            rows.append(LedgerRow("embed", model=embedder.model, backend=name, seconds=seconds, ok=False,
-                                  error=scrub(str(err))[:300], kind="embed"))
+            rows.append(
+                LedgerRow(
+                    "embed",
+                    model=embedder.model,
+                    backend=name,
+                    seconds=seconds,
+                    ok=False,
+                    error=scrub(str(err))[:300],
+                    kind="embed",
+                )
+            )
 
         counted = getattr(embedder, "embed_counted", None)
 
@@ -266,12 +329,24 @@ class Gateway:
         try:
             vectors, tokens = await call_with_retries(
                 lambda: self._attempt(one_call, timing),
-                policy=self.retry, backend=name, model=embedder.model, rng=self._jitter,
-                on_failure=failed, sleep=self._sleep,
+                policy=self.retry,
+                backend=name,
+                model=embedder.model,
+                rng=self._jitter,
+                on_failure=failed,
+                sleep=self._sleep,
             )
             prompt_tokens = int(tokens) if tokens is not None else sum(count_tokens(t) for t in texts)
-            rows.append(LedgerRow("embed", model=embedder.model, backend=name, prompt_tokens=prompt_tokens,
-                                  seconds=timing["seconds"], kind="embed"))
+            rows.append(
+                LedgerRow(
+                    "embed",
+                    model=embedder.model,
+                    backend=name,
+                    prompt_tokens=prompt_tokens,
+                    seconds=timing["seconds"],
+                    kind="embed",
+                )
+            )
             return vectors
         finally:
             self.ledger.extend(rows)
@@ -303,5 +378,13 @@ def _repaired(request: LLMRequest, previous: str, problem: str) -> LLMRequest:
     shown = previous.strip().replace("\n", " ")
     shown = shown if len(shown) <= 300 else shown[:297] + "..."
     note = REPAIR_NOTE.format(problem=problem, previous=shown or "(empty)")
-    return LLMRequest(request.task, request.system, request.user + note, request.json_schema, request.choices,
-                      request.max_tokens, request.temperature, request.vars)
+    return LLMRequest(
+        request.task,
+        request.system,
+        request.user + note,
+        request.json_schema,
+        request.choices,
+        request.max_tokens,
+        request.temperature,
+        request.vars,
+    )

@@ -81,7 +81,9 @@ class EmbeddingCache:
             await asyncio.gather(*waits)
         return np.stack([self._vectors[(model, t)] for t in texts])
 
-    async def _compute(self, model: str, texts: list[str], compute: Callable[[list[str]], Awaitable[np.ndarray]]) -> None:
+    async def _compute(
+        self, model: str, texts: list[str], compute: Callable[[list[str]], Awaitable[np.ndarray]]
+    ) -> None:
         try:
             for i in range(0, len(texts), self.batch_size):
                 chunk = texts[i : i + self.batch_size]

@@ -76,7 +76,9 @@ def _read(path: Path) -> tuple[dict[str, Price], set[str]]:
         where = f":{mark.line + 1}" if mark is not None else ""
         raise InputError(f"price file {path}{where} is not valid YAML") from None
     if not isinstance(data, dict):
-        raise InputError(f"price file {path}: expected a mapping with 'models' (and optionally 'local_backends')")
+        raise InputError(
+            f"price file {path}: expected a mapping with 'models' (and optionally 'local_backends')"
+        )
     models: dict[str, Price] = {}
     for name, entry in (data.get("models") or {}).items():
         if not isinstance(entry, dict) or set(entry) - {"input", "output"} or "input" not in entry:

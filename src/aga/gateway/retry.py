@@ -102,7 +102,9 @@ async def call_with_retries(
         except FatalBackendError as fatal:
             on_failure(fatal, time.monotonic() - t0)
             hint = fatal.hint or hint_for(fatal.status, backend)
-            raise BackendUnavailable(backend, model, scrub(fatal.message), status=fatal.status, hint=hint) from None
+            raise BackendUnavailable(
+                backend, model, scrub(fatal.message), status=fatal.status, hint=hint
+            ) from None
         on_failure(err, time.monotonic() - t0)
         failures += 1
         assert isinstance(err, TransientBackendError)
@@ -111,6 +113,7 @@ async def call_with_retries(
         if failures >= policy.max_tries or spent + wait > policy.budget_seconds:
             message = scrub(err.message)
             tail = f" (gave up after {failures} tries in {spent:.1f} s)"
-            raise BackendUnavailable(backend, model, message + tail, status=err.status,
-                                     hint=hint_for(err.status, backend)) from None
+            raise BackendUnavailable(
+                backend, model, message + tail, status=err.status, hint=hint_for(err.status, backend)
+            ) from None
         await sleep(wait)

@@ -115,7 +115,9 @@ def _substitute(text: str, vars: Mapping[str, Any], path: Path, first_line: int)
     except KeyError as err:
         name = err.args[0]
         line = first_line + _line_of(text, name)
-        raise InputError(f"{path}:{line}: placeholder ${name} has no value (inputs given: {sorted(vars)})") from None
+        raise InputError(
+            f"{path}:{line}: placeholder ${name} has no value (inputs given: {sorted(vars)})"
+        ) from None
     except ValueError as err:
         raise InputError(f"{path}: bad placeholder in template: {err} (write $$ for a dollar sign)") from None
 

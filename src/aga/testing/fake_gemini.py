@@ -58,21 +58,37 @@ class FakeGeminiServer(LoopbackServer):
         schema = config.get("responseJsonSchema")
         if schema is None and config.get("responseMimeType") == "application/json":
             schema = json_mode_schema(system, user)  # JSON mode: what the prompt describes
-        request = LLMRequest("chat", system, user, schema, _choices_of(schema),
-                             int(config.get("maxOutputTokens") or 256), float(config.get("temperature") or 0), {})
+        request = LLMRequest(
+            "chat",
+            system,
+            user,
+            schema,
+            _choices_of(schema),
+            int(config.get("maxOutputTokens") or 256),
+            float(config.get("temperature") or 0),
+            {},
+        )
         text = self.backend.answer(request, lenient_rules=True)
         prompt = _count(system) + _count(user)
         response = {
-            "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}],
-            "usageMetadata": {"promptTokenCount": prompt, "candidatesTokenCount": _count(text),
-                              "totalTokenCount": prompt + _count(text)},
+            "candidates": [
+                {"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}
+            ],
+            "usageMetadata": {
+                "promptTokenCount": prompt,
+                "candidatesTokenCount": _count(text),
+                "totalTokenCount": prompt + _count(text),
+            },
             "modelVersion": "fake-gemini",
         }
         return response, text
 
     def embed(self, body: dict[str, Any]) -> dict[str, Any]:
         """The response to a batchEmbedContents body."""
-        texts = [" ".join(p.get("text", "") for p in r.get("content", {}).get("parts", [])) for r in body.get("requests", [])]
+        texts = [
+            " ".join(p.get("text", "") for p in r.get("content", {}).get("parts", []))
+            for r in body.get("requests", [])
+        ]
         return {"embeddings": [{"values": v.tolist()} for v in self.embedder.embed_sync(texts)]}
 
 
@@ -87,12 +103,19 @@ class _GeminiHandler(JsonHandler):
         if fault == "drop":
             return self.drop()
         if fault == "429":
-            retry = {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{fake.retry_delay:g}s"}
-            return self._error(429, "Resource has been exhausted (test double).", "RESOURCE_EXHAUSTED", [retry])
+            retry = {
+                "@type": "type.googleapis.com/google.rpc.RetryInfo",
+                "retryDelay": f"{fake.retry_delay:g}s",
+            }
+            return self._error(
+                429, "Resource has been exhausted (test double).", "RESOURCE_EXHAUSTED", [retry]
+            )
         if fault == "500":
             return self._error(500, "Internal error encountered (test double).", "INTERNAL")
         if fault == "bad_key":
-            return self._error(400, f"API key not valid. Please pass a valid API key. ({key})", "INVALID_ARGUMENT")
+            return self._error(
+                400, f"API key not valid. Please pass a valid API key. ({key})", "INVALID_ARGUMENT"
+            )
         if fault == "404":
             return self._error(404, "models/unknown is not found (test double).", "NOT_FOUND")
         if fault == "slow":
@@ -102,7 +125,9 @@ class _GeminiHandler(JsonHandler):
         if not self.path.endswith(":generateContent"):
             return self._error(404, f"unknown path {self.path}", "NOT_FOUND")
         if not fake.json_schema_support and "responseJsonSchema" in (body.get("generationConfig") or {}):
-            return self._error(400, 'Invalid JSON payload received. Unknown name "responseJsonSchema".', "INVALID_ARGUMENT")
+            return self._error(
+                400, 'Invalid JSON payload received. Unknown name "responseJsonSchema".', "INVALID_ARGUMENT"
+            )
         response, text = fake.generate(body)
         candidate = response["candidates"][0]
         if fault == "truncated":
@@ -111,10 +136,15 @@ class _GeminiHandler(JsonHandler):
         elif fault == "invalid_json":
             candidate["content"]["parts"][0]["text"] = "Let me think about that for a while."
         elif fault == "blocked":
-            response = {"promptFeedback": {"blockReason": "OTHER"}, "usageMetadata": response["usageMetadata"]}
+            response = {
+                "promptFeedback": {"blockReason": "OTHER"},
+                "usageMetadata": response["usageMetadata"],
+            }
         return self.send_json(200, response)
 
-    def _error(self, code: int, message: str, status: str, details: list[dict[str, Any]] | None = None) -> None:
+    def _error(
+        self, code: int, message: str, status: str, details: list[dict[str, Any]] | None = None
+    ) -> None:
         error: dict[str, Any] = {"code": code, "message": message, "status": status}
         if details:
             error["details"] = details

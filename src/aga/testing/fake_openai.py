@@ -70,7 +70,9 @@ class LoopbackServer:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._server.block_on_close = False
-        threading.Thread(target=self._server.serve_forever, args=(0.02,), name="fake-http", daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, args=(0.02,), name="fake-http", daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -180,7 +182,9 @@ class FakeOpenAIServer(LoopbackServer):
 
     def chat(self, body: dict[str, Any]) -> tuple[dict[str, Any], str]:
         """The completion for a chat request body, and the answer text."""
-        system = "\n".join(m.get("content", "") for m in body.get("messages", []) if m.get("role") == "system")
+        system = "\n".join(
+            m.get("content", "") for m in body.get("messages", []) if m.get("role") == "system"
+        )
         user = "\n".join(m.get("content", "") for m in body.get("messages", []) if m.get("role") == "user")
         fmt = body.get("response_format") or {}
         schema, task = None, "chat"
@@ -191,7 +195,9 @@ class FakeOpenAIServer(LoopbackServer):
             schema = fmt.get("schema") or json_mode_schema(system, user)
         choices = _choices_of(schema)
         max_tokens = int(body.get("max_tokens") or body.get("max_completion_tokens") or 256)
-        request = LLMRequest(task, system, user, schema, choices, max_tokens, float(body.get("temperature") or 0), {})
+        request = LLMRequest(
+            task, system, user, schema, choices, max_tokens, float(body.get("temperature") or 0), {}
+        )
         text = self.backend.answer(request, lenient_rules=True)
         prompt_tokens = _count(system) + _count(user)
         completion = {
@@ -199,9 +205,14 @@ class FakeOpenAIServer(LoopbackServer):
             "object": "chat.completion",
             "created": 0,
             "model": body.get("model", "fake"),
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": _count(text),
-                      "total_tokens": prompt_tokens + _count(text)},
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": _count(text),
+                "total_tokens": prompt_tokens + _count(text),
+            },
         }
         return completion, text
 
@@ -214,7 +225,9 @@ class FakeOpenAIServer(LoopbackServer):
         return {
             "object": "list",
             "model": body.get("model", "fake-embed"),
-            "data": [{"object": "embedding", "index": i, "embedding": v.tolist()} for i, v in enumerate(vectors)],
+            "data": [
+                {"object": "embedding", "index": i, "embedding": v.tolist()} for i, v in enumerate(vectors)
+            ],
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
         }
 
@@ -244,12 +257,18 @@ class _OpenAIHandler(JsonHandler):
         if fault == "drop":
             return self.drop()
         if fault == "429":
-            return self._error(429, "Rate limit reached for requests (test double)", "rate_limit_exceeded",
-                               {"Retry-After": f"{fake.retry_after:g}"})
+            return self._error(
+                429,
+                "Rate limit reached for requests (test double)",
+                "rate_limit_exceeded",
+                {"Retry-After": f"{fake.retry_after:g}"},
+            )
         if fault == "quota":
             return self._error(429, "You exceeded your current quota (test double)", "insufficient_quota")
         if fault == "500":
-            return self._error(500, "The server had an error while processing your request (test double)", None)
+            return self._error(
+                500, "The server had an error while processing your request (test double)", None
+            )
         if fault == "401":
             key = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
             return self._error(401, f"Incorrect API key provided: {key}", "invalid_api_key")
@@ -263,7 +282,9 @@ class _OpenAIHandler(JsonHandler):
             return self._error(404, f"unknown path {self.path}", None)
         fmt = body.get("response_format") or {}
         if fmt.get("type") == "json_schema" and not fake.json_schema_support:
-            return self._error(400, "response_format type 'json_schema' is not supported by this server", None)
+            return self._error(
+                400, "response_format type 'json_schema' is not supported by this server", None
+            )
         completion, text = fake.chat(body)
         if fault == "truncated":
             completion["choices"][0]["message"]["content"] = text[: max(1, len(text) // 2)]
@@ -275,7 +296,9 @@ class _OpenAIHandler(JsonHandler):
             return self.send_raw(200, raw[: len(raw) // 2], {})
         return self.send_json(200, completion)
 
-    def _error(self, status: int, message: str, code: str | None, headers: dict[str, str] | None = None) -> None:
+    def _error(
+        self, status: int, message: str, code: str | None, headers: dict[str, str] | None = None
+    ) -> None:
         error = {"message": message, "type": "test_double_error", "param": None, "code": code}
         self.send_json(status, {"error": error}, headers)
 
@@ -284,6 +307,7 @@ FakeOpenAIServer.handler = _OpenAIHandler
 
 
 # ---------------------------------------------------------------------- JSON mode without a schema
+
 
 def json_mode_schema(system: str, user: str) -> dict[str, Any] | None:
     """The schema a JSON-mode request implies: the options listed in the input, or the shape line."""
@@ -309,7 +333,9 @@ def schema_from_shape(system: str) -> dict[str, Any] | None:
 class _ShapeParser:
     """Reads ``{"a": 1|2, "b": "<text>", "c": [{"d": <integer>}, ...]}`` into a JSON schema."""
 
-    _TOKEN = re.compile(r'\s*("(?:[^"\\]|\\.)*"|<integer>|<number>|\.\.\.|-?\d+(?:\.\d+)?|true|false|null|[{}\[\]:,|])')
+    _TOKEN = re.compile(
+        r'\s*("(?:[^"\\]|\\.)*"|<integer>|<number>|\.\.\.|-?\d+(?:\.\d+)?|true|false|null|[{}\[\]:,|])'
+    )
 
     def __init__(self, text: str) -> None:
         self.tokens = self._TOKEN.findall(text)

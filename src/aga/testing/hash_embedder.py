@@ -8,6 +8,7 @@ It is selected with ``--llm scripted`` or ``--embed hash``; never a default for 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -44,7 +45,7 @@ class HashEmbedder:
         words = _WORD.findall(text.lower())
         if not words:
             return ["<blank>"]
-        return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+        return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
 
     def embed_sync(self, texts: Sequence[str]) -> np.ndarray:
         """``(n, dim)`` float32 unit rows."""
@@ -58,7 +59,11 @@ class HashEmbedder:
                 cols.append(col)
                 signs.append(sign)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        np.add.at(out, (np.asarray(rows, dtype=np.intp), np.asarray(cols, dtype=np.intp)), np.asarray(signs, dtype=np.float32))
+        np.add.at(
+            out,
+            (np.asarray(rows, dtype=np.intp), np.asarray(cols, dtype=np.intp)),
+            np.asarray(signs, dtype=np.float32),
+        )
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         empty = norms[:, 0] == 0
         if empty.any():  # signs cancelled out: fall back to a fixed unit direction

@@ -104,7 +104,9 @@ class ScriptedBackend:
             text = fault if isinstance(fault, str) else self.answer(request)
         finally:
             self.in_flight -= 1
-        return LLMResponse(text, count_tokens(request.system) + count_tokens(request.user), count_tokens(text), self.model)
+        return LLMResponse(
+            text, count_tokens(request.system) + count_tokens(request.user), count_tokens(text), self.model
+        )
 
     def answer(self, request: LLMRequest, *, lenient_rules: bool = False) -> str:
         """The deterministic answer text for ``request``.
@@ -156,7 +158,9 @@ def instance_of(schema: Mapping[str, Any], rng: random.Random, words: list[str])
     return _value(schema, schema, rng, words or ["something"], 0)
 
 
-def _value(node: Mapping[str, Any], root: Mapping[str, Any], rng: random.Random, words: list[str], depth: int) -> Any:
+def _value(
+    node: Mapping[str, Any], root: Mapping[str, Any], rng: random.Random, words: list[str], depth: int
+) -> Any:
     if "$ref" in node:
         node = _resolve(node["$ref"], root)
     if "const" in node:
@@ -167,7 +171,7 @@ def _value(node: Mapping[str, Any], root: Mapping[str, Any], rng: random.Random,
         if key in node:
             options = [o for o in node[key] if o.get("type") != "null"] or list(node[key])
             return _value(options[0], root, rng, words, depth + 1)
-    if "allOf" in node and node["allOf"]:
+    if node.get("allOf"):
         return _value(node["allOf"][0], root, rng, words, depth + 1)
     kind = node.get("type")
     if isinstance(kind, list):
@@ -180,7 +184,9 @@ def _value(node: Mapping[str, Any], root: Mapping[str, Any], rng: random.Random,
         high = max(low, min(int(node.get("maxItems", 3)), 3))
         if depth > 4:
             high = low
-        return [_value(node.get("items", {}), root, rng, words, depth + 1) for _ in range(rng.randint(low, high))]
+        return [
+            _value(node.get("items", {}), root, rng, words, depth + 1) for _ in range(rng.randint(low, high))
+        ]
     if kind == "integer":
         low, high = _bounds(node, 1, 10)
         return rng.randint(int(low), int(high))

@@ -39,7 +39,9 @@ def client_from_env(what: str, *, timeout: float | None = None) -> tuple[genai.C
     """
     key = os.environ.get("GOOGLE_API_KEY") or os.environ.get("GEMINI_API_KEY") or ""
     if not key:
-        raise InputError(f"{what}: GOOGLE_API_KEY is not set; create a key at https://aistudio.google.com/apikey")
+        raise InputError(
+            f"{what}: GOOGLE_API_KEY is not set; create a key at https://aistudio.google.com/apikey"
+        )
     base_url = (os.environ.get("GOOGLE_GEMINI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
     if timeout is None:
         raw = os.environ.get("AGA_LLM_TIMEOUT")
@@ -48,7 +50,9 @@ def client_from_env(what: str, *, timeout: float | None = None) -> tuple[genai.C
         except ValueError:
             raise InputError(f"AGA_LLM_TIMEOUT={raw!r} is not a number of seconds") from None
     options = types.HttpOptions(
-        base_url=base_url, timeout=max(1, int(timeout * 1000)), retry_options=types.HttpRetryOptions(attempts=1)
+        base_url=base_url,
+        timeout=max(1, int(timeout * 1000)),
+        retry_options=types.HttpRetryOptions(attempts=1),
     )
     return genai.Client(api_key=key, http_options=options), base_url, key
 
@@ -111,13 +115,17 @@ class GeminiBackend:
 
     name = "gemini"
 
-    def __init__(self, model: str, client: genai.Client, *, base_url: str = DEFAULT_BASE_URL, key: str = "") -> None:
+    def __init__(
+        self, model: str, client: genai.Client, *, base_url: str = DEFAULT_BASE_URL, key: str = ""
+    ) -> None:
         self.model = model
         self.base_url = base_url
         self._client = client
         self._key = key
         self.use_schema = True
-        self.no_thinking = model.startswith("gemini-2.5-flash")  # thinking costs output tokens; off where allowed
+        self.no_thinking = model.startswith(
+            "gemini-2.5-flash"
+        )  # thinking costs output tokens; off where allowed
 
     @classmethod
     def from_env(cls, model: str, *, timeout: float | None = None) -> GeminiBackend:
@@ -176,11 +184,15 @@ class GeminiBackend:
         text = "".join(parts)  # a blocked or empty answer is "" and fails validation (then repair)
         usage = getattr(result, "usage_metadata", None)
         prompt = getattr(usage, "prompt_token_count", None)
-        output = (getattr(usage, "candidates_token_count", None) or 0) + (getattr(usage, "thoughts_token_count", None) or 0)
+        output = (getattr(usage, "candidates_token_count", None) or 0) + (
+            getattr(usage, "thoughts_token_count", None) or 0
+        )
         if prompt is None:
             prompt = count_tokens(request.system) + count_tokens(request.user)
             output = output or count_tokens(text)
-        return LLMResponse(text, int(prompt), int(output), getattr(result, "model_version", None) or self.model)
+        return LLMResponse(
+            text, int(prompt), int(output), getattr(result, "model_version", None) or self.model
+        )
 
     async def aclose(self) -> None:
         """Close the SDK's HTTP client."""
@@ -199,7 +211,9 @@ class GeminiEmbedder:
 
     name = "gemini"
 
-    def __init__(self, model: str, client: genai.Client, *, base_url: str = DEFAULT_BASE_URL, key: str = "") -> None:
+    def __init__(
+        self, model: str, client: genai.Client, *, base_url: str = DEFAULT_BASE_URL, key: str = ""
+    ) -> None:
         self.model = model
         self.base_url = base_url
         self.dim = 0  # learned from the first answer
@@ -220,7 +234,10 @@ class GeminiEmbedder:
             raise map_error(err, self.base_url, self._key) from None
         embeddings = getattr(result, "embeddings", None) or []
         if len(embeddings) != len(texts):
-            raise TransientBackendError(None, f"malformed response from {self.base_url} ({len(embeddings)} vectors for {len(texts)} texts)")
+            raise TransientBackendError(
+                None,
+                f"malformed response from {self.base_url} ({len(embeddings)} vectors for {len(texts)} texts)",
+            )
         vectors = np.asarray([e.values for e in embeddings], dtype=np.float32)
         self.dim = int(vectors.shape[1])
         return vectors

@@ -51,9 +51,13 @@ def client_from_env(what: str, *, timeout: float | None = None) -> tuple[openai.
     Raises:
         InputError: no key for a non-local endpoint, or a malformed base URL.
     """
-    base_url = (os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE") or DEFAULT_BASE_URL).rstrip("/")
+    base_url = (
+        os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE") or DEFAULT_BASE_URL
+    ).rstrip("/")
     if urlparse(base_url).scheme not in ("http", "https") or not urlparse(base_url).hostname:
-        raise InputError(f"OPENAI_BASE_URL {base_url!r} is not an http(s) URL (e.g. http://localhost:11434/v1)")
+        raise InputError(
+            f"OPENAI_BASE_URL {base_url!r} is not an http(s) URL (e.g. http://localhost:11434/v1)"
+        )
     local = is_local(base_url)
     key = os.environ.get("OPENAI_API_KEY") or ""
     if not key and not local:
@@ -64,7 +68,11 @@ def client_from_env(what: str, *, timeout: float | None = None) -> tuple[openai.
     if timeout is None:
         timeout = _env_float("AGA_LLM_TIMEOUT", DEFAULT_TIMEOUT)
     client = openai.AsyncOpenAI(api_key=key or NO_KEY, base_url=base_url, timeout=timeout, max_retries=0)
-    name = "openai" if urlparse(base_url).hostname == "api.openai.com" else ("openai-local" if local else "openai-compatible")
+    name = (
+        "openai"
+        if urlparse(base_url).hostname == "api.openai.com"
+        else ("openai-local" if local else "openai-compatible")
+    )
     return client, base_url, name
 
 
@@ -81,7 +89,9 @@ def _env_float(var: str, default: float) -> float:
     return value
 
 
-def map_error(err: Exception, base_url: str, secrets: Sequence[str] = ()) -> TransientBackendError | FatalBackendError:
+def map_error(
+    err: Exception, base_url: str, secrets: Sequence[str] = ()
+) -> TransientBackendError | FatalBackendError:
     """The backend failure kind for an SDK exception, with the status and the server's message."""
     if isinstance(err, openai.APITimeoutError):
         return TransientBackendError(None, f"no answer from {base_url} before the timeout")
@@ -92,9 +102,16 @@ def map_error(err: Exception, base_url: str, secrets: Sequence[str] = ()) -> Tra
         status = err.status_code
         message = scrub(_server_message(err), secrets)
         if status == 429:
-            if getattr(err, "code", None) == "insufficient_quota" or "exceeded your current quota" in message.lower():
-                return FatalBackendError(429, message, "the account's quota is spent: add credit or raise the quota, "
-                                         "then continue with `aga run -t <sim> -s N`")
+            if (
+                getattr(err, "code", None) == "insufficient_quota"
+                or "exceeded your current quota" in message.lower()
+            ):
+                return FatalBackendError(
+                    429,
+                    message,
+                    "the account's quota is spent: add credit or raise the quota, "
+                    "then continue with `aga run -t <sim> -s N`",
+                )
             return TransientBackendError(429, message, retry_after(err.response.headers))
         if status in (408, 409) or status >= 500:
             return TransientBackendError(status, message, retry_after(err.response.headers))
@@ -141,7 +158,10 @@ def _schema_name(task: str) -> str:
 
 
 def _mentions(err: Exception, *words: str) -> bool:
-    text = str(getattr(err, "message", err)).lower() + json.dumps(getattr(err, "body", None), default=str).lower()
+    text = (
+        str(getattr(err, "message", err)).lower()
+        + json.dumps(getattr(err, "body", None), default=str).lower()
+    )
     return any(w in text for w in words)
 
 
@@ -155,7 +175,9 @@ class OpenAIBackend:
         name: backend name for the ledger (``openai``, ``openai-local``, ``openai-compatible``).
     """
 
-    def __init__(self, model: str, client: openai.AsyncOpenAI, *, base_url: str, name: str = "openai") -> None:
+    def __init__(
+        self, model: str, client: openai.AsyncOpenAI, *, base_url: str, name: str = "openai"
+    ) -> None:
         self.model = model
         self.name = name
         self.base_url = base_url
@@ -185,7 +207,9 @@ class OpenAIBackend:
             except (openai.OpenAIError, ValueError) as err:
                 raise map_error(err, self.base_url, [self._client.api_key]) from None
             return self._response(completion, request)
-        raise FatalBackendError(400, "the server kept rejecting the request parameters", _fatal_hint(400, self.base_url))
+        raise FatalBackendError(
+            400, "the server kept rejecting the request parameters", _fatal_hint(400, self.base_url)
+        )
 
     def _params(self, request: LLMRequest) -> dict[str, Any]:
         messages = []
@@ -201,7 +225,11 @@ class OpenAIBackend:
         if request.json_schema is not None and self.format_mode == "json_schema":
             params["response_format"] = {
                 "type": "json_schema",
-                "json_schema": {"name": _schema_name(request.task), "schema": request.json_schema, "strict": False},
+                "json_schema": {
+                    "name": _schema_name(request.task),
+                    "schema": request.json_schema,
+                    "strict": False,
+                },
             }
         elif request.json_schema is not None and self.format_mode == "json_object":
             params["response_format"] = {"type": "json_object"}
@@ -233,7 +261,9 @@ class OpenAIBackend:
             prompt = count_tokens(request.system) + count_tokens(request.user)
         if completion_tokens is None:
             completion_tokens = count_tokens(text)
-        return LLMResponse(text, int(prompt), int(completion_tokens), getattr(completion, "model", None) or self.model)
+        return LLMResponse(
+            text, int(prompt), int(completion_tokens), getattr(completion, "model", None) or self.model
+        )
 
     async def aclose(self) -> None:
         """Close the HTTP client."""
@@ -250,7 +280,9 @@ class OpenAIEmbedder:
         name: backend name for the ledger.
     """
 
-    def __init__(self, model: str, client: openai.AsyncOpenAI, *, base_url: str, name: str = "openai") -> None:
+    def __init__(
+        self, model: str, client: openai.AsyncOpenAI, *, base_url: str, name: str = "openai"
+    ) -> None:
         self.model = model
         self.name = name
         self.base_url = base_url
@@ -276,7 +308,9 @@ class OpenAIEmbedder:
             raise map_error(err, self.base_url, [self._client.api_key]) from None
         data = sorted(getattr(result, "data", None) or [], key=lambda d: d.index)
         if len(data) != len(texts):
-            raise TransientBackendError(None, f"malformed response from {self.base_url} ({len(data)} vectors for {len(texts)} texts)")
+            raise TransientBackendError(
+                None, f"malformed response from {self.base_url} ({len(data)} vectors for {len(texts)} texts)"
+            )
         vectors = np.asarray([d.embedding for d in data], dtype=np.float32)
         self.dim = int(vectors.shape[1])
         usage = getattr(result, "usage", None)
