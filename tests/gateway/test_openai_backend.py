@@ -164,3 +164,18 @@ def test_json_mode_shape_line_reads_back_as_a_schema():
     assert schema["properties"]["reason"] == {"type": "string"}
     plan_schema = schema_from_shape(PLAN.render({"name": "A"})[0])
     assert plan_schema["properties"]["steps"]["items"]["properties"]["minutes"] == {"type": "integer"}
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "message"),
+    [
+        ("OPENAI_BASE_URL", "localhost:11434", "is not an http\\(s\\) URL"),
+        ("AGA_LLM_TIMEOUT", "soon", "AGA_LLM_TIMEOUT='soon' is not a number of seconds"),
+        ("AGA_LLM_TIMEOUT", "-1", "must be positive"),
+    ],
+)
+def test_bad_environment_values_are_clear_input_errors(monkeypatch, var, value, message):
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv(var, value)
+    with pytest.raises(InputError, match=message):
+        build_gateway("openai:m", embed="hash")
