@@ -21,11 +21,12 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 
 def _register() -> None:
-    from aga.cli import export, run, town
+    from aga.cli import export, metrics, run, town
 
     app.add_typer(town.app, name="town", help="Inspect, render and import towns.")
     app.command("run")(run.run)
     app.command("export")(export.export)
+    app.command("metrics")(metrics.metrics)
 
 
 _register()
