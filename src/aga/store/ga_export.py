@@ -122,16 +122,16 @@ def _nodes(records: list[dict[str, Any]]) -> dict[str, Any]:
     ordered = sorted(records, key=lambda r: int(r["id"]))
     numbered = []
     for i, r in enumerate(ordered, start=1):
-        kind = r.get("kind", "event")
+        kind = r.get("type", "event")
         type_counts[kind] += 1
         numbered.append((i, type_counts[kind], r))
     id_map = {int(r["id"]): f"node_{i}" for i, _, r in numbered}
     for i, type_count, r in reversed(numbered):
-        kind = r.get("kind", "event")
+        kind = r.get("type", "event")
         if kind == "chat":
-            filling = r.get("chat") or r.get("filling") or []
+            filling = r.get("filling") or []
         else:
-            filling = [id_map.get(int(e), f"node_{e}") for e in (r.get("evidence") or [])]
+            filling = [id_map.get(int(e), f"node_{e}") for e in (r.get("filling") or [])]
         out[f"node_{i}"] = {
             "node_count": i,
             "type_count": type_count,
@@ -144,7 +144,7 @@ def _nodes(records: list[dict[str, Any]]) -> dict[str, Any]:
             "object": r.get("object"),
             "description": r.get("description"),
             "embedding_key": r.get("embedding_key"),
-            "poignancy": int(r.get("importance", r.get("poignancy", 1)) or 1),
+            "poignancy": int(r.get("poignancy") or 1),
             "keywords": sorted(r.get("keywords") or []),
             "filling": filling,
         }
@@ -154,7 +154,7 @@ def _nodes(records: list[dict[str, Any]]) -> dict[str, Any]:
 def _kw_strength(records: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     strength: dict[str, Counter[str]] = {"kw_strength_event": Counter(), "kw_strength_thought": Counter()}
     for r in records:
-        kind = r.get("kind", "event")
+        kind = r.get("type", "event")
         if kind not in ("event", "thought") or "is idle" in str(r.get("description", "")):
             continue
         for kw in r.get("keywords") or []:
