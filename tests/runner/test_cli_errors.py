@@ -58,10 +58,10 @@ def test_existing_target_needs_force_and_is_left_alone(tmp_path):
 
 
 def test_malformed_persona_file(tmp_path):
-    import aga.bases
+    from aga import bases as aga_bases
 
     base = tmp_path / "mybase"
-    shutil.copytree(Path(aga.bases.__file__).parent / BASE3, base)
+    shutil.copytree(Path(aga_bases.__file__).parent / BASE3, base)
     persona = sorted((base / "personas").glob("*.yaml"))[0]
     persona.write_text(persona.read_text().replace("age:", "age: [oops", 1))
     storage = tmp_path / "storage"
