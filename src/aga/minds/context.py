@@ -1,0 +1,128 @@
+"""The small value types shared by the runner and the minds: what a step looks like from inside.
+
+``StepContext`` is built by the runner once per step; every resident reads the same snapshot
+(``views``, ``events``) and draws randomness only from :meth:`StepContext.rng`, so the result of
+a step does not depend on the order in which concurrent model answers arrive.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from aga.rng import rng_for
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from aga.gateway import Gateway
+    from aga.world import TileEvents, Town
+
+Tile = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class MindConfig:
+    """Feature switches and tunables of the minds (one per simulation).
+
+    Attributes:
+        policy: Lifestyle Policy (cache of decompositions and groundings); used by the cost layer.
+        relationship: Social Memory (relationship summary per pair); used by the cost layer.
+        mind_wandering: random, de-duplicated memories fed into the day's plan (not yet used).
+        retrieve_count: nodes retrieved per focal point for reflection and day revision.
+        chat_retrieve_count: nodes retrieved about the other person before each utterance.
+        turn_retrieve_count: nodes retrieved for the context of each utterance.
+        chat_cooldown_steps: steps after a chat before the same pair may talk again.
+        max_chat_rounds: rounds (one utterance each) a conversation may last.
+        focal_point_count: questions asked per reflection.
+        insight_count: insights asked per focal point.
+        thought_days: days until a thought expires.
+    """
+
+    policy: bool = False
+    relationship: bool = False
+    mind_wandering: bool = False
+    retrieve_count: int = 30
+    chat_retrieve_count: int = 50
+    turn_retrieve_count: int = 15
+    chat_cooldown_steps: int = 800
+    max_chat_rounds: int = 8
+    focal_point_count: int = 3
+    insight_count: int = 5
+    thought_days: int = 30
+
+
+@dataclass(frozen=True)
+class AgentView:
+    """What others can see of a resident at the start of a step."""
+
+    name: str
+    tile: Tile
+    description: str
+    address: str
+    emoji: str
+    event: tuple[str, str | None, str | None]
+    chatting_with: str | None
+    chat_end: datetime | None
+    act_end: datetime | None
+    planned_path_nonempty: bool
+    sleeping: bool
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """The read-only snapshot of one step, shared by every resident."""
+
+    step: int
+    now: datetime
+    sec_per_step: int
+    seed: int
+    town: Town
+    events: TileEvents
+    views: Mapping[str, AgentView]
+    gateway: Gateway
+    config: MindConfig = field(default_factory=MindConfig)
+
+    def rng(self, agent: str, purpose: str) -> random.Random:
+        """A generator private to (this step, ``agent``, ``purpose``)."""
+        return rng_for(self.seed, self.step, agent, purpose)
+
+
+@dataclass(frozen=True)
+class Intent:
+    """Something a resident wants that the runner must arbitrate (base class)."""
+
+
+@dataclass(frozen=True)
+class ChatIntent(Intent):
+    """The resident wants to start a conversation with ``target`` this step."""
+
+    target: str
+
+
+@dataclass(frozen=True)
+class Movement:
+    """What a resident does this step, in the original movement-file shape.
+
+    Attributes:
+        tile: the tile the resident stands on after this step.
+        emoji: the action's emoji.
+        description: ``"<action> @ <address>"``.
+        chat: the conversation lines ``[(speaker, utterance), ...]`` while chatting, else None.
+    """
+
+    tile: Tile
+    emoji: str
+    description: str
+    chat: list[tuple[str, str]] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The movement-file entry: ``{"movement", "pronunciatio", "description", "chat"}``."""
+        return {
+            "movement": [self.tile[0], self.tile[1]],
+            "pronunciatio": self.emoji,
+            "description": self.description,
+            "chat": [list(t) for t in self.chat] if self.chat else None,
+        }

@@ -1,0 +1,111 @@
+"""Small text helpers shared by the cognitive steps: persona block, time strings, keywords."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a resident is (the persona's text fields)."""
+
+    name: str
+    first_name: str
+    last_name: str
+    age: int
+    innate: str
+    learned: str
+    currently: str
+    lifestyle: str
+    daily_plan_req: str
+    living_area: str
+
+    def block(self) -> str:
+        """The persona block put into prompts (stable within a day, for prefix caching)."""
+        return (
+            f"Name: {self.name} (age {self.age})\n"
+            f"Traits: {self.innate}\n"
+            f"About: {self.learned}\n"
+            f"Currently: {self.currently}\n"
+            f"Habits: {self.lifestyle}"
+        )
+
+
+def day_text(when: datetime) -> str:
+    """'Monday February 13, 2023'."""
+    return when.strftime("%A %B %d, %Y")
+
+
+def clock(minute_of_day: int) -> str:
+    """'07:30' for minute 450 ('24:00' for 1440)."""
+    return f"{minute_of_day // 60:02d}:{minute_of_day % 60:02d}"
+
+
+def minute_of_day(when: datetime) -> int:
+    """Whole minutes since midnight."""
+    return when.hour * 60 + when.minute
+
+
+def ceil_minute(when: datetime) -> datetime:
+    """``when`` rounded up to the next whole minute (unchanged if already whole)."""
+    if when.second == 0 and when.microsecond == 0:
+        return when
+    return when.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
+def midnight(when: datetime) -> datetime:
+    """Start of the day of ``when``."""
+    return when.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def steps_until(now: datetime, later: datetime, sec_per_step: int) -> int:
+    """Whole steps from ``now`` until ``later`` (at least 0, rounded up)."""
+    secs = (later - now).total_seconds()
+    return max(0, math.ceil(secs / sec_per_step))
+
+
+def last_part(address: str) -> str:
+    """The last ':' part of an address ('bed' of 'the Ville:...:bed')."""
+    return address.rsplit(":", 1)[-1]
+
+
+def subtask_text(description: str) -> str:
+    """'working (brewing coffee)' -> 'brewing coffee'; text without parentheses unchanged."""
+    if "(" in description and description.rstrip().endswith(")"):
+        inner = description[description.rfind("(") + 1 : description.rstrip().rfind(")")].strip()
+        if inner:
+            return inner
+    return description.strip()
+
+
+def event_sentence(subject: str, text: str) -> str:
+    """'Isabella Rodriguez is brewing coffee' from a subject and an activity description."""
+    return f"{last_part(subject)} is {subtask_text(text)}"
+
+
+def proper_nouns(text: str) -> list[str]:
+    """Capitalised word runs of ``text`` ('Maria Lopez', 'Hobbs Cafe'), lower-cased, in order."""
+    out = [m.group(0).lower() for m in _CAPITALISED.finditer(text)]
+    return list(dict.fromkeys(out))
+
+
+def numbered(lines: Sequence[str], start: int = 1) -> str:
+    """'1. a\\n2. b'."""
+    return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, start))
+
+
+def transcript(lines: Iterable[Sequence[str]]) -> str:
+    """'Name: utterance' lines of a conversation."""
+    return "\n".join(f"{speaker}: {utt}" for speaker, utt in lines)
+
+
+def chat_minutes(lines: Iterable[Sequence[str]]) -> int:
+    """How long a conversation takes: the original's length rule, at least one minute."""
+    chars = sum(len(f"{speaker}: {utt}\n") for speaker, utt in lines)
+    return max(1, math.ceil((chars // 8) / 30))
