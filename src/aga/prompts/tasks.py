@@ -1,0 +1,209 @@
+"""The tasks of a resident's mind: one ``Task`` per prompt, with the schema of its answer.
+
+Each task's template is ``src/aga/prompts/<name>.txt``. Schemas are small: ratings, hours,
+yes/no and choices are Literals (llama.cpp's grammar ignores numeric bounds, enums it keeps);
+free text is a short string. Numbers that must add up (minutes) are fixed by code; the model's
+minutes are only weights. Task names are the metrics keys and do not change.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+from aga.gateway.task import Task
+
+
+def _squash(value: object) -> object:
+    """Collapse whitespace in strings (models like to add newlines)."""
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
+Short = Annotated[str, BeforeValidator(_squash), StringConstraints(min_length=1, max_length=160)]
+"""An activity name, a phrase: one line."""
+Text = Annotated[str, BeforeValidator(_squash), StringConstraints(min_length=1, max_length=600)]
+"""A sentence or two."""
+
+Rating = Literal[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+Hour = Literal[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23]
+Minutes = Literal[5, 10, 15, 20, 25, 30, 40, 45, 50, 60, 90, 120]
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class WakeUpHour(_Answer):
+    """The hour the resident gets up."""
+
+    hour: Hour
+
+
+class PlanItem(_Answer):
+    """One line of the day's plan: what, from which hour."""
+
+    hour: Hour
+    activity: Short
+
+
+class DailyPlan(_Answer):
+    """The day's plan, hour by hour (code fixes the durations)."""
+
+    items: list[PlanItem] = Field(min_length=1)
+
+
+class Subtask(_Answer):
+    """A step of an activity; ``minutes`` is a rough size, code rescales it."""
+
+    activity: Short
+    minutes: Minutes
+
+
+class TaskDecomp(_Answer):
+    """The steps of one activity."""
+
+    subtasks: list[Subtask] = Field(min_length=1)
+
+
+class Emoji(_Answer):
+    """One to three emoji."""
+
+    emoji: Annotated[str, BeforeValidator(_squash), StringConstraints(min_length=1, max_length=8)]
+
+
+class EventTriple(_Answer):
+    """Predicate and object of a (subject, predicate, object) triple; the subject is known."""
+
+    predicate: Short
+    object: Short
+
+
+class ObjectState(_Answer):
+    """What state an object is in while it is used."""
+
+    state: Short
+
+
+class Importance(_Answer):
+    """How much something matters to the resident, 1 (routine) to 10 (life-changing)."""
+
+    rating: Rating
+
+
+class YesNo(_Answer):
+    """A yes/no decision."""
+
+    answer: Literal["yes", "no"]
+
+
+class WaitOrGo(_Answer):
+    """Wait for the other person to finish, or carry on."""
+
+    answer: Literal["wait", "continue"]
+
+
+class Summary(_Answer):
+    """A short summary."""
+
+    summary: Text
+
+
+class Turn(_Answer):
+    """The next utterance of a conversation and whether the conversation ends after it."""
+
+    utterance: Text
+    end: bool
+
+
+class ScheduleRewrite(_Answer):
+    """What the resident does after the inserted activity, until the end of the window."""
+
+    activities: list[Subtask] = Field(min_length=1)
+
+
+class FocalPoints(_Answer):
+    """Questions worth thinking about."""
+
+    questions: list[Short] = Field(min_length=1)
+
+
+class Insight(_Answer):
+    """One insight and the numbers of the statements it rests on."""
+
+    insight: Text
+    evidence: list[int] = Field(default_factory=list)
+
+
+class Insights(_Answer):
+    """Insights drawn from numbered statements."""
+
+    insights: list[Insight] = Field(min_length=1)
+
+
+class Note(_Answer):
+    """A short note."""
+
+    note: Text
+
+
+class DayReview(_Answer):
+    """Looking back before a new day: what to keep in mind, and how one feels."""
+
+    plan_note: Text
+    feelings: Text
+
+
+class DayRevision(_Answer):
+    """The resident's status and standing plan requirements for the new day."""
+
+    currently: Text
+    daily_requirements: Text
+
+
+# ---------------------------------------------------------------------- planning
+WAKE_UP_HOUR = Task("wake_up_hour", WakeUpHour, max_tokens=16)
+DAILY_PLAN = Task("daily_plan", DailyPlan, max_tokens=400, temperature=0.6)
+TASK_DECOMP = Task("task_decomp", TaskDecomp, max_tokens=300)
+NEW_DAY_REVIEW = Task("new_day_review", DayReview, max_tokens=200)
+NEW_DAY_REVISION = Task("new_day_revision", DayRevision, max_tokens=200)
+SCHEDULE_REWRITE = Task("schedule_rewrite", ScheduleRewrite, max_tokens=250)
+
+# ---------------------------------------------------------------------- grounding an action
+ACTION_SECTOR = Task("action_sector", None, max_tokens=24)
+ACTION_ARENA = Task("action_arena", None, max_tokens=24)
+ACTION_OBJECT = Task("action_object", None, max_tokens=24)
+ACTION_EMOJI = Task("action_emoji", Emoji, max_tokens=16)
+EVENT_TRIPLE = Task("event_triple", EventTriple, max_tokens=40)
+OBJECT_STATE = Task("object_state", ObjectState, max_tokens=32)
+OBJECT_EMOJI = Task("object_emoji", Emoji, max_tokens=16)
+OBJECT_EVENT_TRIPLE = Task("object_event_triple", EventTriple, max_tokens=40)
+
+# ---------------------------------------------------------------------- memory
+EVENT_IMPORTANCE = Task("event_importance", Importance, max_tokens=12)
+THOUGHT_IMPORTANCE = Task("thought_importance", Importance, max_tokens=12)
+CHAT_IMPORTANCE = Task("chat_importance", Importance, max_tokens=12)
+
+# ---------------------------------------------------------------------- reactions and chats
+DECIDE_TO_TALK = Task("decide_to_talk", YesNo, max_tokens=12)
+DECIDE_TO_REACT = Task("decide_to_react", WaitOrGo, max_tokens=12)
+RELATIONSHIP_SUMMARY = Task("relationship_summary", Summary, max_tokens=120)
+CONVERSATION_TURN = Task("conversation_turn", Turn, max_tokens=120, temperature=0.6)
+CONVERSATION_SUMMARY = Task("conversation_summary", Summary, max_tokens=60)
+
+# ---------------------------------------------------------------------- reflection
+FOCAL_POINTS = Task("focal_points", FocalPoints, max_tokens=150)
+INSIGHTS = Task("insights", Insights, max_tokens=400, temperature=0.3)
+CHAT_PLANNING_NOTE = Task("chat_planning_note", Note, max_tokens=80)
+CHAT_MEMO = Task("chat_memo", Note, max_tokens=80)
+
+ALL_TASKS: tuple[Task, ...] = (
+    WAKE_UP_HOUR, DAILY_PLAN, TASK_DECOMP, NEW_DAY_REVIEW, NEW_DAY_REVISION, SCHEDULE_REWRITE,
+    ACTION_SECTOR, ACTION_ARENA, ACTION_OBJECT, ACTION_EMOJI, EVENT_TRIPLE, OBJECT_STATE,
+    OBJECT_EMOJI, OBJECT_EVENT_TRIPLE, EVENT_IMPORTANCE, THOUGHT_IMPORTANCE, CHAT_IMPORTANCE,
+    DECIDE_TO_TALK, DECIDE_TO_REACT, RELATIONSHIP_SUMMARY, CONVERSATION_TURN, CONVERSATION_SUMMARY,
+    FOCAL_POINTS, INSIGHTS, CHAT_PLANNING_NOTE, CHAT_MEMO,
+)  # fmt: skip
+"""Every task of the minds, in a stable order."""
+
+TASKS_BY_NAME: dict[str, Task] = {t.name: t for t in ALL_TASKS}
