@@ -1,0 +1,54 @@
+"""The three gateway calls, bound to a resident and a step, plus "defaulted" sentinels.
+
+A sentinel is an answer object built without validation (``model_construct``) and passed as
+``fallback``: when the gateway returns that very object, the model's answers were unusable and
+the caller takes its own safe path (and writes nothing into memory).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from aga.gateway.task import Task
+    from aga.minds.context import StepContext
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def sentinel(schema: type[M]) -> M:
+    """An unvalidated, empty answer object to recognise a defaulted answer by identity."""
+    return schema.model_construct()
+
+
+async def ask(
+    ctx: StepContext, agent: str, task: Task[M], vars: Mapping[str, Any], fallback: M | None = None
+) -> M:
+    """``ctx.gateway.ask`` for ``agent`` at the step's game time."""
+    return await ctx.gateway.ask(task, vars, agent=agent, game_time=ctx.now, fallback=fallback)
+
+
+async def choose(
+    ctx: StepContext,
+    agent: str,
+    task: Task[Any],
+    options: Sequence[str],
+    vars: Mapping[str, Any],
+    fallback: str | None = None,
+) -> str:
+    """``ctx.gateway.choose`` for ``agent``; a single option is taken without asking."""
+    if len(options) == 1:
+        return options[0]
+    answer = await ctx.gateway.choose(task, options, vars, agent=agent, game_time=ctx.now, fallback=fallback)
+    return answer if answer in options else (fallback if fallback is not None else options[0])
+
+
+async def embed(ctx: StepContext, texts: Sequence[str]) -> np.ndarray:
+    """Embeddings of ``texts`` (one row each); an empty list gives an empty array."""
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.asarray(await ctx.gateway.embed(list(texts)), dtype=np.float32)

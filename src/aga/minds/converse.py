@@ -1,0 +1,192 @@
+"""Phase 2: a conversation between two residents, turn by turn.
+
+The initiator speaks first; each round both speak once; the conversation stops when a turn
+sets the end flag or after ``max_chat_rounds`` rounds. Before each utterance the speaker recalls
+what it knows about the other (:func:`relationship_context`, the seam for Social Memory) and
+what is relevant to the last lines. Afterwards: one summary, then for both residents a chat
+action lasting as long as the conversation's length calls for, a rewritten schedule around it,
+an 800-step cool-down for the pair, and a chat memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from aga.minds.action import CHAT_EMOJI, PERSONA_PREFIX, Action, Grounding
+from aga.minds.calls import ask, embed, sentinel
+from aga.minds.perceive import DEFAULT_IMPORTANCE
+from aga.minds.plan import rewrite_around
+from aga.minds.retrieve import merge_unique, retrieve
+from aga.minds.text import ceil_minute, chat_minutes, last_part, steps_until, subtask_text, transcript
+from aga.prompts.tasks import (
+    CHAT_IMPORTANCE,
+    CONVERSATION_SUMMARY,
+    CONVERSATION_TURN,
+    RELATIONSHIP_SUMMARY,
+    Importance,
+    Summary,
+    Turn,
+)
+
+if TYPE_CHECKING:
+    from aga.minds.context import StepContext
+    from aga.minds.resident import Resident
+
+RECENT_CHAT_MINUTES = 480
+
+
+def _status(r: Resident) -> str:
+    return subtask_text(r.action.description) if r.action else "idle"
+
+
+async def relationship_context(speaker: Resident, other: Resident, ctx: StepContext) -> str:
+    """SEAM: what ``speaker`` knows about ``other`` before saying something (one summary call
+    over the memories retrieved about them; '' when nothing is remembered)."""
+    if not speaker.memory.dim:
+        return ""
+    vec = await embed(ctx, [other.name])
+    nodes = retrieve(speaker.memory, vec, ctx.now, ctx.config.chat_retrieve_count, speaker.params.weights)[0]
+    if not nodes:
+        return ""
+    none = sentinel(Summary)
+    ans = await ask(ctx, speaker.name, RELATIONSHIP_SUMMARY,
+                    {"name": speaker.name, "other": other.name,
+                     "statements": "\n".join(f"- {n.embedding_key}" for n in nodes), "query": other.name},
+                    fallback=none)
+    return "" if ans is none else ans.summary
+
+
+def _past_chat(speaker: Resident, other: Resident, ctx: StepContext) -> str:
+    node = speaker.memory.last_chat_with(other.name)
+    if node is None:
+        return ""
+    minutes = int((ctx.now - node.created).total_seconds() // 60)
+    if minutes > RECENT_CHAT_MINUTES:
+        return ""
+    return f"{minutes} minutes ago, {speaker.name} and {other.name} talked: {node.description}."
+
+
+async def next_turn(
+    speaker: Resident, listener: Resident, lines: list[tuple[str, str]], ctx: StepContext, initiator: Resident
+) -> tuple[str, bool] | None:
+    """The speaker's next utterance and end flag, or None when the model gave nothing usable."""
+    relation = await relationship_context(speaker, listener, ctx)
+    focal = [f"{listener.name} is {_status(listener)}"]
+    if relation:
+        focal.insert(0, relation)
+    if lines:
+        focal.append(transcript(lines[-4:]))
+    memories: list[str] = []
+    if speaker.memory.dim:
+        groups = retrieve(speaker.memory, await embed(ctx, focal), ctx.now, ctx.config.turn_retrieve_count,
+                          speaker.params.weights)
+        memories = [n.embedding_key for n in merge_unique(groups)]
+    other = listener if speaker is initiator else speaker
+    situation = (f"{initiator.name} was {_status(initiator)} when {initiator.name} saw {other.name}, "
+                 f"who was {_status(other)}, and started a conversation.")
+    place = ctx.town.address(speaker.tile, "arena")
+    parts = place.split(":")
+    where = f"{parts[2]} in {parts[1]}" if len(parts) >= 3 else (last_part(place) or "outside")
+    vars = {
+        "persona": speaker.identity.block(),
+        "speaker": speaker.name,
+        "listener": listener.name,
+        "memories": "; ".join(([relation] if relation else []) + memories) or "nothing in particular",
+        "past": _past_chat(speaker, listener, ctx),
+        "place": where,
+        "situation": situation,
+        "transcript": transcript(lines) or "(nobody has spoken yet)",
+        "turn": len(lines),
+        "query": listener.name,
+    }
+    none = sentinel(Turn)
+    ans = await ask(ctx, speaker.name, CONVERSATION_TURN, vars, fallback=none)
+    if ans is none or not getattr(ans, "utterance", ""):
+        return None
+    return ans.utterance, bool(ans.end)
+
+
+async def talk(a: Resident, b: Resident, ctx: StepContext) -> list[tuple[str, str]]:
+    """The lines of a conversation started by ``a`` (at most ``max_chat_rounds`` rounds)."""
+    lines: list[tuple[str, str]] = []
+    for _round in range(ctx.config.max_chat_rounds):
+        for speaker, listener in ((a, b), (b, a)):
+            turn = await next_turn(speaker, listener, lines, ctx, a)
+            if turn is None:
+                return lines
+            lines.append((speaker.name, turn[0]))
+            if turn[1]:
+                return lines
+    return lines
+
+
+async def converse(a: Resident, b: Resident, ctx: StepContext) -> None:
+    """Phase 2: ``a`` talks with ``b``; mutates exactly these two residents."""
+    lines = await talk(a, b, ctx)
+    cooldown_end = ctx.step + ctx.config.chat_cooldown_steps
+    if not lines:
+        for me, other in ((a, b), (b, a)):
+            me.cooldown[other.name] = cooldown_end
+            me.bump()
+        return
+    text = transcript(lines)
+    none = sentinel(Summary)
+    ans = await ask(ctx, a.name, CONVERSATION_SUMMARY,
+                    {"names": f"{a.name} and {b.name}", "transcript": text, "query": text}, fallback=none)
+    summary = f"conversing with {b.name}" if ans is none else ans.summary
+    minutes = chat_minutes(lines)
+    end = ceil_minute(ctx.now) + timedelta(minutes=minutes)
+    cooldown_end = ctx.step + steps_until(ctx.now, end, ctx.sec_per_step) + ctx.config.chat_cooldown_steps
+    await asyncio.gather(
+        _start_chat(a, b, ctx, lines, summary, minutes, end, cooldown_end),
+        _start_chat(b, a, ctx, lines, summary, minutes, end, cooldown_end),
+    )
+
+
+async def _start_chat(
+    me: Resident,
+    other: Resident,
+    ctx: StepContext,
+    lines: list[tuple[str, str]],
+    summary: str,
+    minutes: int,
+    end: datetime,
+    cooldown_end: int,
+) -> None:
+    await rewrite_around(me, ctx, summary, minutes)
+    grounding = Grounding(address=f"{PERSONA_PREFIX}{other.name}", emoji=CHAT_EMOJI, event=("chat with", other.name))
+    action = Action("chat", summary, ctx.now, end, grounding, None)
+    me.set_action(action)
+    me.chatting_with = other.name
+    me.chat = list(lines)
+    me.chat_end = end
+    me.chat_thoughts_due = True
+    me.cooldown[other.name] = cooldown_end
+    description = f"{me.name} is {summary}"
+    rating, vec = await asyncio.gather(
+        ask(ctx, me.name, CHAT_IMPORTANCE,
+            {"persona": me.identity.block(), "name": me.name, "summary": summary, "query": summary},
+            fallback=Importance(rating=DEFAULT_IMPORTANCE)),  # type: ignore[arg-type]
+        embed(ctx, [description]),
+    )
+    me.memory.add(
+        "chat",
+        created=ctx.now,
+        subject=me.name,
+        predicate="chat with",
+        obj=other.name,
+        description=description,
+        embedding_key=description,
+        importance=int(rating.rating),
+        keywords=[me.name, other.name],
+        filling=[list(line) for line in lines],
+        vector=vec[0],
+    )
+    me.log_action({
+        "task": "chat", "parent": None, "is_new": True, "duration": minutes,
+        "time": ctx.now.strftime("%Y-%m-%d %H:%M:%S"),
+        "chat": {"person": other.name, "message": [list(line) for line in lines]},
+    })
+    me.bump()

@@ -1,0 +1,84 @@
+"""Phase 4: where the resident steps next. No model calls.
+
+The path is planned once when an action starts and then followed one tile per step:
+to the chosen object's tiles (avoiding tiles other residents stand on, when there is a free
+one), halfway to the person being talked to, or nowhere while waiting.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aga.minds.action import PERSONA_PREFIX, WAITING_PREFIX, is_object_address
+from aga.minds.context import Movement, StepContext, Tile
+
+if TYPE_CHECKING:
+    from aga.minds.resident import Resident
+
+
+def target_tiles(r: Resident, ctx: StepContext, address: str) -> list[Tile]:
+    """Tiles that would do for ``address``: walkable ones if any, free of others if any."""
+    town = ctx.town
+    tiles = town.tiles(address)
+    if not tiles and address.count(":") == 3:
+        tiles = town.tiles(address.rsplit(":", 1)[0])
+    if not tiles:
+        tiles = town.tiles(r.identity.living_area)
+    walkable = [t for t in tiles if town.is_walkable(t)] or list(tiles)
+    taken = {v.tile for n, v in ctx.views.items() if n != r.name}
+    free = [t for t in walkable if t not in taken]
+    return sorted(free or walkable)
+
+
+def plan_path(r: Resident, ctx: StepContext) -> list[Tile]:
+    """The tiles to walk for the current action, excluding the current tile."""
+    a = r.action
+    if a is None:
+        return []
+    address = a.address
+    town = ctx.town
+    if address.startswith(WAITING_PREFIX):
+        return []
+    if address.startswith(PERSONA_PREFIX):
+        other = ctx.views.get(address[len(PERSONA_PREFIX) :])
+        if other is None:
+            return []
+        path = town.path(r.tile, other.tile)
+        if len(path) <= 2:
+            return []
+        middle = (len(path) - 1) // 2
+        return path[1 : middle + 1]
+    goals = target_tiles(r, ctx, address)
+    if not is_object_address(address) and goals:
+        # an arena without known objects: some tile of it, chosen reproducibly
+        goals = [ctx.rng(r.name, "arena tile").choice(goals)]
+    if r.tile in goals:
+        return []
+    path = town.path_to_any(r.tile, goals)
+    return path[1:]
+
+
+def object_tiles(r: Resident, ctx: StepContext) -> list[Tile]:
+    """Tiles of the object the current action uses (empty when it uses none)."""
+    a = r.action
+    if a is None or not is_object_address(a.address):
+        return []
+    return sorted(ctx.town.tiles(a.address))
+
+
+def execute(r: Resident, ctx: StepContext) -> Movement:
+    """Advance one tile and report the movement in the original's shape."""
+    a = r.action
+    if a is not None and not r.path_set:
+        r.planned_path = plan_path(r, ctx)
+        r.object_tiles = object_tiles(r, ctx)
+        r.path_set = True
+        r.bump()
+    if r.planned_path:
+        nxt = r.planned_path.pop(0)
+        if nxt != r.tile:
+            r.tile = nxt
+    if a is None:
+        return Movement(r.tile, "🙂", "idle @ ", None)
+    chat = list(r.chat) if r.chatting_with is not None and r.chat else None
+    return Movement(r.tile, a.grounding.emoji, f"{a.description} @ {a.address}", chat)

@@ -1,0 +1,162 @@
+"""Perception: what a resident notices this step, turned into event memories.
+
+As in the original: the places within the vision radius join the spatial memory; events on
+tiles of the resident's current arena within the radius are taken closest first, up to the
+attention bandwidth; an event whose (subject, predicate, object) is among the newest
+``retention`` event memories is not stored again. New events are rated (idle ones are 1 without
+asking), embedded in one batch, and counted towards the reflection trigger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from aga.minds.calls import ask, embed
+from aga.minds.memory import MemoryNode
+from aga.minds.spatial import visible_places
+from aga.minds.text import event_sentence, last_part
+from aga.prompts.tasks import EVENT_IMPORTANCE, THOUGHT_IMPORTANCE, Importance
+
+if TYPE_CHECKING:
+    from aga.minds.context import StepContext
+    from aga.minds.resident import Resident
+    from aga.world import Event
+
+DEFAULT_IMPORTANCE = 4
+
+
+async def rate(r: Resident, ctx: StepContext, text: str, *, thought: bool = False) -> int:
+    """Importance 1..10 of an event or thought seen by ``r`` (4 when the model fails).
+
+    A text this resident has already rated (the same event seen again once it has left the
+    retention window) keeps its rating without asking again.
+    """
+    known = r.memory.known_rating("thought" if thought else "event", text)
+    if known is not None:
+        return known
+    task = THOUGHT_IMPORTANCE if thought else EVENT_IMPORTANCE
+    key = "thought" if thought else "event"
+    vars = {"persona": r.identity.block(), "name": r.name, key: text, "query": text}
+    ans = await ask(ctx, r.name, task, vars, fallback=Importance(rating=DEFAULT_IMPORTANCE))
+    return int(ans.rating)
+
+
+def noticed(r: Resident, ctx: StepContext) -> list[Event]:
+    """Distinct events in view (same arena, within radius), closest first, up to the bandwidth."""
+    near = ctx.events.near(ctx.town, r.tile, r.params.vision_r, same_arena=True)
+    out: list[Event] = []
+    seen: set[Event] = set()
+    for _tile, ev in near:
+        if ev in seen:
+            continue
+        seen.add(ev)
+        out.append(ev)
+        if len(out) >= r.params.att_bandwidth:
+            break
+    return out
+
+
+_PLACES: list[Any] = [None, {}]
+
+
+def _places(ctx: StepContext) -> dict[str, int]:
+    """Place key of every resident's tile in this step's snapshot (computed once per step)."""
+    if _PLACES[0] is not ctx.views:
+        _PLACES[0] = ctx.views
+        _PLACES[1] = {n: ctx.town.place_key(v.tile) for n, v in ctx.views.items()}
+    return _PLACES[1]
+
+
+def scene(r: Resident, ctx: StepContext) -> tuple[Any, ...]:
+    """What decides the events in view: the board, the tile, and everyone standing in this place
+    or busy with something in it. When it is unchanged, so are the events in view; and when those
+    events brought no new memory last time, they bring none again (the retention window only
+    changes when an event memory is added). Skipping that case changes nothing, so a resumed run
+    (which starts without this cache) does exactly what an uninterrupted one does."""
+    places = _places(ctx)
+    mine = places.get(r.name, ctx.town.place_key(r.tile))
+    prefix = ctx.town.address(r.tile, "arena")
+    around = tuple(v for n, v in ctx.views.items()
+                   if n != r.name and (places[n] == mine or (prefix and v.address.startswith(prefix))))
+    own = ctx.views.get(r.name)
+    board = id(ctx.events)
+    return (board, r.tile, own, around) if prefix else (board, r.tile, own, tuple(ctx.views.values()))
+
+
+async def perceive(r: Resident, ctx: StepContext) -> list[MemoryNode]:
+    """Look around; store and return the new event memories of this step."""
+    if r._seen_tile != r.tile:
+        r.spatial.learn_all(visible_places(ctx.town, r.tile, r.params.vision_r))
+        r._seen_tile = r.tile
+    look = scene(r, ctx)
+    if look == r._quiet_scene:
+        return []  # the same events as last time, when they brought nothing new: nothing again
+    r._quiet_scene = None
+    events = noticed(r, ctx)
+    if not events:
+        r._quiet_scene = look
+        return []
+    recent = r.memory.recent_event_triples(r.params.retention)
+    fresh: list[tuple[str, str, str, str]] = []
+    for ev in events:
+        if ev.predicate is None:
+            pred, obj, desc = "is", "idle", "idle"
+        else:
+            pred, obj, desc = ev.predicate, ev.object or "", ev.description or ev.predicate
+        triple = (ev.subject, pred, obj)
+        if triple in recent:
+            continue
+        recent.add(triple)
+        fresh.append((ev.subject, pred, obj, event_sentence(ev.subject, desc)))
+    if not fresh:
+        r._quiet_scene = look
+        return []
+    idle = [p == "is" and o == "idle" for _s, p, o, _d in fresh]
+    ratings = await asyncio.gather(*(rate(r, ctx, d) for (_s, _p, _o, d), i in zip(fresh, idle) if not i))
+    vectors = await embed(ctx, [d for *_x, d in fresh])
+    it = iter(ratings)
+    nodes: list[MemoryNode] = []
+    for k, (s, p, o, d) in enumerate(fresh):
+        importance = 1 if idle[k] else next(it)
+        filling: list[int] = []
+        if s == r.name and p == "chat with":
+            last = r.memory.last_chat_with(o)
+            if last is not None:
+                filling = [last.id]
+        node = r.memory.add(
+            "event",
+            created=ctx.now,
+            subject=s,
+            predicate=p,
+            obj=o,
+            description=d,
+            embedding_key=d,
+            importance=importance,
+            keywords=[last_part(s), last_part(o)],
+            filling=filling,
+            vector=vectors[k],
+        )
+        r.importance_trigger_curr -= importance
+        r.importance_ele_n += 1
+        nodes.append(node)
+    r.bump()
+    return nodes
+
+
+async def heal_memory(r: Resident, ctx: StepContext) -> None:
+    """Rate and embed memories that lack an importance or a vector (seed memories, or nodes
+    whose vectors were not stored)."""
+    pending = r.memory.pending()
+    if not pending:
+        return
+    unrated = [n for n in pending if n.importance is None]
+    ratings = await asyncio.gather(*(rate(r, ctx, n.description, thought=n.kind == "thought") for n in unrated))
+    for node, rating in zip(unrated, ratings):
+        r.memory.set_importance(node.id, rating)
+    unembedded = [n for n in pending if not r.memory.has_vector(n.id)]
+    if unembedded:
+        vectors = await embed(ctx, [n.embedding_key for n in unembedded])
+        for node, vec in zip(unembedded, vectors):
+            r.memory.set_vector(node.id, vec)
+

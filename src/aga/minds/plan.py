@@ -1,0 +1,409 @@
+"""Planning: the day's plan, the next action, decomposition and grounding.
+
+Two seams for the cost layer (Lifestyle Policy):
+    :func:`decompose_activity`  activity text + minutes -> schedule rows (one model call)
+    :func:`ground_action`       activity text -> place + emoji + event triples (up to 8 calls)
+Both are pure with respect to the schedule: callers put their results in place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import replace
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from aga.minds.action import DEFAULT_EMOJI, Action, Grounding
+from aga.minds.calls import ask, choose, embed, sentinel
+from aga.minds.retrieve import merge_unique, retrieve
+from aga.minds.schedule import (
+    REACT,
+    ROOT,
+    Row,
+    build_day,
+    decomposed_rows,
+    fit_rows,
+    index_at,
+    replace_span,
+    rewrite_window,
+    slice_rows,
+    should_decompose,
+    span,
+)
+from aga.minds.spatial import is_others_private
+from aga.minds.text import clock, day_text, last_part, midnight, minute_of_day, subtask_text
+from aga.prompts.tasks import (
+    ACTION_ARENA,
+    ACTION_EMOJI,
+    ACTION_OBJECT,
+    ACTION_SECTOR,
+    DAILY_PLAN,
+    EVENT_TRIPLE,
+    NEW_DAY_REVIEW,
+    NEW_DAY_REVISION,
+    OBJECT_EMOJI,
+    OBJECT_EVENT_TRIPLE,
+    OBJECT_STATE,
+    SCHEDULE_REWRITE,
+    TASK_DECOMP,
+    WAKE_UP_HOUR,
+    DailyPlan,
+    DayReview,
+    DayRevision,
+    Emoji,
+    EventTriple,
+    ObjectState,
+    ScheduleRewrite,
+    TaskDecomp,
+    WakeUpHour,
+)
+
+if TYPE_CHECKING:
+    from aga.minds.context import StepContext
+    from aga.minds.resident import Resident
+
+WAKE_ACTIVITY = "waking up and starting the morning routine"
+_WAKE_RE = re.compile(r"wak\w*\s+up\D{0,20}?(\d{1,2})(?::\d\d)?\s*(am|pm)?", re.IGNORECASE)
+
+
+# ---------------------------------------------------------------------- the day
+def wake_hour_from_lifestyle(lifestyle: str) -> int:
+    """The wake-up hour written in a lifestyle text ('wakes up around 7 am' -> 7), else 7."""
+    m = _WAKE_RE.search(lifestyle)
+    if not m:
+        return 7
+    hour = int(m.group(1)) % 12 if m.group(2) else int(m.group(1))
+    if m.group(2) and m.group(2).lower() == "pm":
+        hour += 12
+    return hour if 0 <= hour <= 23 else 7
+
+
+def fallback_plan(wake: int) -> list[tuple[int, str]]:
+    """A plain day used when the model's plan is unusable."""
+    items = [
+        (wake + 1, "having breakfast"),
+        (wake + 2, "working on the day's tasks"),
+        (12, "having lunch"),
+        (13, "working on the day's tasks"),
+        (18, "having dinner"),
+        (19, "relaxing at home"),
+        (22, "going to bed"),
+    ]
+    return [(h, a) for h, a in items if wake < h <= 23]
+
+
+async def start_day(r: Resident, ctx: StepContext) -> None:
+    """Plan a new day: (on later days) revise status, then wake-up hour, plan and schedule."""
+    first = r.day is None
+    if not first:
+        await revise_identity(r, ctx)
+    wake = await wake_up_hour(r, ctx)
+    items, defaulted = await daily_plan(r, ctx, wake)
+    rows = build_day(wake, items, WAKE_ACTIVITY)
+    r.day = ctx.now.date()
+    r.wake_hour = wake
+    r.daily_req = [f"{a} at {h}:00" for h, a in sorted(items)]
+    r.schedule = rows
+    r.hourly = list(rows)
+    r.bump()
+    if not defaulted:
+        await remember_plan(r, ctx)
+
+
+async def wake_up_hour(r: Resident, ctx: StepContext) -> int:
+    """Ask for today's wake-up hour (the lifestyle text's hour if the model fails)."""
+    vars = {"persona": r.identity.block(), "first_name": r.identity.first_name, "lifestyle": r.identity.lifestyle}
+    default = wake_hour_from_lifestyle(r.identity.lifestyle)
+    ans = await ask(ctx, r.name, WAKE_UP_HOUR, vars, fallback=WakeUpHour(hour=default))  # type: ignore[arg-type]
+    return int(ans.hour)
+
+
+async def daily_plan(r: Resident, ctx: StepContext, wake: int) -> tuple[list[tuple[int, str]], bool]:
+    """Ask for today's plan: (hour, activity) items and whether the fallback plan was used."""
+    places = [s for s in r.spatial.sectors() if not is_others_private(s, r.name, r.identity.last_name)]
+    vars = {
+        "persona": r.identity.block(),
+        "name": r.name,
+        "first_name": r.identity.first_name,
+        "daily_req": r.identity.daily_plan_req or "none",
+        "plan_note": f"Notes: {r.plan_note}" if r.plan_note else "",
+        "places": "; ".join(places),
+        "date": day_text(ctx.now),
+        "wake_hour": wake,
+        "learned": r.identity.learned,
+        "lifestyle": r.identity.lifestyle,
+        "home": r.home_sector,
+        "sectors": places,
+    }
+    none = sentinel(DailyPlan)
+    ans = await ask(ctx, r.name, DAILY_PLAN, vars, fallback=none)
+    if ans is none or not getattr(ans, "items", None):
+        return fallback_plan(wake), True
+    return [(int(i.hour), i.activity) for i in ans.items], False
+
+
+async def remember_plan(r: Resident, ctx: StepContext) -> None:
+    """Store the day's plan as a thought (importance 5, keyword 'plan')."""
+    date = ctx.now.strftime("%A %B %d")
+    text = f"This is {r.name}'s plan for {date}: " + ", ".join(r.daily_req)
+    vec = await embed(ctx, [text])
+    r.memory.add(
+        "thought",
+        created=ctx.now,
+        subject=r.name,
+        predicate="plan",
+        obj=date,
+        description=text,
+        embedding_key=text,
+        importance=5,
+        keywords=["plan"],
+        vector=vec[0],
+        expiration=ctx.now + timedelta(days=ctx.config.thought_days),
+    )
+
+
+async def revise_identity(r: Resident, ctx: StepContext) -> None:
+    """On a new day: look back (retrieval) and rewrite the status and standing requirements."""
+    date = day_text(ctx.now)
+    focal = [f"{r.name}'s plan for {date}.", f"Important recent events for {r.name}'s life."]
+    if r.memory.dim:
+        groups = retrieve(r.memory, await embed(ctx, focal), ctx.now, ctx.config.retrieve_count, r.params.weights)
+    else:
+        groups = []
+    statements = [n.embedding_key for n in merge_unique(groups)]
+    if not statements:
+        return
+    persona = r.identity.block()
+    none_review = sentinel(DayReview)
+    review = await ask(ctx, r.name, NEW_DAY_REVIEW,
+                       {"persona": persona, "statements": "\n".join(statements), "date": date, "name": r.name},
+                       fallback=none_review)
+    if review is none_review:
+        return
+    r.plan_note = review.plan_note
+    none_rev = sentinel(DayRevision)
+    revision = await ask(ctx, r.name, NEW_DAY_REVISION,
+                         {"persona": persona, "plan_note": review.plan_note, "feelings": review.feelings,
+                          "date": date, "name": r.name, "currently": r.identity.currently,
+                          "daily_req": r.identity.daily_plan_req},
+                         fallback=none_rev)
+    if revision is not none_rev:
+        r.identity = replace(r.identity, currently=revision.currently, daily_plan_req=revision.daily_requirements)
+    r.bump()
+
+
+# ---------------------------------------------------------------------- the next action
+async def next_action(r: Resident, ctx: StepContext) -> None:
+    """Start the schedule's action for the current minute (decomposing and grounding it)."""
+    if not r.schedule:
+        await start_day(r, ctx)
+    minute = minute_of_day(ctx.now)
+    await decompose_ahead(r, ctx, minute)
+    i = index_at(r.schedule, minute)
+    row = r.schedule[i]
+    _start, end = span(r.schedule, i)
+    end_time = midnight(ctx.now) + timedelta(minutes=end)
+    a = r.action
+    if a is not None and a.kind == "plan" and a.description == row.description and end_time > ctx.now:
+        a.end = end_time  # the same activity goes on (e.g. sleep across midnight): nothing to ask
+        r.bump()
+        return
+    grounding = await ground_action(r, ctx, row.description)
+    action = Action("plan", row.description, ctx.now, end_time, grounding, row.parent)
+    r.set_action(action)
+    r.log_action(_log_entry(action, ctx, task=row.description, parent=row.parent))
+
+
+def _log_entry(action: Action, ctx: StepContext, *, task: str, parent: str | None,
+               chat: dict[str, object] | None = None) -> dict[str, object]:
+    return {
+        "task": task,
+        "parent": parent,
+        "is_new": True,
+        "duration": action.minutes,
+        "time": ctx.now.strftime("%Y-%m-%d %H:%M:%S"),
+        "chat": chat or {},
+    }
+
+
+def decomposable(row: Row) -> bool:
+    """A plan item (or a re-planned one that is not already a subtask) of an hour or more that
+    is not sleep."""
+    if row.parent == REACT and row.description.rstrip().endswith(")"):
+        return False
+    return row.parent in (ROOT, REACT) and should_decompose(row.description, row.minutes)
+
+
+async def decompose_ahead(r: Resident, ctx: StepContext, minute: int) -> None:
+    """Decompose the current row and the row an hour ahead, when they call for it."""
+    targets = [minute]
+    if ctx.now.hour < 23 and minute + 60 < 1440:
+        targets.append(minute + 60)
+    for m in targets:
+        i = index_at(r.schedule, m)
+        row = r.schedule[i]
+        if not decomposable(row):
+            continue
+        start, end = span(r.schedule, i)
+        rows = await decompose_activity(r, ctx, row.description, row.minutes, start)
+        r.schedule = replace_span(r.schedule, start, end, rows)
+        r.bump()
+
+
+async def decompose_activity(r: Resident, ctx: StepContext, task: str, minutes: int, start: int) -> list[Row]:
+    """SEAM: the subtasks of ``task`` as rows adding up to ``minutes`` exactly.
+
+    One ``task_decomp`` call; when the answer is unusable the task stays one row.
+    """
+    hourly = r.hourly
+    around: list[str] = []
+    if hourly:
+        k = index_at(hourly, start)
+        for j in range(max(0, k - 1), min(len(hourly), k + 2)):
+            s, e = span(hourly, j)
+            around.append(f"{clock(s)}-{clock(e)} {hourly[j].description}")
+    vars = {
+        "persona": r.identity.block(),
+        "name": r.name,
+        "date": day_text(ctx.now),
+        "context": "; ".join(around) or "nothing else planned",
+        "task": task,
+        "minutes": minutes,
+        "start": clock(start),
+        "end": clock(start + minutes),
+    }
+    none = sentinel(TaskDecomp)
+    ans = await ask(ctx, r.name, TASK_DECOMP, vars, fallback=none)
+    if ans is none or not getattr(ans, "subtasks", None):
+        return [Row(task, minutes, ROOT)]
+    return decomposed_rows(task, [(s.activity, int(s.minutes)) for s in ans.subtasks], minutes)
+
+
+# ---------------------------------------------------------------------- grounding
+def sector_options(r: Resident) -> list[str]:
+    """Known sectors the resident may go to, its home first."""
+    home = r.home_sector
+    others = [s for s in r.spatial.sectors() if s != home and not is_others_private(s, r.name, r.identity.last_name)]
+    return ([home] if home else []) + others
+
+
+def arena_options(r: Resident, sector: str) -> list[str]:
+    """Known arenas of ``sector`` the resident may enter (its own room first at home)."""
+    arenas = [a for a in r.spatial.arenas(sector) if not is_others_private(a, r.name, r.identity.last_name)]
+    if sector == r.home_sector and r.home_arena in arenas:
+        arenas.remove(r.home_arena)
+        arenas.insert(0, r.home_arena)
+    return arenas
+
+
+async def choose_place(r: Resident, ctx: StepContext, description: str) -> str:
+    """Pick sector, arena and object among known places; returns the address.
+
+    A failed choice falls back to the home sector / home arena / a random known object (the
+    gateway marks those answers defaulted); an arena without known objects gives an
+    arena-level address.
+    """
+    town = ctx.town
+    here = last_part(town.address(r.tile, "sector")) or "the street"
+    sectors = sector_options(r)
+    home = r.home_sector
+    sector_vars = {"name": r.name, "activity": description, "query": description,
+                   "home": home, "here": here}
+    sector = await choose(ctx, r.name, ACTION_SECTOR, sectors, sector_vars, fallback=home or sectors[0])
+    arenas = arena_options(r, sector)
+    if not arenas:
+        sector, arenas = home, arena_options(r, home)
+    fallback_arena = r.home_arena if sector == home and r.home_arena in arenas else arenas[0]
+    arena = await choose(ctx, r.name, ACTION_ARENA, arenas,
+                         {"name": r.name, "activity": description, "query": description, "sector": sector,
+                          "home_arena": r.home_arena},
+                         fallback=fallback_arena)
+    objects = r.spatial.objects(sector, arena)
+    arena_address = f"{r.world}:{sector}:{arena}"
+    if not objects:
+        return arena_address if town.has_address(arena_address) else r.identity.living_area
+    activity = subtask_text(description)
+    spare = ctx.rng(r.name, "object fallback").choice(objects)
+    obj = await choose(ctx, r.name, ACTION_OBJECT, objects,
+                       {"activity": activity, "query": activity, "arena": arena}, fallback=spare)
+    address = f"{arena_address}:{obj}"
+    if town.has_address(address):
+        return address
+    return arena_address if town.has_address(arena_address) else r.identity.living_area
+
+
+async def ground_action(r: Resident, ctx: StepContext, description: str) -> Grounding:
+    """SEAM: where ``description`` happens and how it shows (place, emoji, event triples)."""
+    address = await choose_place(r, ctx, description)
+    activity = subtask_text(description)
+    obj = last_part(address) if address.count(":") == 3 else ""
+
+    async def own_event() -> tuple[str, str]:
+        fb = EventTriple(predicate="is", object=activity[:160])
+        ans = await ask(ctx, r.name, EVENT_TRIPLE, {"name": r.name, "activity": description, "query": description},
+                        fallback=fb)
+        return ans.predicate, ans.object
+
+    async def emoji() -> str:
+        ans = await ask(ctx, r.name, ACTION_EMOJI, {"activity": activity, "query": activity},
+                        fallback=Emoji(emoji=DEFAULT_EMOJI))
+        return ans.emoji
+
+    async def object_side() -> tuple[str | None, str | None, tuple[str, str] | None]:
+        if not obj:
+            return None, None, None
+        state_ans = await ask(ctx, r.name, OBJECT_STATE,
+                              {"object": obj, "name": r.name, "activity": activity, "query": activity},
+                              fallback=ObjectState(state="being used"))
+        state = state_ans.state
+        o_emoji, o_event = await asyncio.gather(
+            ask(ctx, r.name, OBJECT_EMOJI, {"object": obj, "state": state, "query": state},
+                fallback=Emoji(emoji=DEFAULT_EMOJI)),
+            ask(ctx, r.name, OBJECT_EVENT_TRIPLE, {"object": obj, "state": state, "query": state},
+                fallback=EventTriple(predicate="is", object=state[:160])),
+        )
+        return state, o_emoji.emoji, (o_event.predicate, o_event.object)
+
+    (pred, objt), em, (state, o_em, o_ev) = await asyncio.gather(own_event(), emoji(), object_side())
+    return Grounding(address=address, emoji=em, event=(pred, objt), obj_description=state,
+                     obj_emoji=o_em, obj_event=o_ev)
+
+
+# ---------------------------------------------------------------------- rewriting around a reaction
+async def rewrite_around(r: Resident, ctx: StepContext, inserted: str, minutes: int) -> None:
+    """Insert ``inserted`` (lasting ``minutes``) now and let the model re-plan the rest of the
+    window (the current hourly block, or two when it is short). Minutes are fixed by code; an
+    unusable answer keeps the original plan after the insertion."""
+    if not r.schedule:
+        return
+    start = min(minute_of_day(ctx.now) + (1 if ctx.now.second else 0), 1439)
+    stop = min(start + max(1, minutes), 1440)
+    w_start, w_end = rewrite_window(r.hourly, start, stop)
+    after = [row for _m, row in slice_rows(r.schedule, stop, w_end)]
+    remaining = w_end - stop
+    if remaining > 0:
+        original = [f"{clock(m)}-{clock(m + row.minutes)} {row.description}"
+                    for m, row in slice_rows(r.schedule, w_start, w_end)]
+        vars = {
+            "persona": r.identity.block(),
+            "name": r.name,
+            "date": day_text(ctx.now),
+            "window_start": clock(w_start),
+            "window_end": clock(w_end),
+            "original": "\n".join(original),
+            "inserted": inserted,
+            "insert_start": clock(start),
+            "insert_minutes": stop - start,
+            "remaining": remaining,
+            "after": [[row.description, row.minutes] for row in after],
+        }
+        none = sentinel(ScheduleRewrite)
+        ans = await ask(ctx, r.name, SCHEDULE_REWRITE, vars, fallback=none)
+        if ans is not none and getattr(ans, "activities", None):
+            fitted = fit_rows([(a.activity, int(a.minutes)) for a in ans.activities], remaining, REACT)
+            if fitted:
+                after = fitted
+    new_rows = [Row(inserted, stop - start, REACT), *after]
+    r.schedule = replace_span(r.schedule, start, start + sum(x.minutes for x in new_rows), new_rows)
+    r.bump()

@@ -1,0 +1,138 @@
+"""Phase 3: thoughts after a chat, and reflection.
+
+Reflection starts when the importance of what was perceived since the last reflection adds up
+to the resident's threshold (``importance_trigger_max``, 150 by default): the newest memories
+give a few focal questions; for each, the most relevant memories are retrieved and numbered,
+and the model draws insights citing them. Each insight becomes a thought whose evidence is the
+cited memories' ids. When the model gives nothing usable, nothing is stored (the counter is
+still reset, so the same reflection is not paid for on every step).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from aga.minds.calls import ask, embed, sentinel
+from aga.minds.memory import MemoryNode
+from aga.minds.perceive import rate
+from aga.minds.retrieve import retrieve
+from aga.minds.text import numbered, proper_nouns, transcript
+from aga.prompts.tasks import (
+    CHAT_MEMO,
+    CHAT_PLANNING_NOTE,
+    EVENT_TRIPLE,
+    FOCAL_POINTS,
+    INSIGHTS,
+    EventTriple,
+    FocalPoints,
+    Insights,
+    Note,
+)
+
+if TYPE_CHECKING:
+    from aga.minds.context import StepContext
+    from aga.minds.resident import Resident
+
+
+async def reflect(r: Resident, ctx: StepContext) -> None:
+    """Run whichever of the two is due."""
+    if r.chat_thoughts_due and r.chat_end is not None and ctx.now + timedelta(seconds=ctx.sec_per_step) >= r.chat_end:
+        r.chat_thoughts_due = False
+        r.bump()
+        await thoughts_after_chat(r, ctx)
+    if r.importance_trigger_curr <= 0 and len(r.memory):
+        r.importance_trigger_curr = r.params.importance_trigger_max
+        count = r.importance_ele_n
+        r.importance_ele_n = 0
+        r.bump()
+        await run_reflection(r, ctx, count)
+
+
+async def add_thought(r: Resident, ctx: StepContext, text: str, evidence: list[int]) -> MemoryNode:
+    """Store a thought (triple, importance and embedding asked for it) citing ``evidence``."""
+    triple, rating, vec = await asyncio.gather(
+        ask(ctx, r.name, EVENT_TRIPLE, {"name": r.name, "activity": text, "query": text},
+            fallback=EventTriple(predicate="thinks", object=text[:60])),
+        rate(r, ctx, text, thought=True),
+        embed(ctx, [text]),
+    )
+    depth = 1 + max((r.memory.node(i).depth for i in evidence if r.memory.has(i)), default=0)
+    return r.memory.add(
+        "thought",
+        created=ctx.now,
+        subject=r.name,
+        predicate=triple.predicate,
+        obj=triple.object,
+        description=text,
+        embedding_key=text,
+        importance=rating,
+        keywords=[r.name, triple.object, *proper_nouns(text)],
+        filling=list(evidence),
+        vector=vec[0],
+        depth=depth,
+        expiration=ctx.now + timedelta(days=ctx.config.thought_days),
+    )
+
+
+async def thoughts_after_chat(r: Resident, ctx: StepContext) -> None:
+    """A planning note and a memo about the chat that is ending, citing its chat memory."""
+    other = r.chatting_with or ""
+    chat_node = r.memory.last_chat_with(other)
+    if chat_node is None or not r.chat:
+        return
+    text = transcript(r.chat)
+    vars = {"name": r.name, "transcript": text, "other": other, "query": text}
+    none_plan, none_memo = sentinel(Note), sentinel(Note)
+    plan, memo = await asyncio.gather(
+        ask(ctx, r.name, CHAT_PLANNING_NOTE, vars, fallback=none_plan),
+        ask(ctx, r.name, CHAT_MEMO, vars, fallback=none_memo),
+    )
+    texts = []
+    if plan is not none_plan:
+        texts.append(f"For {r.name}'s planning: {plan.note}")
+    if memo is not none_memo:
+        texts.append(f"{r.name} {memo.note}" if not memo.note.startswith(r.name) else memo.note)
+    for t in texts:
+        await add_thought(r, ctx, t, [chat_node.id])
+
+
+def focal_statements(r: Resident, count: int) -> list[MemoryNode]:
+    """The newest ``count`` (by last access) events and thoughts that are not about idleness."""
+    nodes = [n for n in r.memory if n.kind != "chat" and "idle" not in n.embedding_key]
+    nodes.sort(key=lambda n: (n.last_accessed, n.id))
+    return nodes[-max(count, 1):]
+
+
+async def run_reflection(r: Resident, ctx: StepContext, count: int) -> None:
+    """Focal questions, then insights with evidence for each, stored as thoughts."""
+    recent = focal_statements(r, count)
+    if not recent:
+        return
+    n_q = ctx.config.focal_point_count
+    none_fp = sentinel(FocalPoints)
+    ans = await ask(ctx, r.name, FOCAL_POINTS,
+                    {"name": r.name, "statements": "\n".join(n.embedding_key for n in recent), "count": n_q,
+                     "query": r.name},
+                    fallback=none_fp)
+    if ans is none_fp:
+        return
+    questions = [q for q in ans.questions if q.strip()][:n_q]
+    if not questions or not r.memory.dim:
+        return
+    groups = retrieve(r.memory, await embed(ctx, questions), ctx.now, ctx.config.retrieve_count, r.params.weights)
+    for question, nodes in zip(questions, groups):
+        if not nodes:
+            continue
+        none_in = sentinel(Insights)
+        found = await ask(ctx, r.name, INSIGHTS,
+                          {"name": r.name, "statements": numbered([n.embedding_key for n in nodes]),
+                           "question": question, "count": ctx.config.insight_count, "query": question,
+                           "size": len(nodes)},
+                          fallback=none_in)
+        if found is none_in:
+            continue
+        for item in found.insights[: ctx.config.insight_count]:
+            evidence = [nodes[k - 1].id for k in dict.fromkeys(item.evidence) if 1 <= k <= len(nodes)]
+            await add_thought(r, ctx, item.insight, evidence)
