@@ -136,3 +136,17 @@ def make_ctx(
                        events=events if events is not None else TileEvents(),
                        views={r.name: r.view() for r in residents}, gateway=gateway,
                        config=config or MindConfig())
+
+
+def with_rules(**overrides: Any) -> Any:
+    """A scripted-model handler: the given rules (task name -> rule) over the standard ones.
+
+    A rule returning None leaves the answer to the scripted model's generic behaviour.
+    """
+    from aga.testing.scripted_rules import RULES
+
+    def handler(request: Any, rng: Any) -> Any:
+        rule = overrides.get(request.task) or RULES.get(request.task)
+        return rule(request, rng) if rule is not None else None
+
+    return handler

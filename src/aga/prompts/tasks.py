@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from aga.gateway.task import Task
+from aga.gateway import Task
 
 
 def _squash(value: object) -> object:

@@ -1,0 +1,107 @@
+"""Conversations: turn by turn until the end flag or 8 rounds; chat action, memory and cool-down."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from aga.minds import Resident
+from aga.minds.converse import converse
+from aga.minds.plan import next_action
+from aga.minds.react import decide
+from aga.minds.schedule import total
+from aga.minds.text import chat_minutes
+
+from .driver import make_ctx, with_rules
+
+AT = datetime(2023, 2, 13, 10, 0, 0)
+
+
+def _pair(town, personas, gw):  # type: ignore[no-untyped-def]
+    a = Resident.from_persona(personas["Klaus Mueller"], town)
+    b = Resident.from_persona(personas["Maria Lopez"], town)
+    b.tile = next(t for t in town.nearby(a.tile, 2) if town.is_walkable(t) and t != a.tile)
+    for r in (a, b):
+        asyncio.run(next_action(r, make_ctx(town, gw, [a, b], AT)))
+        r.drain_action_log()
+    gw.ledger.drain()
+    return a, b
+
+
+def _turns(end_at: int | None):  # type: ignore[no-untyped-def]
+    def rule(request, rng):  # type: ignore[no-untyped-def]
+        turn = int(request.vars["turn"])
+        return {"utterance": f"line {turn} from {request.vars['speaker']}", "end": end_at is not None and turn >= end_at}
+    return rule
+
+
+def test_a_conversation_stops_at_the_end_flag(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    gw = scripted(with_rules(conversation_turn=_turns(2)))
+    a, b = _pair(town, personas, gw)
+    asyncio.run(converse(a, b, make_ctx(town, gw, [a, b], AT, step=3600)))
+    assert a.chat == [("Klaus Mueller", "line 0 from Klaus Mueller"), ("Maria Lopez", "line 1 from Maria Lopez"),
+                      ("Klaus Mueller", "line 2 from Klaus Mueller")]
+    assert b.chat == a.chat
+    turns = [row for row in gw.ledger.drain() if row.task == "conversation_turn"]
+    assert len(turns) == 3
+
+
+def test_a_conversation_lasts_at_most_eight_rounds(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    gw = scripted(with_rules(conversation_turn=_turns(None)))
+    a, b = _pair(town, personas, gw)
+    asyncio.run(converse(a, b, make_ctx(town, gw, [a, b], AT, step=3600)))
+    assert len(a.chat) == 16
+    assert [s for s, _ in a.chat] == ["Klaus Mueller", "Maria Lopez"] * 8
+
+
+def test_both_get_the_chat_action_memory_and_cooldown(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    gw = scripted(with_rules(conversation_turn=_turns(3)))
+    a, b = _pair(town, personas, gw)
+    now = AT + timedelta(seconds=20)
+    asyncio.run(converse(a, b, make_ctx(town, gw, [a, b], now, step=3602)))
+    minutes = chat_minutes(a.chat)
+    end = datetime(2023, 2, 13, 10, 1, 0) + timedelta(minutes=minutes)
+    for me, other in ((a, b), (b, a)):
+        assert me.action is not None and me.action.kind == "chat"
+        assert me.action.address == f"<persona> {other.name}"
+        assert me.action.grounding.event == ("chat with", other.name)
+        assert me.action.end == end and me.chat_end == end and me.chatting_with == other.name
+        assert me.cooldown[other.name] == 3602 + (end - now).total_seconds() // 10 + 800
+        chats = [n for n in me.memory if n.kind == "chat"]
+        assert len(chats) == 1 and chats[0].object == other.name and chats[0].filling == [list(x) for x in a.chat]
+        assert total(me.schedule) == 1440 and all(row.minutes > 0 for row in me.schedule)
+        assert any(row.description == me.action.description and row.parent == "react" for row in me.schedule)
+        log = me.drain_action_log()
+        assert log[0]["task"] == "chat" and log[0]["chat"]["person"] == other.name and log[0]["duration"] == minutes
+    view = a.view()
+    assert view.chatting_with == "Maria Lopez" and view.emoji == "💬"
+
+
+def test_no_new_chat_with_the_same_person_during_the_cooldown(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    gw = scripted(with_rules(conversation_turn=_turns(1), decide_to_talk=lambda req, rng: {"answer": "yes"}))
+    a, b = _pair(town, personas, gw)
+    asyncio.run(converse(a, b, make_ctx(town, gw, [a, b], AT, step=0)))
+    until = a.cooldown[b.name]
+    assert until == (a.chat_end - AT).total_seconds() // 10 + 800  # type: ignore[operator]
+    a.end_chat()
+    b.end_chat()
+    for r in (a, b):
+        asyncio.run(next_action(r, make_ctx(town, gw, [a, b], a.action.end)))  # type: ignore[union-attr]
+    seen = a.memory.add("event", created=AT, subject=b.name, predicate="is", obj="x", description="Maria is here",
+                        embedding_key="Maria is here", importance=2)
+    gw.ledger.drain()
+    blocked = asyncio.run(decide(a, make_ctx(town, gw, [a, b], AT, step=until - 1), [seen]))
+    assert blocked is None
+    assert [row.task for row in gw.ledger.drain() if row.task == "decide_to_talk"] == []
+    allowed = asyncio.run(decide(a, make_ctx(town, gw, [a, b], AT, step=until), [seen]))
+    assert allowed is not None and allowed.target == b.name
+
+
+def test_a_conversation_with_no_usable_line_changes_nothing_but_the_cooldown(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    gw = scripted(with_rules(conversation_turn=lambda req, rng: "mumble"))
+    a, b = _pair(town, personas, gw)
+    before = a.action
+    asyncio.run(converse(a, b, make_ctx(town, gw, [a, b], AT, step=50)))
+    assert a.action is before and a.chatting_with is None
+    assert not [n for n in a.memory if n.kind == "chat"]
+    assert a.cooldown[b.name] == 850

@@ -1,0 +1,106 @@
+"""Planning: the day's schedule, decomposition, and place choice among known places only."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from aga.minds import Resident
+from aga.minds.plan import choose_place, decompose_ahead, next_action, sector_options, start_day
+from aga.minds.schedule import total
+
+from .driver import make_ctx, with_rules
+
+DAY = datetime(2023, 2, 13, 0, 0, 0)
+
+
+def _klaus(town, personas) -> Resident:  # type: ignore[no-untyped-def]
+    return Resident.from_persona(personas["Klaus Mueller"], town)
+
+
+def test_a_planned_day_covers_1440_minutes_and_is_remembered(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    r = _klaus(town, personas)
+    gw = scripted()
+    asyncio.run(start_day(r, make_ctx(town, gw, [r], DAY)))
+    assert total(r.schedule) == 1440 and all(row.minutes > 0 for row in r.schedule)
+    assert r.schedule[0].description == "sleeping" and r.schedule[0].minutes == r.wake_hour * 60  # type: ignore[operator]
+    assert r.wake_hour == 7  # "wakes up around 7 am"
+    plans = [n for n in r.memory if n.predicate == "plan"]
+    assert len(plans) == 1 and "plan" in plans[0].keywords and plans[0].importance == 5
+    assert plans[0].expiration is not None
+    tasks = [row.task for row in gw.ledger.drain() if row.kind == "llm"]
+    assert tasks == ["wake_up_hour", "daily_plan"]
+
+
+def test_an_unusable_plan_falls_back_without_writing_memory(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    r = _klaus(town, personas)
+    gw = scripted(with_rules(daily_plan=lambda req, rng: "I would rather not say", wake_up_hour=lambda req, rng: "?"))
+    asyncio.run(start_day(r, make_ctx(town, gw, [r], DAY)))
+    assert total(r.schedule) == 1440 and all(row.minutes > 0 for row in r.schedule)
+    assert r.wake_hour == 7  # read from the lifestyle text when the model fails
+    assert any("breakfast" in row.description for row in r.schedule)
+    assert not [n for n in r.memory if n.predicate == "plan"]
+    rows = [row for row in gw.ledger.drain() if row.kind == "llm"]
+    assert [row.defaulted for row in rows if row.task == "daily_plan"][-1] is True
+
+
+def _odd_decomposition(request, rng):  # type: ignore[no-untyped-def]
+    size = int(request.vars["minutes"])
+    if size % 2:
+        return {"subtasks": [{"activity": "x", "minutes": 120}]}
+    return {"subtasks": [{"activity": f"step {i}", "minutes": 5} for i in range(40)]}
+
+
+def test_decomposition_minutes_always_add_up(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    r = _klaus(town, personas)
+    gw = scripted(with_rules(task_decomp=_odd_decomposition))
+    ctx = make_ctx(town, gw, [r], DAY)
+    asyncio.run(start_day(r, ctx))
+    for hour in range(7, 23):
+        asyncio.run(decompose_ahead(r, make_ctx(town, gw, [r], DAY.replace(hour=hour)), hour * 60))
+        assert total(r.schedule) == 1440 and all(row.minutes > 0 for row in r.schedule)
+    subtasks = [row for row in r.schedule if row.parent not in ("root", "react")]
+    assert subtasks and all(row.description.startswith(f"{row.parent} (") for row in subtasks)
+
+
+def test_places_are_chosen_among_known_ones_only(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    r = _klaus(town, personas)
+    options = sector_options(r)
+    assert options[0] == "Dorm for Oak Hill College"
+    assert not [s for s in options if s.endswith("'s apartment") or s.endswith("'s house")]
+    seen = []
+
+    def watch(request, rng):  # type: ignore[no-untyped-def]
+        seen.append((request.task, request.choices))
+        return None
+
+    gw = scripted(with_rules(action_sector=watch, action_arena=watch, action_object=watch))
+    for activity in ("studying in the library at Oak Hill College", "having lunch at Hobbs Cafe", "sleeping"):
+        address = asyncio.run(choose_place(r, make_ctx(town, gw, [r], DAY), activity))
+        world, sector, arena, obj = address.split(":")
+        assert r.spatial.knows(sector, arena, obj)
+        assert town.has_address(address)
+    arena_choices = [c for t, c in seen if t == "action_arena"]
+    assert all("Maria Lopez's room" not in c for c in arena_choices)
+
+
+def test_an_unknown_place_falls_back_home_and_is_marked_defaulted(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    r = _klaus(town, personas)
+    nowhere = lambda request, rng: "the Moon Base"  # noqa: E731
+    gw = scripted(with_rules(action_sector=nowhere, action_arena=nowhere))
+    address = asyncio.run(choose_place(r, make_ctx(town, gw, [r], DAY), "studying in the library"))
+    assert address.startswith(r.identity.living_area + ":")
+    rows = [row for row in gw.ledger.drain() if row.task in ("action_sector", "action_arena")]
+    assert [row.defaulted for row in rows if row.defaulted] == [True, True]
+
+
+def test_next_action_starts_the_row_of_the_current_minute(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    r = _klaus(town, personas)
+    gw = scripted()
+    at = DAY.replace(hour=12, minute=10)
+    asyncio.run(next_action(r, make_ctx(town, gw, [r], at)))
+    assert r.action is not None and r.action.start == at and r.action.end > at
+    assert "lunch" in r.action.description
+    log = r.drain_action_log()
+    assert log[-1]["task"] == r.action.description and log[-1]["time"] == "2023-02-13 12:10:00"
+    assert log[-1]["parent"] in ("root", "having lunch at Hobbs Cafe", "having lunch at home")
