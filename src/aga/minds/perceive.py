@@ -57,15 +57,29 @@ def noticed(r: Resident, ctx: StepContext) -> list[Event]:
     return out
 
 
-_PLACES: list[Any] = [None, {}]
+_SNAPSHOT: list[Any] = [None, None]
 
 
-def _places(ctx: StepContext) -> dict[str, int]:
-    """Place key of every resident's tile in this step's snapshot (computed once per step)."""
-    if _PLACES[0] is not ctx.views:
-        _PLACES[0] = ctx.views
-        _PLACES[1] = {n: ctx.town.place_key(v.tile) for n, v in ctx.views.items()}
-    return _PLACES[1]
+class _Where:
+    """Per-step index of the snapshot: who stands in which place, who is busy in which arena."""
+
+    def __init__(self, ctx: StepContext) -> None:
+        town = ctx.town
+        self.standing: dict[int, list[tuple[str, Any]]] = {}
+        self.busy: dict[str, list[tuple[str, Any]]] = {}
+        for name, v in ctx.views.items():
+            self.standing.setdefault(town.place_key(v.tile), []).append((name, v))
+            address = v.address
+            if address and not address.startswith("<"):
+                arena = address if address.count(":") == 2 else address.rsplit(":", 1)[0]
+                self.busy.setdefault(arena, []).append((name, v))
+
+
+def _where(ctx: StepContext) -> _Where:
+    if _SNAPSHOT[0] is not ctx.views:
+        _SNAPSHOT[0] = ctx.views
+        _SNAPSHOT[1] = _Where(ctx)
+    return _SNAPSHOT[1]
 
 
 def scene(r: Resident, ctx: StepContext) -> tuple[Any, ...]:
@@ -74,14 +88,13 @@ def scene(r: Resident, ctx: StepContext) -> tuple[Any, ...]:
     events brought no new memory last time, they bring none again (the retention window only
     changes when an event memory is added). Skipping that case changes nothing, so a resumed run
     (which starts without this cache) does exactly what an uninterrupted one does."""
-    places = _places(ctx)
-    mine = places.get(r.name, ctx.town.place_key(r.tile))
-    prefix = ctx.town.address(r.tile, "arena")
-    around = tuple(v for n, v in ctx.views.items()
-                   if n != r.name and (places[n] == mine or (prefix and v.address.startswith(prefix))))
-    own = ctx.views.get(r.name)
-    board = id(ctx.events)
-    return (board, r.tile, own, around) if prefix else (board, r.tile, own, tuple(ctx.views.values()))
+    where = _where(ctx)
+    arena = ctx.town.address(r.tile, "arena")
+    if not arena:  # streets: any resident's event could be in view
+        return (id(ctx.events), r.tile, tuple(ctx.views.items()))
+    standing = where.standing.get(ctx.town.place_key(r.tile), ())
+    busy = where.busy.get(arena, ())
+    return (id(ctx.events), r.tile, ctx.views.get(r.name), tuple(standing), tuple(busy))
 
 
 async def perceive(r: Resident, ctx: StepContext) -> list[MemoryNode]:

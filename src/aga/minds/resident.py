@@ -9,7 +9,7 @@ views, states and events are rebuilt only when something they show changed.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -106,6 +106,7 @@ class Resident:
         self._rev = 0
         self._state_key: tuple[Any, ...] | None = None
         self._state: dict[str, Any] | None = None
+        self._parts: dict[str, tuple[Any, Any]] = {}
         self._view_key: tuple[Any, ...] | None = None
         self._view: AgentView | None = None
         self._events_key: tuple[Any, ...] | None = None
@@ -315,20 +316,21 @@ class Resident:
         if self._state is not None and self._state_key == key:
             return self._state
         a = self.action
+        part = self._part
         state = {
             "version": STATE_VERSION,
-            "identity": asdict(self.identity),
-            "params": asdict(self.params),
+            "identity": part("identity", self.identity, lambda: _plain(self.identity)),
+            "params": part("params", self.params, lambda: _plain(self.params)),
             "world": self.world,
             "tile": [self.tile[0], self.tile[1]],
-            "spatial": self.spatial.to_state(),
+            "spatial": part("spatial", self.spatial.version, self.spatial.to_state),
             "day": self.day.strftime(_DATE) if self.day else None,
             "wake_hour": self.wake_hour,
             "daily_req": list(self.daily_req),
             "plan_note": self.plan_note,
-            "schedule": [r.to_state() for r in self.schedule],
-            "hourly": [r.to_state() for r in self.hourly],
-            "action": a.to_state() if a else None,
+            "schedule": part("schedule", self.schedule, lambda: [r.to_state() for r in self.schedule]),
+            "hourly": part("hourly", self.hourly, lambda: [r.to_state() for r in self.hourly]),
+            "action": part("action", (a, a.end if a else None), lambda: a.to_state() if a else None),
             "path_set": self.path_set,
             "planned_path": [[t[0], t[1]] for t in self.planned_path],
             "object_tiles": [[t[0], t[1]] for t in self.object_tiles],
@@ -342,6 +344,15 @@ class Resident:
         }
         self._state, self._state_key = state, key
         return state
+
+    def _part(self, name: str, key: Any, build: Any) -> Any:
+        """A piece of the state, rebuilt only when ``key`` changed (lists: when replaced)."""
+        cached = self._parts.get(name)
+        if cached is not None and (cached[0] is key or (not isinstance(key, list) and cached[0] == key)):
+            return cached[1]
+        value = build()
+        self._parts[name] = (key, value)
+        return value
 
     @classmethod
     def from_state(cls, state: dict[str, Any], memory: MemoryStream) -> Resident:
@@ -391,6 +402,11 @@ class Resident:
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
             raise StoreError(f"stored state of resident {who!r} is unreadable at field {field!r}: {err}") from None
         return r
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    """Fields of a flat dataclass as a dict (no deep copy: the fields are plain values)."""
+    return {f: getattr(obj, f) for f in obj.__dataclass_fields__}
 
 
 def special_address(address: str) -> bool:

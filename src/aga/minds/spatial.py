@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 if TYPE_CHECKING:
     from aga.world import Town
 
@@ -20,10 +22,6 @@ Place = tuple[str, str, str]
 
 _PRIVATE = re.compile(r"'s\b.*\b(house|apartment|room|bedroom)\b", re.IGNORECASE)
 _VISIBLE: dict[int, tuple[Any, dict[tuple[Tile, int], frozenset[Place]]]] = {}
-
-
-def _last(address: str) -> str:
-    return address.rsplit(":", 1)[-1] if address else ""
 
 
 def visible_places(town: Town, tile: Tile, radius: int) -> frozenset[Place]:
@@ -36,15 +34,36 @@ def visible_places(town: Town, tile: Tile, radius: int) -> frozenset[Place]:
     key = (tile, radius)
     found = cache.get(key)
     if found is None:
-        places: set[Place] = set()
-        for t in town.nearby(tile, radius):
-            sector = _last(town.address(t, "sector"))
-            if not sector:
-                continue
-            places.add((sector, _last(town.address(t, "arena")), _last(town.address(t, "object"))))
-        found = frozenset(places)
+        found = _places_in_square(town, tile, radius)
         cache[key] = found
     return found
+
+
+def _places_in_square(town: Town, tile: Tile, radius: int) -> frozenset[Place]:
+    """The distinct (sector, arena, object) of a square of tiles, read from the town's grids."""
+    d = town.data
+    x, y, r = int(tile[0]), int(tile[1]), max(0, int(radius))
+    x0, x1 = max(0, x - r), min(town.width, x + r + 1)
+    y0, y1 = max(0, y - r), min(town.height, y + r + 1)
+    if x0 >= x1 or y0 >= y1:
+        return frozenset()
+    keys = (
+        (d.sector_grid[y0:y1, x0:x1].astype(np.int64) << 40)
+        | (d.arena_grid[y0:y1, x0:x1].astype(np.int64) << 20)
+        | d.object_grid[y0:y1, x0:x1].astype(np.int64)
+    )
+    places: set[Place] = set()
+    for key in np.unique(keys).tolist():
+        s_id, a_id, o_id = key >> 40, (key >> 20) & 0xFFFFF, key & 0xFFFFF
+        if not s_id:
+            continue
+        if a_id:
+            a_sector, arena = d.arenas[a_id - 1]
+            sector = d.sectors[a_sector - 1]
+            places.add((sector, arena, d.objects[o_id - 1] if o_id else ""))
+        else:
+            places.add((d.sectors[s_id - 1], "", ""))
+    return frozenset(places)
 
 
 def is_others_private(place: str, name: str, last_name: str) -> bool:
