@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -11,7 +13,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from aga.errors import BackendUnavailable, InputError
+from aga.errors import BackendUnavailable, InputError, ModelAnswerError
 
 console = Console(stderr=True, soft_wrap=True)
 
@@ -23,6 +25,37 @@ def storage_dir(storage: Path | None) -> Path:
     if storage is not None:
         return storage
     return Path(os.environ.get("AGA_STORAGE", "storage"))
+
+
+class RetryNotes(logging.Handler):
+    """Shows the gateway's failed-attempt warnings during a run, each distinct reason once.
+
+    A dead endpoint fails every call of a step, each several times; the user needs to hear
+    once that calls are failing and why (retries go on quietly, the metrics count every one),
+    then the one line that stops the run. Reasons differing only in the task are one reason.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        reason = re.sub(r" for task \S+", "", text)
+        if reason in self.seen:
+            return
+        self.seen.add(reason)
+        console.print(f"[yellow]warning:[/] {text}", highlight=False)
+
+
+def stop_message(err: BackendUnavailable | ModelAnswerError, resume: str, step: int) -> str:
+    """One line: what failed (backend, model, status, server message, hint), where the run is
+    saved and the exact command that continues it."""
+    text = str(err)
+    saved = f"saved at step {step}"
+    if "aga run -t <sim> -s N" in text:
+        return text.replace("aga run -t <sim> -s N", resume) + f" ({saved})"
+    return f"{text} -- {saved}; continue with `{resume}`"
 
 
 def run(
@@ -85,17 +118,19 @@ def run(
             raise InputError("--town and --force only apply when forking a base with -o/--fork")
         folder = root / sim
     simulation = open_simulation(folder, overrides)
+    first_step = simulation.step
+    notes = RetryNotes()
+    gateway_log = logging.getLogger("aga.gateway")
+    gateway_log.addHandler(notes)
     try:
         code = asyncio.run(run_with_progress(simulation, steps, quiet=quiet, console=console))
-    except BackendUnavailable as err:
-        console.print(f"[bold red]stopped:[/] {err}", highlight=False)
-        console.print(
-            f"the simulation is saved at step {simulation.step}; resume with "
-            f"`aga run -t {sim} -s N`" + (f" --storage {root}" if storage is not None else ""),
-            highlight=False,
-        )
+    except (BackendUnavailable, ModelAnswerError) as err:
+        left = steps - (simulation.step - first_step)
+        resume = f"aga run -t {sim} -s {left}" + (f" --storage {root}" if storage is not None else "")
+        console.print(f"[bold red]stopped:[/] {stop_message(err, resume, simulation.step)}", highlight=False)
         sys.exit(3)
     finally:
+        gateway_log.removeHandler(notes)
         simulation.store.close()
     if code:
         sys.exit(code)

@@ -7,6 +7,7 @@ temporary name and renamed into place, so a failure leaves the storage folder as
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import uuid
@@ -17,7 +18,7 @@ from typing import Any
 
 from aga.bases import BaseSim, Persona, load_base
 from aga.errors import InputError, StoreError
-from aga.gateway import Gateway, build_gateway
+from aga.gateway import Gateway, RetryPolicy, build_gateway
 from aga.minds import MindConfig, MemoryStream, Resident
 from aga.runner.simulation import TIME_FORMAT, Simulation
 from aga.store.sim_store import DB_NAME, SimStore
@@ -50,6 +51,40 @@ class RunSettings:
         return MindConfig(
             policy=self.policy, relationship=self.relationship, mind_wandering=self.mind_wandering
         )
+
+
+RETRY_VARIABLES = {
+    "AGA_LLM_MAX_TRIES": "max_tries",
+    "AGA_LLM_RETRY_BUDGET": "budget_seconds",
+    "AGA_LLM_RETRY_DELAY": "base_delay",
+}
+"""Environment variables that tune the retry budget of model calls, and the RetryPolicy field each sets."""
+
+
+def retry_policy_from_env() -> RetryPolicy:
+    """The retry budget for transient model failures, with any ``AGA_LLM_*`` overrides applied.
+
+    ``AGA_LLM_MAX_TRIES`` (tries per call, first one included), ``AGA_LLM_RETRY_BUDGET`` (seconds
+    per call) and ``AGA_LLM_RETRY_DELAY`` (the first wait, doubled after each failure). Unset
+    variables keep the gateway's defaults.
+
+    Raises:
+        InputError: a variable is not a positive number (a whole number for the tries).
+    """
+    values: dict[str, Any] = {}
+    for var, attr in RETRY_VARIABLES.items():
+        raw = os.environ.get(var, "").strip()
+        if not raw:
+            continue
+        try:
+            value: float = int(raw) if attr == "max_tries" else float(raw)
+        except ValueError:
+            kind = "a whole number" if attr == "max_tries" else "a number of seconds"
+            raise InputError(f"{var}={raw!r} is not {kind}") from None
+        if not value > 0:
+            raise InputError(f"{var}={raw!r} must be positive")
+        values[attr] = value
+    return RetryPolicy(**values)
 
 
 def check_sim_name(name: str) -> str:
@@ -129,6 +164,7 @@ def fork(
     the_town = load_town(town_ref)
     personas = place_residents(base, the_town)
     build_gateway(settings.llm, embed=settings.embed)  # validates the model spec before anything is created
+    retry_policy_from_env()  # and the retry variables
     residents = [Resident.from_persona(p, the_town) for p in personas]
 
     storage.mkdir(parents=True, exist_ok=True)
@@ -180,7 +216,7 @@ def open_simulation(folder: Path, overrides: dict[str, Any] | None = None, *, ga
     town = load_town(meta["town"])
     gw = gateway or build_gateway(
         settings.llm, embed=settings.embed, cache_path=(folder / "llm_cache.db") if settings.llm_cache else None,
-        max_in_flight=settings.max_in_flight,
+        max_in_flight=settings.max_in_flight, retry=retry_policy_from_env(),
     )
     vectors = store.embeddings(gw.embed_model)
     gw.preload_embeddings(gw.embed_model, vectors.items())  # a resumed run re-embeds nothing it already has

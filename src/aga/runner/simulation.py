@@ -13,12 +13,13 @@ One step (``Simulation.step_once``):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from aga.errors import StoreError
 from aga.gateway import Gateway
 from aga.minds import AgentView, ChatIntent, MindConfig, Resident, StepContext
 from aga.minds.converse import converse
@@ -26,6 +27,8 @@ from aga.store.sim_store import SimStore, StepRecord
 from aga.world import Event, TileEvents, Town
 
 TIME_FORMAT = "%B %d, %Y, %H:%M:%S"
+
+T = TypeVar("T")
 
 Tile = tuple[int, int]
 
@@ -57,6 +60,22 @@ def resolve_chats(names: Sequence[str], intents: Sequence[object], views: Mappin
         busy.update((name, target))
         pairs.append((name, target))
     return pairs
+
+
+async def gather_or_cancel(coros: Iterable[Coroutine[Any, Any, T]]) -> list[T]:
+    """Run ``coros`` concurrently; if one fails, cancel the others and wait for them, then re-raise.
+
+    Unlike a bare ``asyncio.gather``, no sibling keeps calling the model (or mutating a resident)
+    after the step has failed, and their ledger rows are recorded before the error propagates.
+    """
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 class Board:
@@ -119,6 +138,7 @@ class Simulation:
         self.sec_per_step = sec_per_step
         self.seed = seed
         self.board = Board(town)
+        self.failed_step: int | None = None  # set while a step runs; stays set if it fails
         self.board.apply([e for n in self.names for e in residents[n].emitted_events()])
 
     @property
@@ -141,18 +161,33 @@ class Simulation:
         )
 
     async def step_once(self) -> StepReport:
-        """Run and commit one step."""
+        """Run and commit one step.
+
+        If the step fails (a dead model endpoint, an unusable answer), nothing of it is committed
+        and this object must not run again: its residents hold half a step. Reopen the simulation
+        from its store (``open_simulation``) to continue from the last committed step.
+
+        Raises:
+            StoreError: an earlier step of this object failed.
+        """
+        if self.failed_step is not None:
+            raise StoreError(
+                f"step {self.failed_step} of {self.store.folder.name} failed and was not saved; "
+                "reopen the simulation to continue from its last committed step"
+            )
+        self.failed_step = self.step
         ctx = self.context()
         names, residents = self.names, self.residents
-        intents = await asyncio.gather(*(residents[n].think(ctx) for n in names))
+        intents = await gather_or_cancel(residents[n].think(ctx) for n in names)
         pairs = resolve_chats(names, intents, ctx.views)
         if pairs:
-            await asyncio.gather(*(converse(residents[a], residents[b], ctx) for a, b in pairs))
-        await asyncio.gather(*(residents[n].reflect(ctx) for n in names))
+            await gather_or_cancel(converse(residents[a], residents[b], ctx) for a, b in pairs)
+        await gather_or_cancel(residents[n].reflect(ctx) for n in names)
         movements = {n: residents[n].execute(ctx) for n in names}
         self.board.apply([e for n in names for e in residents[n].emitted_events()])
         report = self._commit(movements, pairs)
         self.step += 1
+        self.failed_step = None
         return report
 
     def _commit(self, movements: Mapping[str, Any], pairs: list[tuple[str, str]]) -> StepReport:
