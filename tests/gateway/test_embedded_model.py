@@ -102,6 +102,18 @@ def test_choice_is_one_of_the_options_and_the_loop_keeps_running(backend: Embedd
     assert ticks >= 5  # the event loop ran while the model worked in its own thread
 
 
+def test_lazy_grammar_check_gives_the_same_answer_as_llama_cpps_full_pass(backend: EmbeddedBackend) -> None:
+    full = EmbeddedBackend("default", lazy_grammar=False)  # shares the loaded model
+    request = LLMRequest("subtasks", f"{SYSTEM} Break the activity into 2 to 4 short steps.",
+                         "Klaus prepares for his seminar.", Steps.model_json_schema(), None, 40, 0.0)
+    answers = []
+    for each in (backend, full):
+        each.clear_prefix_cache()  # both start from an empty KV cache: same numbers in, same tokens out
+        answers.append(each.complete_sync(request).text)
+    assert answers[0] == answers[1]
+    Steps.model_validate_json(answers[0])
+
+
 def test_embedding_batch_gives_unit_rows_that_rank_meaning() -> None:
     texts = ["Isabella is brewing coffee for her customers", "a barista makes espresso at the café",
              "Klaus writes a chapter of his sociology paper", ""]
