@@ -454,7 +454,9 @@ def test_endpoint_dying_mid_run_stops_at_a_committed_step_and_resuming_equals_a_
         assert [a.fault for a in after[:5]] == [None] * 5 and {a.fault for a in after[5:]} == {"500"}
         stopped = snapshot(folder)
         assert_every_step_once(stopped, k)
-        assert max(row_step for row_step in stored_steps(folder)) < k
+        # the failed step's attempts are stored (they were real calls) and nothing later
+        assert max(stored_steps(folder)) == k
+        assert any(not r["ok"] and "500" in (r["error"] or "") for r in stored_ledger(folder))
         reasons = metrics(folder, "function_name_fail_reason.json")
         assert any("HTTP 500" in r for rs in reasons.values() for r in rs)
 

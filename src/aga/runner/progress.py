@@ -19,13 +19,12 @@ METRICS_EVERY = 360  # one game hour of 10-second steps
 def write_sim_metrics(sim: Simulation) -> None:
     """Rewrite ``<sim>/metrics/`` from the whole stored ledger and action logs.
 
-    Calls of a step that failed (not committed, so not stored) are counted too: they are the
-    attempts that explain why the run stopped, and the successful ones among them were billed.
+    Calls of a step that failed (not committed) are stored first: they are the attempts that
+    explain why the run stopped, and the successful ones among them were billed.
     """
-    unfinished = [row.to_dict() for row in sim.gateway.ledger.pending()]
-    write_metrics(
-        sim.store.ledger_rows() + unfinished, sim.store.folder / "metrics", action_logs=sim.store.action_logs()
-    )
+    if sim.failed_step is not None:
+        sim.store.add_ledger_rows(sim.failed_step, [row.to_dict() for row in sim.gateway.ledger.drain()])
+    write_metrics(sim.store.ledger_rows(), sim.store.folder / "metrics", action_logs=sim.store.action_logs())
 
 
 async def run_with_progress(sim: Simulation, steps: int, *, quiet: bool = False, console: Console | None = None) -> int:

@@ -93,22 +93,32 @@ class Board:
                     for tile in town.tiles(address):
                         self._base.setdefault(tile, []).append(idle)
                         self.events.add(tile, idle)
-        self._touched: set[Tile] = set()
+        self._current: dict[Tile, tuple[Event, ...]] = {}
 
     def apply(self, emitted: Sequence[tuple[Tile, Event]]) -> None:
-        """Replace last step's resident events with ``emitted`` (object events hide the idle one)."""
-        for tile in self._touched:
-            for ev in list(self.events.at(tile)):
-                self.events.remove(tile, ev)
-            for ev in self._base.get(tile, ()):
-                self.events.add(tile, ev)
-        self._touched = set()
+        """Make the residents' events on the board equal to ``emitted`` (an object event hides
+        that object's idle event). Only tiles whose events changed are touched."""
+        new: dict[Tile, list[Event]] = {}
         for tile, ev in emitted:
+            new.setdefault(tile, []).append(ev)
+        now = {tile: tuple(evs) for tile, evs in new.items()}
+        if now == self._current:
+            return
+        for tile in self._current.keys() | now.keys():
+            old, cur = self._current.get(tile, ()), now.get(tile, ())
+            if old == cur:
+                continue
+            for ev in old:
+                self.events.remove(tile, ev)
+            hidden = {ev.subject for ev in cur}
             for base_ev in self._base.get(tile, ()):
-                if base_ev.subject == ev.subject:
+                if base_ev.subject in hidden:
                     self.events.remove(tile, base_ev)
-            self.events.add(tile, ev)
-            self._touched.add(tile)
+                else:
+                    self.events.add(tile, base_ev)
+            for ev in cur:
+                self.events.add(tile, ev)
+        self._current = now
 
 
 class Simulation:
@@ -138,6 +148,7 @@ class Simulation:
         self.sec_per_step = sec_per_step
         self.seed = seed
         self.board = Board(town)
+        self._last_states: dict[str, dict[str, Any]] = {}
         self.failed_step: int | None = None  # set while a step runs; stays set if it fails
         self.board.apply([e for n in self.names for e in residents[n].emitted_events()])
 
@@ -190,12 +201,22 @@ class Simulation:
         self.failed_step = None
         return report
 
+    def _changed_states(self) -> dict[str, dict[str, Any]]:
+        """States that are not the very object committed last time (``to_state`` returns the same
+        dict while nothing in it changed), so unchanged residents cost no serialisation."""
+        changed = {}
+        for n in self.names:
+            state = self.residents[n].to_state()
+            if state is not self._last_states.get(n):
+                changed[n] = state
+        return changed
+
     def _commit(self, movements: Mapping[str, Any], pairs: list[tuple[str, str]]) -> StepReport:
         rows = [r.to_dict() if hasattr(r, "to_dict") else dict(r) for r in self.gateway.ledger.drain()]
         rec = StepRecord(
             step=self.step,
             next_time=(self.now + timedelta(seconds=self.sec_per_step)).strftime(TIME_FORMAT),
-            states={n: self.residents[n].to_state() for n in self.names},
+            states=self._changed_states(),
             memories={n: ch for n in self.names if (ch := self.residents[n].memory.drain_changes())},
             embeddings=[(m, t, v) for m, t, v in self.gateway.drain_new_embeddings()],
             movements={n: movement_dict(m) for n, m in movements.items()},
@@ -203,6 +224,7 @@ class Simulation:
             actions={n: log for n in self.names if (log := self.residents[n].drain_action_log())},
         )
         self.store.commit_step(rec)
+        self._last_states.update(rec.states)
         return StepReport(
             step=self.step,
             time=self.now,

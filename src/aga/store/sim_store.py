@@ -209,6 +209,13 @@ class SimStore:
             self._action_seq[agent] = int(row[0])
         return self._action_seq[agent]
 
+    def add_ledger_rows(self, step: int, rows: Sequence[dict[str, Any]]) -> None:
+        """Store ledger rows of a step that failed and was not committed (its attempts were real
+        calls: they belong in the metrics), without advancing the step."""
+        if rows:
+            with self.transaction() as cur:
+                cur.executemany("INSERT INTO ledger (step, row) VALUES (?, ?)", [(step, _dumps(r)) for r in rows])
+
     def write_initial(self, states: Mapping[str, dict[str, Any]], memories: Mapping[str, list[dict[str, Any]]],
                       embeddings: Sequence[tuple[str, str, np.ndarray]] = ()) -> None:
         """Write the residents' starting state (before step 0)."""
