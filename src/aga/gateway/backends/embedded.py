@@ -14,6 +14,7 @@ goes first (same task instructions, same persona), with an aging bound so nothin
 from __future__ import annotations
 
 import asyncio
+import atexit
 import ctypes
 import hashlib
 import json
@@ -63,8 +64,7 @@ _GENERIC = {
 
 def _literal(text: str) -> str:
     """A GBNF string literal matching ``text`` exactly."""
-    out = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-    return f'"{out.replace(chr(9), chr(92) + "t")}"'
+    return '"' + text.translate({92: "\\\\", 34: '\\"', 10: "\\n", 13: "\\r", 9: "\\t"}) + '"'
 
 
 def _json_literal(value: Any) -> str:
@@ -72,10 +72,8 @@ def _json_literal(value: Any) -> str:
     return _literal(json.dumps(value, ensure_ascii=False))
 
 
-def _repeat(item: str, low: int, high: int | None) -> str:
+def _repeat(item: str, low: int, high: int) -> str:
     """``item`` repeated low..high times (GBNF bounded repetition)."""
-    if high is None:
-        return f"({item}){{{low},}}"
     if high == low:
         return f"({item}){{{low}}}"
     return f"({item}){{{low},{high}}}"
@@ -342,15 +340,8 @@ class _Job:
 
 
 def _shared_prefix(a: str, b: str) -> int:
-    """Length of the common prefix of two strings (binary search over C-level slice compares)."""
-    low, high = 0, min(len(a), len(b))
-    while low < high:
-        mid = (low + high + 1) // 2
-        if a[:mid] == b[:mid]:
-            low = mid
-        else:
-            high = mid - 1
-    return low
+    """Length of the common prefix of two strings."""
+    return len(os.path.commonprefix([a, b]))
 
 
 class _ModelWorker:
@@ -458,6 +449,18 @@ def _worker_for(path: Path, model: str, n_ctx: int, n_threads: int) -> _ModelWor
         if key not in _WORKERS:
             _WORKERS[key] = _ModelWorker(path, model, n_ctx, n_threads)
         return _WORKERS[key]
+
+
+@atexit.register
+def _drain_workers() -> None:
+    """At exit: drop waiting calls and let a running one finish, so no model is freed mid-call."""
+    for worker in list(_WORKERS.values()):
+        with worker._cv:
+            for job in worker._jobs:
+                job.future.cancel()
+            worker._jobs.clear()
+        if worker.lock.acquire(timeout=60):
+            worker.lock.release()
 
 
 def _check_gguf(path: Path) -> None:
