@@ -544,7 +544,7 @@ class EmbeddedBackend:
             FatalBackendError: model missing or unloadable, prompt longer than the context.
             TransientBackendError: llama.cpp failed to decode (its state is reset).
         """
-        worker = await asyncio.to_thread(self._model_worker)
+        worker = self._worker or await asyncio.to_thread(self._model_worker)  # first call may join files
         future = worker.submit(request.system + "\x00" + request.user, lambda: self._run(worker, request))
         return await asyncio.wrap_future(future)
 
