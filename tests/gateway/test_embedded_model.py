@@ -114,6 +114,27 @@ def test_lazy_grammar_check_gives_the_same_answer_as_llama_cpps_full_pass(backen
     Steps.model_validate_json(answers[0])
 
 
+def test_every_task_of_the_project_gets_a_grammar_llama_cpp_accepts() -> None:
+    import llama_cpp
+
+    from aga.gateway import Task
+    from aga.gateway.backends import model_files
+    from aga.gateway.backends.embedded import grammar_for_choices, grammar_for_schema
+    from aga.prompts import tasks
+
+    path = model_files.assemble(model_files.PROFILES["default"])
+    vocab_model = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
+    vocab = llama_cpp.llama_model_get_vocab(vocab_model.model)
+    found = [t for t in vars(tasks).values() if isinstance(t, Task)]
+    assert found
+    for task in found:
+        schema = task.json_schema()
+        grammar = grammar_for_schema(schema) if schema else grammar_for_choices(["a place", 'a "quoted" one'])
+        sampler = llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode(), b"root")
+        assert sampler, f"llama.cpp refused the grammar of task {task.name}:\n{grammar}"
+        llama_cpp.llama_sampler_free(sampler)
+
+
 def test_embedding_batch_gives_unit_rows_that_rank_meaning() -> None:
     texts = ["Isabella is brewing coffee for her customers", "a barista makes espresso at the café",
              "Klaus writes a chapter of his sociology paper", ""]
