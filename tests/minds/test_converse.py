@@ -105,3 +105,28 @@ def test_a_conversation_with_no_usable_line_changes_nothing_but_the_cooldown(tow
     assert a.action is before and a.chatting_with is None
     assert not [n for n in a.memory if n.kind == "chat"]
     assert a.cooldown[b.name] == 850
+
+
+def test_lines_are_cleaned_of_speaker_names_and_of_the_other_persons_part() -> None:
+    from aga.minds.converse import own_words
+
+    assert own_words("Klaus Mueller: Hi Maria!", "Klaus Mueller", "Maria Lopez") == "Hi Maria!"
+    assert own_words("Maria Lopez: Klaus: Oh hi. Maria Lopez: Hello!", "Klaus Mueller", "Maria Lopez") == "Oh hi."
+    assert own_words("Sure. Maria: yes", "Klaus Mueller", "Maria Lopez") == "Sure."
+    assert own_words("Maria Lopez: hello", "Klaus Mueller", "Maria Lopez") == "hello"
+    assert own_words('"Good to see you, Maria!"', "Klaus Mueller", "Maria Lopez") == "Good to see you, Maria!"
+
+
+def test_a_rewrite_that_repeats_the_chat_keeps_the_original_plan(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    def echo(request, rng):  # type: ignore[no-untyped-def]
+        return {"activities": [{"activity": f"{request.vars['inserted']} for a while", "minutes": 60}]}
+
+    gw = scripted(with_rules(conversation_turn=_turns(1), schedule_rewrite=echo))
+    a, b = _pair(town, personas, gw)
+    before = [(row.description, row.minutes) for row in a.schedule]
+    asyncio.run(converse(a, b, make_ctx(town, gw, [a, b], AT, step=3600)))
+    summary = a.action.description  # type: ignore[union-attr]
+    assert [row.description for row in a.schedule].count(summary) == 1
+    assert not any(row.description.startswith(summary + " for") for row in a.schedule)
+    kept = {d for d, _ in before}
+    assert all(row.description in kept or row.description == summary for row in a.schedule)

@@ -92,3 +92,19 @@ def test_vectors_of_another_size_are_refused() -> None:
     _fill(m)
     with pytest.raises(ValueError, match="dimensions"):
         m.set_vector(1, np.ones(5))
+
+
+def test_unreadable_records_name_the_record() -> None:
+    from aga.errors import StoreError
+
+    m = MemoryStream()
+    _fill(m)
+    records = m.drain_changes()
+    broken = [dict(r) for r in records]
+    broken[1]["created"] = "yesterday"
+    with pytest.raises(StoreError, match="memory record 2 is unreadable"):
+        MemoryStream.from_records(broken, {})
+    with pytest.raises(StoreError, match="appears twice"):
+        MemoryStream.from_records(records + records[:1], {})
+    with pytest.raises(StoreError, match="no integer 'id'"):
+        MemoryStream.from_records([{"type": "event"}], {})

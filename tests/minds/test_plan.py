@@ -104,3 +104,41 @@ def test_next_action_starts_the_row_of_the_current_minute(town, personas, script
     log = r.drain_action_log()
     assert log[-1]["task"] == r.action.description and log[-1]["time"] == "2023-02-13 12:10:00"
     assert log[-1]["parent"] in ("root", "having lunch at Hobbs Cafe", "having lunch at home")
+
+
+def test_a_new_day_revises_the_status_and_plans_again(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    from .driver import Driver
+
+    plan = {"items": [{"hour": 7, "activity": "waking up"}, {"hour": 8, "activity": "studying in the library"},
+                      {"hour": 22, "activity": "sleeping"}]}
+    gw = scripted(with_rules(
+        new_day_revision=lambda req, rng: {"currently": "Klaus Mueller is about to finish his paper.",
+                                           "daily_requirements": "finish the paper"},
+        daily_plan=lambda req, rng: plan, wake_up_hour=lambda req, rng: {"hour": 7}))
+    r = _klaus(town, personas)
+    d = Driver(town, gw, {r.name: r}, datetime(2023, 2, 13, 23, 50, 0))
+    asyncio.run(d.run(30))  # to 23:55, asleep
+    assert r.sleeping and r.day == DAY.date()
+    sleep_started = r.action.start  # type: ignore[union-attr]
+    gw.ledger.drain()
+    asyncio.run(d.run(60))  # past midnight
+    tasks = [row.task for row in gw.ledger.drain() if row.kind == "llm"]
+    assert tasks[:4] == ["new_day_review", "new_day_revision", "wake_up_hour", "daily_plan"]
+    assert "action_sector" not in tasks  # still asleep: the same action goes on, nothing to ground
+    assert r.day == datetime(2023, 2, 14).date() and r.sleeping
+    assert r.action.start == sleep_started and r.action.end == datetime(2023, 2, 14, 7, 0, 0)  # type: ignore[union-attr]
+    assert r.identity.currently == "Klaus Mueller is about to finish his paper."
+    assert r.identity.daily_plan_req == "finish the paper"
+    assert len([n for n in r.memory if n.predicate == "plan"]) == 2
+    assert total(r.schedule) == 1440
+
+
+def test_hours_read_from_lifestyle_texts() -> None:
+    from aga.minds.plan import bed_hour_from_lifestyle, wake_hour_from_lifestyle
+
+    text = "Klaus goes to bed around 11 pm and wakes up around 7 am; eats breakfast around 7:30 am"
+    assert (wake_hour_from_lifestyle(text), bed_hour_from_lifestyle(text)) == (7, 23)
+    assert (wake_hour_from_lifestyle("goes to bed around 2am, wakes at 10am"),
+            bed_hour_from_lifestyle("goes to bed around 2am, wakes at 10am")) == (10, 24)
+    assert bed_hour_from_lifestyle("Goes to bed around 9pm") == 21
+    assert (wake_hour_from_lifestyle("no habits"), bed_hour_from_lifestyle("no habits")) == (7, 23)

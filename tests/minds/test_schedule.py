@@ -53,7 +53,7 @@ def test_any_plan_gives_a_whole_day_without_empty_rows(seed: int) -> None:
 def test_a_plan_without_sleep_ends_in_sleep() -> None:
     rows = build_day(8, [(9, "painting"), (18, "reading")], "waking up")
     _whole(rows)
-    assert rows[-2] == Row("reading", 60, ROOT) and rows[-1].description == "sleeping"
+    assert rows[-2] == Row("reading", 300, ROOT) and rows[-1] == Row("sleeping", 60, ROOT)  # bedtime 23 by default
 
 
 @pytest.mark.parametrize("total_minutes", [1, 4, 5, 7, 29, 60, 61, 180, 1000])
@@ -129,3 +129,13 @@ def test_the_original_decomposition_rule() -> None:
     assert not should_decompose("sleeping", 480)
     assert should_decompose("getting ready for bed", 60)
     assert not should_decompose("getting ready for bed", 120)
+
+
+def test_without_a_sleep_item_the_last_activity_lasts_until_bedtime() -> None:
+    rows = build_day(6, [(8, "working at the cafe"), (16, "working at the cafe again")], "waking up", bed_hour=22)
+    _whole(rows)
+    assert rows[-2] == Row("working at the cafe again", 6 * 60, ROOT) and rows[-1] == Row("sleeping", 120, ROOT)
+    late = build_day(6, [(8, "work"), (23, "reading")], "waking up", bed_hour=22)
+    assert late[-1] == Row("reading", 60, ROOT)  # past bedtime: one hour, then the day is over
+    owl = build_day(10, [(12, "writing")], "waking up", bed_hour=24)
+    assert owl[-1] == Row("writing", 720, ROOT)

@@ -11,6 +11,7 @@ an 800-step cool-down for the pair, and a chat memory.
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -105,7 +106,28 @@ async def next_turn(
     ans = await ask(ctx, speaker.name, CONVERSATION_TURN, vars, fallback=none)
     if ans is none or not getattr(ans, "utterance", ""):
         return None
-    return ans.utterance, bool(ans.end)
+    line = own_words(ans.utterance, speaker.name, listener.name)
+    return (line, bool(ans.end)) if line else None
+
+
+def own_words(utterance: str, speaker: str, listener: str) -> str:
+    """The speaker's own line: without a leading "Name:" and cut where the model starts writing
+    the other person's line ("... Maria Lopez: ...")."""
+    names = {speaker, listener, speaker.split()[0], listener.split()[0]}
+    text = utterance.strip()
+    changed = True
+    while changed:
+        changed = False
+        for name in names:
+            if text.lower().startswith(name.lower() + ":"):
+                text = text[len(name) + 1 :].strip()
+                changed = True
+    cut = len(text)
+    for name in (listener, listener.split()[0]):
+        at = re.search(rf"(?:^|\s){re.escape(name)}:", text)
+        if at:
+            cut = min(cut, at.start())
+    return text[:cut].strip().strip('"').strip()
 
 
 async def talk(a: Resident, b: Resident, ctx: StepContext) -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aga.minds.action import PERSONA_PREFIX, WAITING_PREFIX, is_object_address
+from aga.minds.action import DEFAULT_EMOJI, PERSONA_PREFIX, WAITING_PREFIX, is_object_address
 from aga.minds.context import Movement, StepContext, Tile
 
 if TYPE_CHECKING:
@@ -79,6 +79,6 @@ def execute(r: Resident, ctx: StepContext) -> Movement:
         if nxt != r.tile:
             r.tile = nxt
     if a is None:
-        return Movement(r.tile, "🙂", "idle @ ", None)
+        return Movement(r.tile, DEFAULT_EMOJI, f"idle @ {r.identity.living_area}", None)
     chat = list(r.chat) if r.chatting_with is not None and r.chat else None
     return Movement(r.tile, a.grounding.emoji, f"{a.description} @ {a.address}", chat)

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from aga.errors import StoreError
+
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 KINDS = ("event", "chat", "thought")
 _EPOCH = datetime(2000, 1, 1)
@@ -95,7 +97,8 @@ class MemoryNode:
     def from_record(cls, rec: Mapping[str, Any]) -> MemoryNode:
         """Rebuild a node from :meth:`to_record` output."""
         created = _parse(rec["created"])
-        assert created is not None
+        if created is None:
+            raise ValueError("'created' is missing")
         accessed = _parse(rec.get("last_accessed")) or created
         imp = rec.get("poignancy")
         return cls(
@@ -355,7 +358,16 @@ class MemoryStream:
         :meth:`pending`, so the resident embeds them again instead of failing.
         """
         stream = cls()
-        for rec in sorted(records, key=lambda r: int(r["id"])):
-            node = MemoryNode.from_record(rec)
+        rows = list(records)
+        for k, rec in enumerate(rows):
+            if not isinstance(rec, Mapping) or not isinstance(rec.get("id"), int):
+                raise StoreError(f"memory record #{k + 1} has no integer 'id': {str(rec)[:120]}")
+        for rec in sorted(rows, key=lambda r: int(r["id"])):
+            try:
+                node = MemoryNode.from_record(rec)
+            except (KeyError, TypeError, ValueError) as err:
+                raise StoreError(f"memory record {rec['id']} is unreadable: {type(err).__name__} {err}") from None
+            if node.id in stream._row:
+                raise StoreError(f"memory record {node.id} appears twice")
             stream._insert(node, vectors.get(node.embedding_key))
         return stream

@@ -64,7 +64,8 @@ if TYPE_CHECKING:
     from aga.minds.resident import Resident
 
 WAKE_ACTIVITY = "waking up and starting the morning routine"
-_WAKE_RE = re.compile(r"wak\w*\s+up\D{0,20}?(\d{1,2})(?::\d\d)?\s*(am|pm)?", re.IGNORECASE)
+_BED_RE = re.compile(r"bed\D{0,20}?(\d{1,2})(?::\d\d)?\s*(am|pm)?")
+_WAKE_RE = re.compile(r"wak\w*(?:\s+up)?\D{0,20}?(\d{1,2})(?::\d\d)?\s*(am|pm)?", re.IGNORECASE)
 
 
 # ---------------------------------------------------------------------- the day
@@ -77,6 +78,21 @@ def wake_hour_from_lifestyle(lifestyle: str) -> int:
     if m.group(2) and m.group(2).lower() == "pm":
         hour += 12
     return hour if 0 <= hour <= 23 else 7
+
+
+def bed_hour_from_lifestyle(lifestyle: str) -> int:
+    """The bedtime hour of a lifestyle text ('goes to bed around 11 pm' -> 23; midnight -> 24),
+    else 23."""
+    low = lifestyle.lower()
+    m = _BED_RE.search(low)
+    if m is None:
+        return 24 if re.search(r"bed\D{0,20}midnight", low) else 23
+    hour = int(m.group(1)) % 12 if m.group(2) else int(m.group(1))
+    if m.group(2) == "pm":
+        hour += 12
+    if hour <= 4:  # after midnight: sleeps from midnight on (the day ends at 24:00)
+        return 24
+    return hour if hour <= 23 else 23
 
 
 def fallback_plan(wake: int) -> list[tuple[int, str]]:
@@ -100,7 +116,7 @@ async def start_day(r: Resident, ctx: StepContext) -> None:
         await revise_identity(r, ctx)
     wake = await wake_up_hour(r, ctx)
     items, defaulted = await daily_plan(r, ctx, wake)
-    rows = build_day(wake, items, WAKE_ACTIVITY)
+    rows = build_day(wake, items, WAKE_ACTIVITY, bed_hour_from_lifestyle(r.identity.lifestyle))
     r.day = ctx.now.date()
     r.wake_hour = wake
     r.daily_req = [f"{a} at {h}:00" for h, a in sorted(items)]
@@ -140,7 +156,10 @@ async def daily_plan(r: Resident, ctx: StepContext, wake: int) -> tuple[list[tup
     ans = await ask(ctx, r.name, DAILY_PLAN, vars, fallback=none)
     if ans is none or not getattr(ans, "items", None):
         return fallback_plan(wake), True
-    return [(int(i.hour), i.activity) for i in ans.items], False
+    by_hour: dict[int, str] = {}
+    for item in ans.items:
+        by_hour.setdefault(int(item.hour), item.activity)
+    return sorted(by_hour.items()), False
 
 
 async def remember_plan(r: Resident, ctx: StepContext) -> None:
@@ -305,11 +324,9 @@ async def choose_place(r: Resident, ctx: StepContext, description: str) -> str:
     arena-level address.
     """
     town = ctx.town
-    here = last_part(town.address(r.tile, "sector")) or "the street"
     sectors = sector_options(r)
     home = r.home_sector
-    sector_vars = {"name": r.name, "activity": description, "query": description,
-                   "home": home, "here": here}
+    sector_vars = {"name": r.name, "activity": description, "query": description, "home": home}
     sector = await choose(ctx, r.name, ACTION_SECTOR, sectors, sector_vars, fallback=home or sectors[0])
     arenas = arena_options(r, sector)
     if not arenas:
@@ -317,7 +334,7 @@ async def choose_place(r: Resident, ctx: StepContext, description: str) -> str:
     fallback_arena = r.home_arena if sector == home and r.home_arena in arenas else arenas[0]
     arena = await choose(ctx, r.name, ACTION_ARENA, arenas,
                          {"name": r.name, "activity": description, "query": description, "sector": sector,
-                          "home_arena": r.home_arena},
+                          "home_arena": r.home_arena if sector == home else "none here"},
                          fallback=fallback_arena)
     objects = r.spatial.objects(sector, arena)
     arena_address = f"{r.world}:{sector}:{arena}"
@@ -371,6 +388,15 @@ async def ground_action(r: Resident, ctx: StepContext, description: str) -> Grou
 
 
 # ---------------------------------------------------------------------- rewriting around a reaction
+_WORDS = re.compile(r"[a-z']+")
+
+
+def _repeats(activity: str, inserted: str) -> bool:
+    """Whether a re-planned activity just repeats the inserted one (most words shared)."""
+    a, b = set(_WORDS.findall(activity.lower())), set(_WORDS.findall(inserted.lower()))
+    return bool(a and b) and len(a & b) / min(len(a), len(b)) >= 0.75
+
+
 async def rewrite_around(r: Resident, ctx: StepContext, inserted: str, minutes: int) -> None:
     """Insert ``inserted`` (lasting ``minutes``) now and let the model re-plan the rest of the
     window (the current hourly block, or two when it is short). Minutes are fixed by code; an
@@ -401,7 +427,8 @@ async def rewrite_around(r: Resident, ctx: StepContext, inserted: str, minutes: 
         none = sentinel(ScheduleRewrite)
         ans = await ask(ctx, r.name, SCHEDULE_REWRITE, vars, fallback=none)
         if ans is not none and getattr(ans, "activities", None):
-            fitted = fit_rows([(a.activity, int(a.minutes)) for a in ans.activities], remaining, REACT)
+            kept = [(a.activity, int(a.minutes)) for a in ans.activities if not _repeats(a.activity, inserted)]
+            fitted = fit_rows(kept, remaining, REACT)
             if fitted:
                 after = fitted
     new_rows = [Row(inserted, stop - start, REACT), *after]

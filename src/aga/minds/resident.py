@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from aga.errors import StoreError
+from aga.errors import BaseSimError, StoreError
 from aga.minds import execute, perceive, plan, react, reflect
 from aga.minds.action import (
     DEFAULT_EMOJI,
@@ -154,7 +154,10 @@ class Resident:
                 t for t in town.tiles(persona.living_area) if town.is_walkable(t)
             )
             if not spawns:
-                raise StoreError(f"resident {persona.name!r}: living area {persona.living_area!r} has no tile to start on")
+                raise BaseSimError(
+                    f"resident {persona.name!r}: living area {persona.living_area!r} has no tile in town "
+                    f"{town.name!r} to start on"
+                )
             tile = spawns[0]
         memory = MemoryStream()
         for text in persona.seed_memories:

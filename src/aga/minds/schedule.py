@@ -94,13 +94,14 @@ def merge_repeats(rows: Sequence[Row]) -> list[Row]:
     return out
 
 
-def build_day(wake_hour: int, items: Sequence[tuple[int, str]], wake_activity: str) -> list[Row]:
+def build_day(wake_hour: int, items: Sequence[tuple[int, str]], wake_activity: str, bed_hour: int = 23) -> list[Row]:
     """The hourly schedule of a day from the plan's (hour, activity) items.
 
     Sleep until ``wake_hour``; ``wake_activity`` at the wake hour unless the plan has an item
     there; each item lasts until the next item's hour; items before waking are dropped and
-    repeated hours keep the first item. Without any sleep item, the last item lasts one hour
-    and the resident sleeps from then on. The result covers 1440 minutes with no empty rows.
+    repeated hours keep the first item. Without any sleep item, the last item lasts until
+    ``bed_hour`` (at least one hour; 24 = midnight) and the resident sleeps from then on. The
+    result covers 1440 minutes with no empty rows.
     """
     wake = min(max(int(wake_hour), 0), 23)
     by_hour: dict[int, str] = {}
@@ -117,9 +118,11 @@ def build_day(wake_hour: int, items: Sequence[tuple[int, str]], wake_activity: s
     planned = rows[1:] if wake > 0 else rows
     if planned and not any(is_sleep_text(r.description) for r in planned):
         last = rows[-1]
-        if last.minutes > 60:
-            rows[-1] = Row(last.description, 60, last.parent)
-            rows.append(Row(SLEEPING, last.minutes - 60))
+        start = DAY_MINUTES - last.minutes
+        keep = max(60, min(max(int(bed_hour), 1), 24) * 60 - start)
+        if last.minutes > keep:
+            rows[-1] = Row(last.description, keep, last.parent)
+            rows.append(Row(SLEEPING, last.minutes - keep))
     return merge_repeats(rows)
 
 

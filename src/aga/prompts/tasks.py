@@ -43,8 +43,8 @@ class WakeUpHour(_Answer):
 class PlanItem(_Answer):
     """One line of the day's plan: what, from which hour."""
 
-    hour: Hour
     activity: Short
+    hour: Hour
 
 
 class DailyPlan(_Answer):
@@ -167,7 +167,7 @@ DAILY_PLAN = Task("daily_plan", DailyPlan, max_tokens=400, temperature=0.6)
 TASK_DECOMP = Task("task_decomp", TaskDecomp, max_tokens=300)
 NEW_DAY_REVIEW = Task("new_day_review", DayReview, max_tokens=200)
 NEW_DAY_REVISION = Task("new_day_revision", DayRevision, max_tokens=200)
-SCHEDULE_REWRITE = Task("schedule_rewrite", ScheduleRewrite, max_tokens=250)
+SCHEDULE_REWRITE = Task("schedule_rewrite", ScheduleRewrite, max_tokens=400)
 
 # ---------------------------------------------------------------------- grounding an action
 ACTION_SECTOR = Task("action_sector", None, max_tokens=24)
