@@ -104,3 +104,4 @@ def test_the_first_step_rates_and_embeds_seed_memories(town, personas, scripted)
     assert [n.importance for n in r.memory] == [None, None]
     asyncio.run(r.think(make_ctx(town, gw, [r], MORNING)))
     assert all(n.importance is not None for n in r.memory) and r.memory.pending() == []
+    assert all(n.created == MORNING == n.last_accessed for n in r.memory if n.predicate == "remembers")

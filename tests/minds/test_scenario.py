@@ -72,3 +72,17 @@ def test_results_do_not_depend_on_the_order_answers_arrive_in(town) -> None:  # 
         other = shuffled.residents[name]
         assert r.to_state() == other.to_state()
         assert [n.to_record() for n in r.memory] == [n.to_record() for n in other.memory]
+
+
+def test_a_model_that_never_answers_properly_crashes_nothing(town) -> None:  # type: ignore[no-untyped-def]
+    garbage = ScriptedBackend(handler=lambda request, rng: "Sure! Here is my answer: ???")
+    d = _run(town, garbage, 400, count=3)
+    rows = d.gateway.ledger.drain()
+    assert rows and all(not r.ok for r in rows if r.kind == "llm")
+    assert any(r.defaulted for r in rows)
+    for r in d.residents.values():
+        assert total(r.schedule) == 1440 and all(row.minutes > 0 for row in r.schedule)
+        assert r.action is not None
+        assert r.action.address.startswith("<") or town.has_address(r.action.address)
+        # defaults never become memories: no plan, no insight, no chat
+        assert not [n for n in r.memory if n.kind in ("thought", "chat") and n.predicate != "remembers"]

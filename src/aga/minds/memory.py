@@ -268,6 +268,15 @@ class MemoryStream:
         self._ratings[(node.kind, node.description)] = node.importance
         self._changed.add(node_id)
 
+    def restamp(self, node_id: int, when: datetime) -> None:
+        """Set a node's creation and last access to ``when`` (seed memories get the start time)."""
+        row = self._row[node_id]
+        node = self._nodes[row]
+        node.created = when
+        node.last_accessed = when
+        self._acc[row] = game_seconds(when)
+        self._changed.add(node_id)
+
     def touch(self, node_ids: Iterable[int], when: datetime) -> None:
         """Mark nodes as accessed at game time ``when`` (recency counts from here)."""
         secs = game_seconds(when)

@@ -10,6 +10,7 @@ asking), embedded in one batch, and counted towards the reflection trigger.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aga.minds.calls import ask, embed
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from aga.world import Event
 
 DEFAULT_IMPORTANCE = 4
+SEED_TIME = datetime(2000, 1, 1)
+"""Creation time of seed memories until their first step stamps them with the game time."""
 
 
 async def rate(r: Resident, ctx: StepContext, text: str, *, thought: bool = False) -> int:
@@ -167,6 +170,8 @@ async def heal_memory(r: Resident, ctx: StepContext) -> None:
     ratings = await asyncio.gather(*(rate(r, ctx, n.description, thought=n.kind == "thought") for n in unrated))
     for node, rating in zip(unrated, ratings):
         r.memory.set_importance(node.id, rating)
+        if node.created == SEED_TIME:
+            r.memory.restamp(node.id, ctx.now)
     unembedded = [n for n in pending if not r.memory.has_vector(n.id)]
     if unembedded:
         vectors = await embed(ctx, [n.embedding_key for n in unembedded])

@@ -166,7 +166,7 @@ class Resident:
                 continue
             memory.add(
                 "thought",
-                created=datetime(2000, 1, 1),
+                created=perceive.SEED_TIME,
                 subject=persona.name,
                 predicate="remembers",
                 obj=text[:60],
