@@ -79,10 +79,17 @@ class Driver:
 
     def context(self) -> StepContext:
         names = sorted(self.residents)
-        return StepContext(step=self.step, now=self.now, sec_per_step=self.sec_per_step, seed=self.seed,
-                           town=self.town, events=self.board.events,
-                           views={n: self.residents[n].view() for n in names},
-                           gateway=self.gateway, config=self.config)
+        return StepContext(
+            step=self.step,
+            now=self.now,
+            sec_per_step=self.sec_per_step,
+            seed=self.seed,
+            town=self.town,
+            events=self.board.events,
+            views={n: self.residents[n].view() for n in names},
+            gateway=self.gateway,
+            config=self.config,
+        )
 
     async def step_once(self) -> dict[str, Movement]:
         ctx = self.context()
@@ -105,7 +112,9 @@ class Driver:
             await self.step_once()
 
 
-def resolve(names: Sequence[str], intents: Sequence[object], views: dict[str, AgentView] | Any) -> list[tuple[str, str]]:
+def resolve(
+    names: Sequence[str], intents: Sequence[object], views: dict[str, AgentView] | Any
+) -> list[tuple[str, str]]:
     """Chat intents accepted in name order: both free, neither paired this step."""
     busy: set[str] = set()
     pairs = []
@@ -132,10 +141,17 @@ def make_ctx(
     seed: int = 0,
 ) -> StepContext:
     """A step context over ``residents`` (views taken now) for unit tests."""
-    return StepContext(step=step, now=now, sec_per_step=10, seed=seed, town=town,
-                       events=events if events is not None else TileEvents(),
-                       views={r.name: r.view() for r in residents}, gateway=gateway,
-                       config=config or MindConfig())
+    return StepContext(
+        step=step,
+        now=now,
+        sec_per_step=10,
+        seed=seed,
+        town=town,
+        events=events if events is not None else TileEvents(),
+        views={r.name: r.view() for r in residents},
+        gateway=gateway,
+        config=config or MindConfig(),
+    )
 
 
 def with_rules(**overrides: Any) -> Any:

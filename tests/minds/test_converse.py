@@ -31,7 +31,11 @@ def _pair(town, personas, gw):  # type: ignore[no-untyped-def]
 def _turns(end_at: int | None):  # type: ignore[no-untyped-def]
     def rule(request, rng):  # type: ignore[no-untyped-def]
         turn = int(request.vars["turn"])
-        return {"utterance": f"line {turn} from {request.vars['speaker']}", "end": end_at is not None and turn >= end_at}
+        return {
+            "utterance": f"line {turn} from {request.vars['speaker']}",
+            "end": end_at is not None and turn >= end_at,
+        }
+
     return rule
 
 
@@ -39,8 +43,11 @@ def test_a_conversation_stops_at_the_end_flag(town, personas, scripted) -> None:
     gw = scripted(with_rules(conversation_turn=_turns(2)))
     a, b = _pair(town, personas, gw)
     asyncio.run(converse(a, b, make_ctx(town, gw, [a, b], AT, step=3600)))
-    assert a.chat == [("Klaus Mueller", "line 0 from Klaus Mueller"), ("Maria Lopez", "line 1 from Maria Lopez"),
-                      ("Klaus Mueller", "line 2 from Klaus Mueller")]
+    assert a.chat == [
+        ("Klaus Mueller", "line 0 from Klaus Mueller"),
+        ("Maria Lopez", "line 1 from Maria Lopez"),
+        ("Klaus Mueller", "line 2 from Klaus Mueller"),
+    ]
     assert b.chat == a.chat
     turns = [row for row in gw.ledger.drain() if row.task == "conversation_turn"]
     assert len(turns) == 3
@@ -68,11 +75,19 @@ def test_both_get_the_chat_action_memory_and_cooldown(town, personas, scripted) 
         assert me.action.end == end and me.chat_end == end and me.chatting_with == other.name
         assert me.cooldown[other.name] == 3602 + (end - now).total_seconds() // 10 + 800
         chats = [n for n in me.memory if n.kind == "chat"]
-        assert len(chats) == 1 and chats[0].object == other.name and chats[0].filling == [list(x) for x in a.chat]
+        assert (
+            len(chats) == 1
+            and chats[0].object == other.name
+            and chats[0].filling == [list(x) for x in a.chat]
+        )
         assert total(me.schedule) == 1440 and all(row.minutes > 0 for row in me.schedule)
         assert any(row.description == me.action.description and row.parent == "react" for row in me.schedule)
         log = me.drain_action_log()
-        assert log[0]["task"] == "chat" and log[0]["chat"]["person"] == other.name and log[0]["duration"] == minutes
+        assert (
+            log[0]["task"] == "chat"
+            and log[0]["chat"]["person"] == other.name
+            and log[0]["duration"] == minutes
+        )
     view = a.view()
     assert view.chatting_with == "Maria Lopez" and view.emoji == "💬"
 
@@ -87,8 +102,16 @@ def test_no_new_chat_with_the_same_person_during_the_cooldown(town, personas, sc
     b.end_chat()
     for r in (a, b):
         asyncio.run(next_action(r, make_ctx(town, gw, [a, b], a.action.end)))  # type: ignore[union-attr]
-    seen = a.memory.add("event", created=AT, subject=b.name, predicate="is", obj="x", description="Maria is here",
-                        embedding_key="Maria is here", importance=2)
+    seen = a.memory.add(
+        "event",
+        created=AT,
+        subject=b.name,
+        predicate="is",
+        obj="x",
+        description="Maria is here",
+        embedding_key="Maria is here",
+        importance=2,
+    )
     gw.ledger.drain()
     blocked = asyncio.run(decide(a, make_ctx(town, gw, [a, b], AT, step=until - 1), [seen]))
     assert blocked is None
@@ -97,7 +120,9 @@ def test_no_new_chat_with_the_same_person_during_the_cooldown(town, personas, sc
     assert allowed is not None and allowed.target == b.name
 
 
-def test_a_conversation_with_no_usable_line_changes_nothing_but_the_cooldown(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+def test_a_conversation_with_no_usable_line_changes_nothing_but_the_cooldown(
+    town, personas, scripted
+) -> None:  # type: ignore[no-untyped-def]
     gw = scripted(with_rules(conversation_turn=lambda req, rng: "mumble"))
     a, b = _pair(town, personas, gw)
     before = a.action
@@ -111,7 +136,10 @@ def test_lines_are_cleaned_of_speaker_names_and_of_the_other_persons_part() -> N
     from aga.minds.converse import own_words
 
     assert own_words("Klaus Mueller: Hi Maria!", "Klaus Mueller", "Maria Lopez") == "Hi Maria!"
-    assert own_words("Maria Lopez: Klaus: Oh hi. Maria Lopez: Hello!", "Klaus Mueller", "Maria Lopez") == "Oh hi."
+    assert (
+        own_words("Maria Lopez: Klaus: Oh hi. Maria Lopez: Hello!", "Klaus Mueller", "Maria Lopez")
+        == "Oh hi."
+    )
     assert own_words("Sure. Maria: yes", "Klaus Mueller", "Maria Lopez") == "Sure."
     assert own_words("Maria Lopez: hello", "Klaus Mueller", "Maria Lopez") == "hello"
     assert own_words('"Good to see you, Maria!"', "Klaus Mueller", "Maria Lopez") == "Good to see you, Maria!"

@@ -18,17 +18,46 @@ def _vec(*xs: float) -> np.ndarray:
 
 
 def _fill(m: MemoryStream) -> None:
-    m.add("event", created=T0, subject="Isabella Rodriguez", predicate="is", obj="coffee",
-          description="Isabella Rodriguez is brewing coffee", embedding_key="Isabella Rodriguez is brewing coffee",
-          importance=3, keywords=["Isabella Rodriguez", "coffee"], vector=_vec(1, 0, 0))
-    m.add("chat", created=T0 + timedelta(minutes=5), subject="Klaus Mueller", predicate="chat with",
-          obj="Maria Lopez", description="Klaus Mueller is conversing about the paper",
-          embedding_key="Klaus Mueller is conversing about the paper", importance=6,
-          keywords=["Klaus Mueller", "Maria Lopez"], filling=[["Klaus Mueller", "Hi"], ["Maria Lopez", "Hey"]],
-          vector=_vec(0, 1, 0))
-    m.add("thought", created=T0 + timedelta(minutes=9), subject="Klaus Mueller", predicate="likes", obj="Maria",
-          description="Klaus likes talking to Maria", embedding_key="Klaus likes talking to Maria", importance=7,
-          keywords=["Maria Lopez"], filling=[2], depth=1, expiration=T0 + timedelta(days=30), vector=_vec(0, 0, 2))
+    m.add(
+        "event",
+        created=T0,
+        subject="Isabella Rodriguez",
+        predicate="is",
+        obj="coffee",
+        description="Isabella Rodriguez is brewing coffee",
+        embedding_key="Isabella Rodriguez is brewing coffee",
+        importance=3,
+        keywords=["Isabella Rodriguez", "coffee"],
+        vector=_vec(1, 0, 0),
+    )
+    m.add(
+        "chat",
+        created=T0 + timedelta(minutes=5),
+        subject="Klaus Mueller",
+        predicate="chat with",
+        obj="Maria Lopez",
+        description="Klaus Mueller is conversing about the paper",
+        embedding_key="Klaus Mueller is conversing about the paper",
+        importance=6,
+        keywords=["Klaus Mueller", "Maria Lopez"],
+        filling=[["Klaus Mueller", "Hi"], ["Maria Lopez", "Hey"]],
+        vector=_vec(0, 1, 0),
+    )
+    m.add(
+        "thought",
+        created=T0 + timedelta(minutes=9),
+        subject="Klaus Mueller",
+        predicate="likes",
+        obj="Maria",
+        description="Klaus likes talking to Maria",
+        embedding_key="Klaus likes talking to Maria",
+        importance=7,
+        keywords=["Maria Lopez"],
+        filling=[2],
+        depth=1,
+        expiration=T0 + timedelta(days=30),
+        vector=_vec(0, 0, 2),
+    )
 
 
 def test_ids_count_up_and_changes_are_drained_once() -> None:
@@ -56,8 +85,16 @@ def test_records_and_vectors_round_trip_through_json() -> None:
     assert back.next_id == 4
     assert back.pending() == []
     assert back.last_chat_with("Maria Lopez").id == 2  # type: ignore[union-attr]
-    added = back.add("event", created=T0, subject="x", predicate="is", obj="idle", description="x is idle",
-                     embedding_key="x is idle", importance=1)
+    added = back.add(
+        "event",
+        created=T0,
+        subject="x",
+        predicate="is",
+        obj="idle",
+        description="x is idle",
+        embedding_key="x is idle",
+        importance=1,
+    )
     assert added.id == 4
 
 

@@ -36,10 +36,16 @@ def test_radius_bandwidth_and_same_arena(town, personas, scripted) -> None:  # t
     def ring(t, d):  # type: ignore[no-untyped-def]
         return [c for c in sorted(cafe) if max(abs(c[0] - t[0]), abs(c[1] - t[1])) == d]
 
-    here = next(t for t in sorted(cafe) if town.is_walkable(t) and all(ring(t, d) for d in (1, 2, 3, 5))
-                and any(n not in cafe for n in town.nearby(t, 2)))
+    here = next(
+        t
+        for t in sorted(cafe)
+        if town.is_walkable(t)
+        and all(ring(t, d) for d in (1, 2, 3, 5))
+        and any(n not in cafe for n in town.nearby(t, 2))
+    )
     persona = personas["Klaus Mueller"].model_copy(
-        update={"start_tile": here, "vision_r": 3, "att_bandwidth": 2, "retention": 5})
+        update={"start_tile": here, "vision_r": 3, "att_bandwidth": 2, "retention": 5}
+    )
     r = Resident.from_persona(persona, town)
     x, y = here
     board = TileEvents()
@@ -59,15 +65,19 @@ def test_radius_bandwidth_and_same_arena(town, personas, scripted) -> None:  # t
     assert [n.subject for n in nodes] == ["Isabella Rodriguez", "Maria Lopez"]
     assert nodes[0].description == "Isabella Rodriguez is serving coffee"
     assert {n.subject for n in r.memory if n.kind == "event"} == {"Isabella Rodriguez", "Maria Lopez"}
-    assert [row.task for row in gw.ledger.drain() if row.task == "event_importance"] == ["event_importance"] * 2
+    assert [row.task for row in gw.ledger.drain() if row.task == "event_importance"] == [
+        "event_importance"
+    ] * 2
     # the cafe's places joined the spatial memory
     assert r.spatial.knows("Hobbs Cafe", "cafe")
 
 
 def test_retention_skips_what_was_just_stored(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
     r, here, cafe = _setup(town, personas, vision_r=4, att_bandwidth=8, retention=2)
-    spots = sorted((t for t in cafe if t != here and max(abs(t[0] - here[0]), abs(t[1] - here[1])) <= 2),
-                   key=lambda t: (abs(t[0] - here[0]) + abs(t[1] - here[1]), t))
+    spots = sorted(
+        (t for t in cafe if t != here and max(abs(t[0] - here[0]), abs(t[1] - here[1])) <= 2),
+        key=lambda t: (abs(t[0] - here[0]) + abs(t[1] - here[1]), t),
+    )
     gw = scripted()
     first = TileEvents()
     first.add(spots[0], _event("Isabella Rodriguez", "serving coffee"))
@@ -91,7 +101,7 @@ def test_retention_skips_what_was_just_stored(town, personas, scripted) -> None:
 
 
 def test_idle_objects_cost_no_model_call(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
-    r, here, cafe = _setup(town, personas)
+    r, here, _cafe = _setup(town, personas)
     board = TileEvents()
     board.add(here, Event(f"{CAFE}:piano", None, None, None))
     gw = scripted()

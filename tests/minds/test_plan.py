@@ -34,7 +34,9 @@ def test_a_planned_day_covers_1440_minutes_and_is_remembered(town, personas, scr
 
 def test_an_unusable_plan_falls_back_without_writing_memory(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
     r = _klaus(town, personas)
-    gw = scripted(with_rules(daily_plan=lambda req, rng: "I would rather not say", wake_up_hour=lambda req, rng: "?"))
+    gw = scripted(
+        with_rules(daily_plan=lambda req, rng: "I would rather not say", wake_up_hour=lambda req, rng: "?")
+    )
     asyncio.run(start_day(r, make_ctx(town, gw, [r], DAY)))
     assert total(r.schedule) == 1440 and all(row.minutes > 0 for row in r.schedule)
     assert r.wake_hour == 7  # read from the lifestyle text when the model fails
@@ -67,17 +69,16 @@ def test_places_are_chosen_among_known_ones_only(town, personas, scripted) -> No
     r = _klaus(town, personas)
     options = sector_options(r)
     assert options[0] == "Dorm for Oak Hill College"
-    assert not [s for s in options if s.endswith("'s apartment") or s.endswith("'s house")]
+    assert not [s for s in options if s.endswith(("'s apartment", "'s house"))]
     seen = []
 
     def watch(request, rng):  # type: ignore[no-untyped-def]
         seen.append((request.task, request.choices))
-        return None
 
     gw = scripted(with_rules(action_sector=watch, action_arena=watch, action_object=watch))
     for activity in ("studying in the library at Oak Hill College", "having lunch at Hobbs Cafe", "sleeping"):
         address = asyncio.run(choose_place(r, make_ctx(town, gw, [r], DAY), activity))
-        world, sector, arena, obj = address.split(":")
+        _world, sector, arena, obj = address.split(":")
         assert r.spatial.knows(sector, arena, obj)
         assert town.has_address(address)
     arena_choices = [c for t, c in seen if t == "action_arena"]
@@ -86,7 +87,7 @@ def test_places_are_chosen_among_known_ones_only(town, personas, scripted) -> No
 
 def test_an_unknown_place_falls_back_home_and_is_marked_defaulted(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
     r = _klaus(town, personas)
-    nowhere = lambda request, rng: "the Moon Base"  # noqa: E731
+    nowhere = lambda request, rng: "the Moon Base"
     gw = scripted(with_rules(action_sector=nowhere, action_arena=nowhere))
     address = asyncio.run(choose_place(r, make_ctx(town, gw, [r], DAY), "studying in the library"))
     assert address.startswith(r.identity.living_area + ":")
@@ -109,12 +110,23 @@ def test_next_action_starts_the_row_of_the_current_minute(town, personas, script
 def test_a_new_day_revises_the_status_and_plans_again(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
     from .driver import Driver
 
-    plan = {"items": [{"hour": 7, "activity": "waking up"}, {"hour": 8, "activity": "studying in the library"},
-                      {"hour": 22, "activity": "sleeping"}]}
-    gw = scripted(with_rules(
-        new_day_revision=lambda req, rng: {"currently": "Klaus Mueller is about to finish his paper.",
-                                           "daily_requirements": "finish the paper"},
-        daily_plan=lambda req, rng: plan, wake_up_hour=lambda req, rng: {"hour": 7}))
+    plan = {
+        "items": [
+            {"hour": 7, "activity": "waking up"},
+            {"hour": 8, "activity": "studying in the library"},
+            {"hour": 22, "activity": "sleeping"},
+        ]
+    }
+    gw = scripted(
+        with_rules(
+            new_day_revision=lambda req, rng: {
+                "currently": "Klaus Mueller is about to finish his paper.",
+                "daily_requirements": "finish the paper",
+            },
+            daily_plan=lambda req, rng: plan,
+            wake_up_hour=lambda req, rng: {"hour": 7},
+        )
+    )
     r = _klaus(town, personas)
     d = Driver(town, gw, {r.name: r}, datetime(2023, 2, 13, 23, 50, 0))
     asyncio.run(d.run(30))  # to 23:55, asleep
@@ -138,7 +150,9 @@ def test_hours_read_from_lifestyle_texts() -> None:
 
     text = "Klaus goes to bed around 11 pm and wakes up around 7 am; eats breakfast around 7:30 am"
     assert (wake_hour_from_lifestyle(text), bed_hour_from_lifestyle(text)) == (7, 23)
-    assert (wake_hour_from_lifestyle("goes to bed around 2am, wakes at 10am"),
-            bed_hour_from_lifestyle("goes to bed around 2am, wakes at 10am")) == (10, 24)
+    assert (
+        wake_hour_from_lifestyle("goes to bed around 2am, wakes at 10am"),
+        bed_hour_from_lifestyle("goes to bed around 2am, wakes at 10am"),
+    ) == (10, 24)
     assert bed_hour_from_lifestyle("Goes to bed around 9pm") == 21
     assert (wake_hour_from_lifestyle("no habits"), bed_hour_from_lifestyle("no habits")) == (7, 23)

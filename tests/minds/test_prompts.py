@@ -47,10 +47,24 @@ def test_every_task_has_a_scripted_rule() -> None:
 
 
 @pytest.mark.parametrize("task", [t for t in ALL_TASKS if t.schema is not None], ids=lambda t: t.name)
-@pytest.mark.parametrize("vars", [{}, {"name": "Ann Lee", "turn": 3, "statements": "1. a\n2. b", "size": 2,
-                                       "lifestyle": "wakes up around 6 am, goes to bed at 10 pm",
-                                       "sectors": ["Hobbs Cafe", "Johnson Park"], "home": "Lee house",
-                                       "after": [["work", 50]], "minutes": 90, "task": "working at the cafe"}])
+@pytest.mark.parametrize(
+    "vars",
+    [
+        {},
+        {
+            "name": "Ann Lee",
+            "turn": 3,
+            "statements": "1. a\n2. b",
+            "size": 2,
+            "lifestyle": "wakes up around 6 am, goes to bed at 10 pm",
+            "sectors": ["Hobbs Cafe", "Johnson Park"],
+            "home": "Lee house",
+            "after": [["work", 50]],
+            "minutes": 90,
+            "task": "working at the cafe",
+        },
+    ],
+)
 def test_scripted_rules_answer_valid_objects_even_without_inputs(task, vars) -> None:  # type: ignore[no-untyped-def]
     request = LLMRequest(task.name, "", "", task.json_schema(), None, task.max_tokens, 0.0, vars)
     for seed in range(5):

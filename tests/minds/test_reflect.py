@@ -14,17 +14,31 @@ from aga.world import Event, TileEvents
 from .driver import make_ctx, with_rules
 
 AT = datetime(2023, 2, 13, 15, 0, 0)
-FACTS = ["Maria Lopez is streaming a game", "Isabella Rodriguez is planning a party",
-         "Klaus Mueller is writing his paper", "Maria Lopez is studying physics",
-         "Isabella Rodriguez is serving coffee", "Klaus Mueller is reading about gentrification"]
+FACTS = [
+    "Maria Lopez is streaming a game",
+    "Isabella Rodriguez is planning a party",
+    "Klaus Mueller is writing his paper",
+    "Maria Lopez is studying physics",
+    "Isabella Rodriguez is serving coffee",
+    "Klaus Mueller is reading about gentrification",
+]
 
 
 def _resident(town, personas, gw, **params):  # type: ignore[no-untyped-def]
     r = Resident.from_persona(personas["Klaus Mueller"].model_copy(update=params), town)
     vectors = asyncio.run(gw.embed(FACTS))
     for i, (text, vec) in enumerate(zip(FACTS, vectors)):
-        r.memory.add("event", created=AT - timedelta(hours=6 - i), subject=text.split(" is ")[0], predicate="is",
-                     obj=text.split()[-1], description=text, embedding_key=text, importance=3 + i, vector=vec)
+        r.memory.add(
+            "event",
+            created=AT - timedelta(hours=6 - i),
+            subject=text.split(" is ")[0],
+            predicate="is",
+            obj=text.split()[-1],
+            description=text,
+            embedding_key=text,
+            importance=3 + i,
+            vector=vec,
+        )
     asyncio.run(r.think(make_ctx(town, gw, [r], AT)))  # rates the seed memories, plans the day
     gw.ledger.drain()
     return r

@@ -24,11 +24,15 @@ def _driver(town, personas, gw, start=MORNING) -> Driver:  # type: ignore[no-unt
 def _resume(r: Resident, gw) -> Resident:  # type: ignore[no-untyped-def]
     state = json.loads(json.dumps(r.to_state()))
     records = json.loads(json.dumps([n.to_record() for n in r.memory]))
-    vectors = dict(zip([n.embedding_key for n in r.memory], asyncio.run(gw.embed([n.embedding_key for n in r.memory]))))
+    vectors = dict(
+        zip([n.embedding_key for n in r.memory], asyncio.run(gw.embed([n.embedding_key for n in r.memory])))
+    )
     return Resident.from_state(state, MemoryStream.from_records(records, vectors))
 
 
-def test_state_round_trips_mid_action_and_the_resumed_resident_acts_the_same(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+def test_state_round_trips_mid_action_and_the_resumed_resident_acts_the_same(
+    town, personas, scripted
+) -> None:  # type: ignore[no-untyped-def]
     gw = scripted()
     d = _driver(town, personas, gw)
     while not any(len(r.planned_path) > 5 for r in d.residents.values()) and d.step < 2000:
@@ -44,8 +48,8 @@ def test_state_round_trips_mid_action_and_the_resumed_resident_acts_the_same(tow
     asyncio.run(d.run(200))
     asyncio.run(d2.run(200))
     assert d2.movements == d.movements[cut:]
-    for n in resumed:
-        assert resumed[n].to_state() == d.residents[n].to_state()
+    for n, r in resumed.items():
+        assert r.to_state() == d.residents[n].to_state()
 
 
 def test_a_sleeping_resident_makes_no_model_calls(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -31,8 +32,17 @@ def _whole(rows: list[Row]) -> None:
 
 
 def test_a_day_sleeps_until_waking_and_covers_1440_minutes() -> None:
-    rows = build_day(7, [(8, "breakfast"), (9, "work at the library"), (12, "lunch at Hobbs Cafe"),
-                         (13, "work at the library"), (22, "going to bed")], "waking up")
+    rows = build_day(
+        7,
+        [
+            (8, "breakfast"),
+            (9, "work at the library"),
+            (12, "lunch at Hobbs Cafe"),
+            (13, "work at the library"),
+            (22, "going to bed"),
+        ],
+        "waking up",
+    )
     _whole(rows)
     assert rows[0] == Row("sleeping", 420, ROOT)
     assert rows[1] == Row("waking up", 60, ROOT)
@@ -43,21 +53,27 @@ def test_a_day_sleeps_until_waking_and_covers_1440_minutes() -> None:
 @pytest.mark.parametrize("seed", range(40))
 def test_any_plan_gives_a_whole_day_without_empty_rows(seed: int) -> None:
     rng = random.Random(seed)
-    items = [(rng.randint(-3, 30), rng.choice(["eat", "work", "", "  ", "sleep", "read", "work"]))
-             for _ in range(rng.randint(0, 14))]
+    items = [
+        (rng.randint(-3, 30), rng.choice(["eat", "work", "", "  ", "sleep", "read", "work"]))
+        for _ in range(rng.randint(0, 14))
+    ]
     rows = build_day(rng.randint(0, 23), items, "waking up")
     _whole(rows)
-    assert all(a.description != b.description or a.parent != b.parent for a, b in zip(rows, rows[1:]))
+    assert all(a.description != b.description or a.parent != b.parent for a, b in itertools.pairwise(rows))
 
 
 def test_a_plan_without_sleep_ends_in_sleep() -> None:
     rows = build_day(8, [(9, "painting"), (18, "reading")], "waking up")
     _whole(rows)
-    assert rows[-2] == Row("reading", 300, ROOT) and rows[-1] == Row("sleeping", 60, ROOT)  # bedtime 23 by default
+    assert rows[-2] == Row("reading", 300, ROOT) and rows[-1] == Row(
+        "sleeping", 60, ROOT
+    )  # bedtime 23 by default
 
 
 @pytest.mark.parametrize("total_minutes", [1, 4, 5, 7, 29, 60, 61, 180, 1000])
-@pytest.mark.parametrize("weights", [[1], [5, 5, 5], [120, 5, 5, 5, 5, 5, 5], [0, -3, 10**9], list(range(1, 40))])
+@pytest.mark.parametrize(
+    "weights", [[1], [5, 5, 5], [120, 5, 5, 5, 5, 5, 5], [0, -3, 10**9], list(range(1, 40))]
+)
 def test_shares_always_add_up_and_are_never_empty(weights: list[int], total_minutes: int) -> None:
     shares = split_minutes(weights, total_minutes)
     assert sum(shares) == total_minutes
@@ -66,20 +82,23 @@ def test_shares_always_add_up_and_are_never_empty(weights: list[int], total_minu
     assert all(s % 5 == 0 for s in shares[:-1]) or total_minutes < 5
 
 
-@pytest.mark.parametrize("subtasks", [
-    [],
-    [("", 5), ("   ", 10)],
-    [("make coffee", 500), ("drink it", 500)],
-    [("a", 5)] * 50,
-    [("Make coffee.", 5), ("make coffee", 10), ("serve", 120)],
-])
+@pytest.mark.parametrize(
+    "subtasks",
+    [
+        [],
+        [("", 5), ("   ", 10)],
+        [("make coffee", 500), ("drink it", 500)],
+        [("a", 5)] * 50,
+        [("Make coffee.", 5), ("make coffee", 10), ("serve", 120)],
+    ],
+)
 def test_decomposition_minutes_add_up_whatever_the_model_answers(subtasks: list[tuple[str, int]]) -> None:
     rows = decomposed_rows("working at the cafe", subtasks, 90)
     assert total(rows) == 90
     assert all(r.minutes > 0 for r in rows)
     if rows[0].parent != ROOT:
         assert all(r.description.startswith("working at the cafe (") for r in rows)
-        assert all(a.description.lower() != b.description.lower() for a, b in zip(rows, rows[1:]))
+        assert all(a.description.lower() != b.description.lower() for a, b in itertools.pairwise(rows))
 
 
 def test_an_empty_decomposition_keeps_the_task_whole() -> None:
@@ -90,7 +109,12 @@ def test_replace_span_cuts_rows_at_the_edges() -> None:
     rows = [Row("sleeping", 420), Row("breakfast", 60), Row("work", 960)]
     new = replace_span(rows, 450, 500, [Row("chat", 10, REACT), Row("walk", 40, REACT)])
     _whole(new)
-    assert new[:4] == [Row("sleeping", 420), Row("breakfast", 30), Row("chat", 10, REACT), Row("walk", 40, REACT)]
+    assert new[:4] == [
+        Row("sleeping", 420),
+        Row("breakfast", 30),
+        Row("chat", 10, REACT),
+        Row("walk", 40, REACT),
+    ]
     assert new[4] == Row("work", 940)
     with pytest.raises(ValueError, match="add up"):
         replace_span(rows, 450, 500, [Row("chat", 10, REACT)])
@@ -99,7 +123,13 @@ def test_replace_span_cuts_rows_at_the_edges() -> None:
 
 
 def test_slices_and_windows() -> None:
-    hourly = [Row("sleeping", 420), Row("breakfast", 60), Row("work", 180), Row("lunch", 60), Row("work", 720)]
+    hourly = [
+        Row("sleeping", 420),
+        Row("breakfast", 60),
+        Row("work", 180),
+        Row("lunch", 60),
+        Row("work", 720),
+    ]
     assert slice_rows(hourly, 450, 540) == [(450, Row("breakfast", 30)), (480, Row("work", 60))]
     assert rewrite_window(hourly, 500, 510) == (480, 660)  # a 3-hour block is the window
     assert rewrite_window(hourly, 430, 440) == (420, 660)  # a 1-hour block: it and the next
@@ -114,11 +144,19 @@ def test_fit_rows_fill_exactly() -> None:
     assert fit_rows([("", 10)], 30) == []
 
 
-@pytest.mark.parametrize(("text", "asleep"), [
-    ("sleeping", True), ("going to bed", True), ("reading in bed", True), ("Sleep", True),
-    ("getting ready for bed", False), ("preparing to sleep", False), ("making the bed", False),
-    ("having breakfast", False),
-])
+@pytest.mark.parametrize(
+    ("text", "asleep"),
+    [
+        ("sleeping", True),
+        ("going to bed", True),
+        ("reading in bed", True),
+        ("Sleep", True),
+        ("getting ready for bed", False),
+        ("preparing to sleep", False),
+        ("making the bed", False),
+        ("having breakfast", False),
+    ],
+)
 def test_sleep_texts(text: str, asleep: bool) -> None:
     assert is_sleep_text(text) is asleep
 
@@ -132,9 +170,13 @@ def test_the_original_decomposition_rule() -> None:
 
 
 def test_without_a_sleep_item_the_last_activity_lasts_until_bedtime() -> None:
-    rows = build_day(6, [(8, "working at the cafe"), (16, "working at the cafe again")], "waking up", bed_hour=22)
+    rows = build_day(
+        6, [(8, "working at the cafe"), (16, "working at the cafe again")], "waking up", bed_hour=22
+    )
     _whole(rows)
-    assert rows[-2] == Row("working at the cafe again", 6 * 60, ROOT) and rows[-1] == Row("sleeping", 120, ROOT)
+    assert rows[-2] == Row("working at the cafe again", 6 * 60, ROOT) and rows[-1] == Row(
+        "sleeping", 120, ROOT
+    )
     late = build_day(6, [(8, "work"), (23, "reading")], "waking up", bed_hour=22)
     assert late[-1] == Row("reading", 60, ROOT)  # past bedtime: one hour, then the day is over
     owl = build_day(10, [(12, "writing")], "waking up", bed_hour=24)

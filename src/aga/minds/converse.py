@@ -52,10 +52,18 @@ async def relationship_context(speaker: Resident, other: Resident, ctx: StepCont
     if not nodes:
         return ""
     none = sentinel(Summary)
-    ans = await ask(ctx, speaker.name, RELATIONSHIP_SUMMARY,
-                    {"name": speaker.name, "other": other.name,
-                     "statements": "\n".join(f"- {n.embedding_key}" for n in nodes), "query": other.name},
-                    fallback=none)
+    ans = await ask(
+        ctx,
+        speaker.name,
+        RELATIONSHIP_SUMMARY,
+        {
+            "name": speaker.name,
+            "other": other.name,
+            "statements": "\n".join(f"- {n.embedding_key}" for n in nodes),
+            "query": other.name,
+        },
+        fallback=none,
+    )
     return "" if ans is none else ans.summary
 
 
@@ -81,12 +89,19 @@ async def next_turn(
         focal.append(transcript(lines[-4:]))
     memories: list[str] = []
     if speaker.memory.dim:
-        groups = retrieve(speaker.memory, await embed(ctx, focal), ctx.now, ctx.config.turn_retrieve_count,
-                          speaker.params.weights)
+        groups = retrieve(
+            speaker.memory,
+            await embed(ctx, focal),
+            ctx.now,
+            ctx.config.turn_retrieve_count,
+            speaker.params.weights,
+        )
         memories = [n.embedding_key for n in merge_unique(groups)]
     other = listener if speaker is initiator else speaker
-    situation = (f"{initiator.name} was {_status(initiator)} when {initiator.name} saw {other.name}, "
-                 f"who was {_status(other)}, and started a conversation.")
+    situation = (
+        f"{initiator.name} was {_status(initiator)} when {initiator.name} saw {other.name}, "
+        f"who was {_status(other)}, and started a conversation."
+    )
     place = ctx.town.address(speaker.tile, "arena")
     parts = place.split(":")
     where = f"{parts[2]} in {parts[1]}" if len(parts) >= 3 else (last_part(place) or "outside")
@@ -155,8 +170,13 @@ async def converse(a: Resident, b: Resident, ctx: StepContext) -> None:
         return
     text = transcript(lines)
     none = sentinel(Summary)
-    ans = await ask(ctx, a.name, CONVERSATION_SUMMARY,
-                    {"names": f"{a.name} and {b.name}", "transcript": text, "query": text}, fallback=none)
+    ans = await ask(
+        ctx,
+        a.name,
+        CONVERSATION_SUMMARY,
+        {"names": f"{a.name} and {b.name}", "transcript": text, "query": text},
+        fallback=none,
+    )
     summary = f"conversing with {b.name}" if ans is none else ans.summary
     minutes = chat_minutes(lines)
     end = ceil_minute(ctx.now) + timedelta(minutes=minutes)
@@ -178,7 +198,9 @@ async def _start_chat(
     cooldown_end: int,
 ) -> None:
     await rewrite_around(me, ctx, summary, minutes)
-    grounding = Grounding(address=f"{PERSONA_PREFIX}{other.name}", emoji=CHAT_EMOJI, event=("chat with", other.name))
+    grounding = Grounding(
+        address=f"{PERSONA_PREFIX}{other.name}", emoji=CHAT_EMOJI, event=("chat with", other.name)
+    )
     action = Action("chat", summary, ctx.now, end, grounding, None)
     me.set_action(action)
     me.chatting_with = other.name
@@ -188,9 +210,13 @@ async def _start_chat(
     me.cooldown[other.name] = cooldown_end
     description = f"{me.name} is {summary}"
     rating, vec = await asyncio.gather(
-        ask(ctx, me.name, CHAT_IMPORTANCE,
+        ask(
+            ctx,
+            me.name,
+            CHAT_IMPORTANCE,
             {"persona": me.identity.block(), "name": me.name, "summary": summary, "query": summary},
-            fallback=Importance(rating=DEFAULT_IMPORTANCE)),  # type: ignore[arg-type]
+            fallback=Importance(rating=DEFAULT_IMPORTANCE),
+        ),  # type: ignore[arg-type]
         embed(ctx, [description]),
     )
     me.memory.add(
@@ -206,9 +232,14 @@ async def _start_chat(
         filling=[list(line) for line in lines],
         vector=vec[0],
     )
-    me.log_action({
-        "task": "chat", "parent": None, "is_new": True, "duration": minutes,
-        "time": ctx.now.strftime("%Y-%m-%d %H:%M:%S"),
-        "chat": {"person": other.name, "message": [list(line) for line in lines]},
-    })
+    me.log_action(
+        {
+            "task": "chat",
+            "parent": None,
+            "is_new": True,
+            "duration": minutes,
+            "time": ctx.now.strftime("%Y-%m-%d %H:%M:%S"),
+            "chat": {"person": other.name, "message": [list(line) for line in lines]},
+        }
+    )
     me.bump()

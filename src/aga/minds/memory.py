@@ -360,7 +360,9 @@ class MemoryStream:
 
     # ------------------------------------------------------------------ persistence
     @classmethod
-    def from_records(cls, records: Iterable[Mapping[str, Any]], vectors: Mapping[str, np.ndarray]) -> MemoryStream:
+    def from_records(
+        cls, records: Iterable[Mapping[str, Any]], vectors: Mapping[str, np.ndarray]
+    ) -> MemoryStream:
         """Rebuild a stream from stored records and vectors keyed by ``embedding_key``.
 
         Nodes whose vector is not in ``vectors`` come back without one and are listed by
@@ -375,7 +377,9 @@ class MemoryStream:
             try:
                 node = MemoryNode.from_record(rec)
             except (KeyError, TypeError, ValueError) as err:
-                raise StoreError(f"memory record {rec['id']} is unreadable: {type(err).__name__} {err}") from None
+                raise StoreError(
+                    f"memory record {rec['id']} is unreadable: {type(err).__name__} {err}"
+                ) from None
             if node.id in stream._row:
                 raise StoreError(f"memory record {node.id} appears twice")
             stream._insert(node, vectors.get(node.embedding_key))

@@ -167,7 +167,9 @@ async def heal_memory(r: Resident, ctx: StepContext) -> None:
     if not pending:
         return
     unrated = [n for n in pending if n.importance is None]
-    ratings = await asyncio.gather(*(rate(r, ctx, n.description, thought=n.kind == "thought") for n in unrated))
+    ratings = await asyncio.gather(
+        *(rate(r, ctx, n.description, thought=n.kind == "thought") for n in unrated)
+    )
     for node, rating in zip(unrated, ratings):
         r.memory.set_importance(node.id, rating)
         if node.created == SEED_TIME:
@@ -177,4 +179,3 @@ async def heal_memory(r: Resident, ctx: StepContext) -> None:
         vectors = await embed(ctx, [n.embedding_key for n in unembedded])
         for node, vec in zip(unembedded, vectors):
             r.memory.set_vector(node.id, vec)
-

@@ -27,8 +27,8 @@ from aga.minds.schedule import (
     index_at,
     replace_span,
     rewrite_window,
-    slice_rows,
     should_decompose,
+    slice_rows,
     span,
 )
 from aga.minds.spatial import is_others_private
@@ -92,7 +92,7 @@ def bed_hour_from_lifestyle(lifestyle: str) -> int:
         hour += 12
     if hour <= 4:  # after midnight: sleeps from midnight on (the day ends at 24:00)
         return 24
-    return hour if hour <= 23 else 23
+    return min(hour, 23)
 
 
 def fallback_plan(wake: int) -> list[tuple[int, str]]:
@@ -129,7 +129,11 @@ async def start_day(r: Resident, ctx: StepContext) -> None:
 
 async def wake_up_hour(r: Resident, ctx: StepContext) -> int:
     """Ask for today's wake-up hour (the lifestyle text's hour if the model fails)."""
-    vars = {"persona": r.identity.block(), "first_name": r.identity.first_name, "lifestyle": r.identity.lifestyle}
+    vars = {
+        "persona": r.identity.block(),
+        "first_name": r.identity.first_name,
+        "lifestyle": r.identity.lifestyle,
+    }
     default = wake_hour_from_lifestyle(r.identity.lifestyle)
     ans = await ask(ctx, r.name, WAKE_UP_HOUR, vars, fallback=WakeUpHour(hour=default))  # type: ignore[arg-type]
     return int(ans.hour)
@@ -187,7 +191,9 @@ async def revise_identity(r: Resident, ctx: StepContext) -> None:
     date = day_text(ctx.now)
     focal = [f"{r.name}'s plan for {date}.", f"Important recent events for {r.name}'s life."]
     if r.memory.dim:
-        groups = retrieve(r.memory, await embed(ctx, focal), ctx.now, ctx.config.retrieve_count, r.params.weights)
+        groups = retrieve(
+            r.memory, await embed(ctx, focal), ctx.now, ctx.config.retrieve_count, r.params.weights
+        )
     else:
         groups = []
     statements = [n.embedding_key for n in merge_unique(groups)]
@@ -195,20 +201,36 @@ async def revise_identity(r: Resident, ctx: StepContext) -> None:
         return
     persona = r.identity.block()
     none_review = sentinel(DayReview)
-    review = await ask(ctx, r.name, NEW_DAY_REVIEW,
-                       {"persona": persona, "statements": "\n".join(statements), "date": date, "name": r.name},
-                       fallback=none_review)
+    review = await ask(
+        ctx,
+        r.name,
+        NEW_DAY_REVIEW,
+        {"persona": persona, "statements": "\n".join(statements), "date": date, "name": r.name},
+        fallback=none_review,
+    )
     if review is none_review:
         return
     r.plan_note = review.plan_note
     none_rev = sentinel(DayRevision)
-    revision = await ask(ctx, r.name, NEW_DAY_REVISION,
-                         {"persona": persona, "plan_note": review.plan_note, "feelings": review.feelings,
-                          "date": date, "name": r.name, "currently": r.identity.currently,
-                          "daily_req": r.identity.daily_plan_req},
-                         fallback=none_rev)
+    revision = await ask(
+        ctx,
+        r.name,
+        NEW_DAY_REVISION,
+        {
+            "persona": persona,
+            "plan_note": review.plan_note,
+            "feelings": review.feelings,
+            "date": date,
+            "name": r.name,
+            "currently": r.identity.currently,
+            "daily_req": r.identity.daily_plan_req,
+        },
+        fallback=none_rev,
+    )
     if revision is not none_rev:
-        r.identity = replace(r.identity, currently=revision.currently, daily_plan_req=revision.daily_requirements)
+        r.identity = replace(
+            r.identity, currently=revision.currently, daily_plan_req=revision.daily_requirements
+        )
     r.bump()
 
 
@@ -234,8 +256,9 @@ async def next_action(r: Resident, ctx: StepContext) -> None:
     r.log_action(_log_entry(action, ctx, task=row.description, parent=row.parent))
 
 
-def _log_entry(action: Action, ctx: StepContext, *, task: str, parent: str | None,
-               chat: dict[str, object] | None = None) -> dict[str, object]:
+def _log_entry(
+    action: Action, ctx: StepContext, *, task: str, parent: str | None, chat: dict[str, object] | None = None
+) -> dict[str, object]:
     return {
         "task": task,
         "parent": parent,
@@ -303,7 +326,9 @@ async def decompose_activity(r: Resident, ctx: StepContext, task: str, minutes: 
 def sector_options(r: Resident) -> list[str]:
     """Known sectors the resident may go to, its home first."""
     home = r.home_sector
-    others = [s for s in r.spatial.sectors() if s != home and not is_others_private(s, r.name, r.identity.last_name)]
+    others = [
+        s for s in r.spatial.sectors() if s != home and not is_others_private(s, r.name, r.identity.last_name)
+    ]
     return ([home] if home else []) + others
 
 
@@ -332,18 +357,34 @@ async def choose_place(r: Resident, ctx: StepContext, description: str) -> str:
     if not arenas:
         sector, arenas = home, arena_options(r, home)
     fallback_arena = r.home_arena if sector == home and r.home_arena in arenas else arenas[0]
-    arena = await choose(ctx, r.name, ACTION_ARENA, arenas,
-                         {"name": r.name, "activity": description, "query": description, "sector": sector,
-                          "home_arena": r.home_arena if sector == home else "none here"},
-                         fallback=fallback_arena)
+    arena = await choose(
+        ctx,
+        r.name,
+        ACTION_ARENA,
+        arenas,
+        {
+            "name": r.name,
+            "activity": description,
+            "query": description,
+            "sector": sector,
+            "home_arena": r.home_arena if sector == home else "none here",
+        },
+        fallback=fallback_arena,
+    )
     objects = r.spatial.objects(sector, arena)
     arena_address = f"{r.world}:{sector}:{arena}"
     if not objects:
         return arena_address if town.has_address(arena_address) else r.identity.living_area
     activity = subtask_text(description)
     spare = ctx.rng(r.name, "object fallback").choice(objects)
-    obj = await choose(ctx, r.name, ACTION_OBJECT, objects,
-                       {"activity": activity, "query": activity, "arena": arena}, fallback=spare)
+    obj = await choose(
+        ctx,
+        r.name,
+        ACTION_OBJECT,
+        objects,
+        {"activity": activity, "query": activity, "arena": arena},
+        fallback=spare,
+    )
     address = f"{arena_address}:{obj}"
     if town.has_address(address):
         return address
@@ -358,33 +399,58 @@ async def ground_action(r: Resident, ctx: StepContext, description: str) -> Grou
 
     async def own_event() -> tuple[str, str]:
         fb = EventTriple(predicate="is", object=activity[:160])
-        ans = await ask(ctx, r.name, EVENT_TRIPLE, {"name": r.name, "activity": description, "query": description},
-                        fallback=fb)
+        ans = await ask(
+            ctx,
+            r.name,
+            EVENT_TRIPLE,
+            {"name": r.name, "activity": description, "query": description},
+            fallback=fb,
+        )
         return ans.predicate, ans.object
 
     async def emoji() -> str:
-        ans = await ask(ctx, r.name, ACTION_EMOJI, {"activity": activity, "query": activity},
-                        fallback=Emoji(emoji=DEFAULT_EMOJI))
+        ans = await ask(
+            ctx,
+            r.name,
+            ACTION_EMOJI,
+            {"activity": activity, "query": activity},
+            fallback=Emoji(emoji=DEFAULT_EMOJI),
+        )
         return ans.emoji
 
     async def object_side() -> tuple[str | None, str | None, tuple[str, str] | None]:
         if not obj:
             return None, None, None
-        state_ans = await ask(ctx, r.name, OBJECT_STATE,
-                              {"object": obj, "name": r.name, "activity": activity, "query": activity},
-                              fallback=ObjectState(state="being used"))
+        state_ans = await ask(
+            ctx,
+            r.name,
+            OBJECT_STATE,
+            {"object": obj, "name": r.name, "activity": activity, "query": activity},
+            fallback=ObjectState(state="being used"),
+        )
         state = state_ans.state
         o_emoji, o_event = await asyncio.gather(
-            ask(ctx, r.name, OBJECT_EMOJI, {"object": obj, "state": state, "query": state},
-                fallback=Emoji(emoji=DEFAULT_EMOJI)),
-            ask(ctx, r.name, OBJECT_EVENT_TRIPLE, {"object": obj, "state": state, "query": state},
-                fallback=EventTriple(predicate="is", object=state[:160])),
+            ask(
+                ctx,
+                r.name,
+                OBJECT_EMOJI,
+                {"object": obj, "state": state, "query": state},
+                fallback=Emoji(emoji=DEFAULT_EMOJI),
+            ),
+            ask(
+                ctx,
+                r.name,
+                OBJECT_EVENT_TRIPLE,
+                {"object": obj, "state": state, "query": state},
+                fallback=EventTriple(predicate="is", object=state[:160]),
+            ),
         )
         return state, o_emoji.emoji, (o_event.predicate, o_event.object)
 
     (pred, objt), em, (state, o_em, o_ev) = await asyncio.gather(own_event(), emoji(), object_side())
-    return Grounding(address=address, emoji=em, event=(pred, objt), obj_description=state,
-                     obj_emoji=o_em, obj_event=o_ev)
+    return Grounding(
+        address=address, emoji=em, event=(pred, objt), obj_description=state, obj_emoji=o_em, obj_event=o_ev
+    )
 
 
 # ---------------------------------------------------------------------- rewriting around a reaction
@@ -409,8 +475,10 @@ async def rewrite_around(r: Resident, ctx: StepContext, inserted: str, minutes: 
     after = [row for _m, row in slice_rows(r.schedule, stop, w_end)]
     remaining = w_end - stop
     if remaining > 0:
-        original = [f"{clock(m)}-{clock(m + row.minutes)} {row.description}"
-                    for m, row in slice_rows(r.schedule, w_start, w_end)]
+        original = [
+            f"{clock(m)}-{clock(m + row.minutes)} {row.description}"
+            for m, row in slice_rows(r.schedule, w_start, w_end)
+        ]
         vars = {
             "persona": r.identity.block(),
             "name": r.name,
@@ -427,7 +495,9 @@ async def rewrite_around(r: Resident, ctx: StepContext, inserted: str, minutes: 
         none = sentinel(ScheduleRewrite)
         ans = await ask(ctx, r.name, SCHEDULE_REWRITE, vars, fallback=none)
         if ans is not none and getattr(ans, "activities", None):
-            kept = [(a.activity, int(a.minutes)) for a in ans.activities if not _repeats(a.activity, inserted)]
+            kept = [
+                (a.activity, int(a.minutes)) for a in ans.activities if not _repeats(a.activity, inserted)
+            ]
             fitted = fit_rows(kept, remaining, REACT)
             if fitted:
                 after = fitted

@@ -113,9 +113,20 @@ async def maybe_wait(r: Resident, ctx: StepContext, other: AgentView, memories: 
     what = f"waiting to start {subtask_text(r.action.description)}"
     minutes = max(1, round((until - ceil_minute(ctx.now)).total_seconds() / 60))
     await rewrite_around(r, ctx, what, minutes)
-    grounding = Grounding(address=f"{WAITING_PREFIX}{r.tile[0]} {r.tile[1]}", emoji=WAIT_EMOJI,
-                          event=("waiting to start", subtask_text(r.action.description)))
+    grounding = Grounding(
+        address=f"{WAITING_PREFIX}{r.tile[0]} {r.tile[1]}",
+        emoji=WAIT_EMOJI,
+        event=("waiting to start", subtask_text(r.action.description)),
+    )
     action = Action("wait", what, ctx.now, until, grounding, None)
     r.set_action(action)
-    r.log_action({"task": "react", "parent": None, "is_new": True, "duration": action.minutes,
-                  "time": ctx.now.strftime("%Y-%m-%d %H:%M:%S"), "chat": {}})
+    r.log_action(
+        {
+            "task": "react",
+            "parent": None,
+            "is_new": True,
+            "duration": action.minutes,
+            "time": ctx.now.strftime("%Y-%m-%d %H:%M:%S"),
+            "chat": {},
+        }
+    )

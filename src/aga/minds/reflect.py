@@ -38,7 +38,11 @@ if TYPE_CHECKING:
 
 async def reflect(r: Resident, ctx: StepContext) -> None:
     """Run whichever of the two is due."""
-    if r.chat_thoughts_due and r.chat_end is not None and ctx.now + timedelta(seconds=ctx.sec_per_step) >= r.chat_end:
+    if (
+        r.chat_thoughts_due
+        and r.chat_end is not None
+        and ctx.now + timedelta(seconds=ctx.sec_per_step) >= r.chat_end
+    ):
         r.chat_thoughts_due = False
         r.bump()
         await thoughts_after_chat(r, ctx)
@@ -53,8 +57,13 @@ async def reflect(r: Resident, ctx: StepContext) -> None:
 async def add_thought(r: Resident, ctx: StepContext, text: str, evidence: list[int]) -> MemoryNode:
     """Store a thought (triple, importance and embedding asked for it) citing ``evidence``."""
     triple, rating, vec = await asyncio.gather(
-        ask(ctx, r.name, EVENT_TRIPLE, {"name": r.name, "activity": text, "query": text},
-            fallback=EventTriple(predicate="thinks", object=text[:60])),
+        ask(
+            ctx,
+            r.name,
+            EVENT_TRIPLE,
+            {"name": r.name, "activity": text, "query": text},
+            fallback=EventTriple(predicate="thinks", object=text[:60]),
+        ),
         rate(r, ctx, text, thought=True),
         embed(ctx, [text]),
     )
@@ -102,7 +111,7 @@ def focal_statements(r: Resident, count: int) -> list[MemoryNode]:
     """The newest ``count`` (by last access) events and thoughts that are not about idleness."""
     nodes = [n for n in r.memory if n.kind != "chat" and "idle" not in n.embedding_key]
     nodes.sort(key=lambda n: (n.last_accessed, n.id))
-    return nodes[-max(count, 1):]
+    return nodes[-max(count, 1) :]
 
 
 async def run_reflection(r: Resident, ctx: StepContext, count: int) -> None:
@@ -112,25 +121,44 @@ async def run_reflection(r: Resident, ctx: StepContext, count: int) -> None:
         return
     n_q = ctx.config.focal_point_count
     none_fp = sentinel(FocalPoints)
-    ans = await ask(ctx, r.name, FOCAL_POINTS,
-                    {"name": r.name, "statements": "\n".join(n.embedding_key for n in recent), "count": n_q,
-                     "query": r.name},
-                    fallback=none_fp)
+    ans = await ask(
+        ctx,
+        r.name,
+        FOCAL_POINTS,
+        {
+            "name": r.name,
+            "statements": "\n".join(n.embedding_key for n in recent),
+            "count": n_q,
+            "query": r.name,
+        },
+        fallback=none_fp,
+    )
     if ans is none_fp:
         return
     questions = [q for q in ans.questions if q.strip()][:n_q]
     if not questions or not r.memory.dim:
         return
-    groups = retrieve(r.memory, await embed(ctx, questions), ctx.now, ctx.config.retrieve_count, r.params.weights)
+    groups = retrieve(
+        r.memory, await embed(ctx, questions), ctx.now, ctx.config.retrieve_count, r.params.weights
+    )
     for question, nodes in zip(questions, groups):
         if not nodes:
             continue
         none_in = sentinel(Insights)
-        found = await ask(ctx, r.name, INSIGHTS,
-                          {"name": r.name, "statements": numbered([n.embedding_key for n in nodes]),
-                           "question": question, "count": ctx.config.insight_count, "query": question,
-                           "size": len(nodes)},
-                          fallback=none_in)
+        found = await ask(
+            ctx,
+            r.name,
+            INSIGHTS,
+            {
+                "name": r.name,
+                "statements": numbered([n.embedding_key for n in nodes]),
+                "question": question,
+                "count": ctx.config.insight_count,
+                "query": question,
+                "size": len(nodes),
+            },
+            fallback=none_in,
+        )
         if found is none_in:
             continue
         for item in found.insights[: ctx.config.insight_count]:

@@ -17,8 +17,6 @@ from aga.errors import BaseSimError, StoreError
 from aga.minds import execute, perceive, plan, react, reflect
 from aga.minds.action import (
     DEFAULT_EMOJI,
-    PERSONA_PREFIX,
-    WAITING_PREFIX,
     Action,
     is_object_address,
 )
@@ -175,7 +173,9 @@ class Resident:
                 importance=None,
                 keywords=[persona.name, *proper_nouns(text)],
             )
-        return cls(identity=identity, params=params, world=town.world, tile=tile, memory=memory, spatial=spatial)
+        return cls(
+            identity=identity, params=params, world=town.world, tile=tile, memory=memory, spatial=spatial
+        )
 
     # ------------------------------------------------------------------ derived facts
     @property
@@ -265,8 +265,19 @@ class Resident:
             return self._view
         a = self.action
         if a is None:
-            view = AgentView(self.name, self.tile, "", "", DEFAULT_EMOJI, (self.name, None, None),
-                             self.chatting_with, self.chat_end, None, bool(self.planned_path), False)
+            view = AgentView(
+                self.name,
+                self.tile,
+                "",
+                "",
+                DEFAULT_EMOJI,
+                (self.name, None, None),
+                self.chatting_with,
+                self.chat_end,
+                None,
+                bool(self.planned_path),
+                False,
+            )
         else:
             g = a.grounding
             view = AgentView(
@@ -376,8 +387,14 @@ class Resident:
             field = "tile"
             tile = (int(state["tile"][0]), int(state["tile"][1]))
             field = "spatial"
-            r = cls(identity=identity, params=params, world=str(state["world"]), tile=tile, memory=memory,
-                    spatial=SpatialMemory.from_state(state["spatial"]))
+            r = cls(
+                identity=identity,
+                params=params,
+                world=str(state["world"]),
+                tile=tile,
+                memory=memory,
+                spatial=SpatialMemory.from_state(state["spatial"]),
+            )
             field = "day"
             r.day = datetime.strptime(state["day"], _DATE).date() if state["day"] else None
             r.wake_hour = state["wake_hour"]
@@ -403,15 +420,12 @@ class Resident:
             r.importance_trigger_curr = int(state["importance_trigger_curr"])
             r.importance_ele_n = int(state["importance_ele_n"])
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
-            raise StoreError(f"stored state of resident {who!r} is unreadable at field {field!r}: {err}") from None
+            raise StoreError(
+                f"stored state of resident {who!r} is unreadable at field {field!r}: {err}"
+            ) from None
         return r
 
 
 def _plain(obj: Any) -> dict[str, Any]:
     """Fields of a flat dataclass as a dict (no deep copy: the fields are plain values)."""
     return {f: getattr(obj, f) for f in obj.__dataclass_fields__}
-
-
-def special_address(address: str) -> bool:
-    """True for '<persona> ...' and '<waiting> ...' addresses."""
-    return address.startswith(PERSONA_PREFIX) or address.startswith(WAITING_PREFIX)

@@ -94,7 +94,9 @@ def merge_repeats(rows: Sequence[Row]) -> list[Row]:
     return out
 
 
-def build_day(wake_hour: int, items: Sequence[tuple[int, str]], wake_activity: str, bed_hour: int = 23) -> list[Row]:
+def build_day(
+    wake_hour: int, items: Sequence[tuple[int, str]], wake_activity: str, bed_hour: int = 23
+) -> list[Row]:
     """The hourly schedule of a day from the plan's (hour, activity) items.
 
     Sleep until ``wake_hour``; ``wake_activity`` at the wake hour unless the plan has an item
@@ -162,7 +164,9 @@ def clean_names(names: Sequence[str]) -> list[str]:
     return out
 
 
-def decomposed_rows(task: str, subtasks: Sequence[tuple[str, int]], minutes: int, parent: str = ROOT) -> list[Row]:
+def decomposed_rows(
+    task: str, subtasks: Sequence[tuple[str, int]], minutes: int, parent: str = ROOT
+) -> list[Row]:
     """Rows ``"<task> (<subtask>)"`` whose minutes add up to ``minutes`` exactly.
 
     The model's minutes are only weights. With no usable subtask the task stays one row.

@@ -144,7 +144,9 @@ class SpatialMemory:
 
     def to_state(self) -> dict[str, dict[str, list[str]]]:
         """JSON-able tree with sorted lists."""
-        return {s: {a: sorted(o) for a, o in sorted(arenas.items())} for s, arenas in sorted(self._tree.items())}
+        return {
+            s: {a: sorted(o) for a, o in sorted(arenas.items())} for s, arenas in sorted(self._tree.items())
+        }
 
     @classmethod
     def from_state(cls, state: Mapping[str, Mapping[str, Iterable[str]]]) -> SpatialMemory:

@@ -34,7 +34,9 @@ def _words(text: str) -> set[str]:
 
 def _hour_after(text: str, verb: str, default: int) -> int:
     """'... wakes up around 7 am ...' -> 7 (for verb 'wak')."""
-    m = re.search(verb + r"\w*\s+(?:up\s+)?\D{0,20}?(\d{1,2})(?::\d\d)?\s*(am|pm|a\.m\.|p\.m\.)?", text, re.I)
+    m = re.search(
+        verb + r"\w*\s+(?:up\s+)?\D{0,20}?(\d{1,2})(?::\d\d)?\s*(am|pm|a\.m\.|p\.m\.)?", text, re.IGNORECASE
+    )
     if not m:
         return default
     hour = int(m.group(1))
@@ -119,14 +121,33 @@ _STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("lunch", ("ordering lunch", "eating lunch", "chatting over lunch", "paying the bill")),
     ("dinner", ("cooking dinner", "eating dinner", "cleaning up the kitchen")),
     ("getting ready", ("brushing teeth", "taking a shower", "getting dressed", "making the bed")),
-    ("library", ("finding books on the bookshelf", "reading at the library table", "taking notes",
-                 "writing a draft")),
-    ("studying", ("reviewing notes at the desk", "reading a textbook", "solving exercises", "taking a break")),
+    (
+        "library",
+        ("finding books on the bookshelf", "reading at the library table", "taking notes", "writing a draft"),
+    ),
+    (
+        "studying",
+        ("reviewing notes at the desk", "reading a textbook", "solving exercises", "taking a break"),
+    ),
     ("classes", ("listening to the lecture", "taking notes", "asking a question", "packing up")),
-    ("cafe", ("preparing coffee behind the cafe counter", "serving customers", "cleaning the tables",
-              "restocking the cafe")),
-    ("working", ("checking the to-do list", "working on the main task", "taking a short break",
-                 "tidying up the workplace")),
+    (
+        "cafe",
+        (
+            "preparing coffee behind the cafe counter",
+            "serving customers",
+            "cleaning the tables",
+            "restocking the cafe",
+        ),
+    ),
+    (
+        "working",
+        (
+            "checking the to-do list",
+            "working on the main task",
+            "taking a short break",
+            "tidying up the workplace",
+        ),
+    ),
     ("walk", ("strolling along the path", "enjoying the garden", "sitting on a bench")),
     ("drink", ("ordering a drink at the bar", "chatting with other guests", "listening to music")),
     ("reading", ("choosing a book", "reading on the sofa", "making tea")),
@@ -167,25 +188,56 @@ def schedule_rewrite(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
 def new_day_review(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
     """A plain look back."""
     name = str(_v(request, "name", "They"))
-    return {"plan_note": f"{name} wants to keep up with the usual work today.",
-            "feelings": f"{name} feels rested and ready for a new day."}
+    return {
+        "plan_note": f"{name} wants to keep up with the usual work today.",
+        "feelings": f"{name} feels rested and ready for a new day.",
+    }
 
 
 def new_day_revision(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
     """Keep the status and the standing requirements."""
-    return {"currently": str(_v(request, "currently", "going about the day")),
-            "daily_requirements": str(_v(request, "daily_req", "follow the usual routine"))}
+    return {
+        "currently": str(_v(request, "currently", "going about the day")),
+        "daily_requirements": str(_v(request, "daily_req", "follow the usual routine")),
+    }
 
 
 # ---------------------------------------------------------------------- choosing places
-_HOME_WORDS = {"sleep", "sleeping", "bed", "wake", "waking", "breakfast", "dinner", "shower", "home",
-               "morning", "dressed", "ready", "night", "teeth"}
-_ROOM_WORDS = {"kitchen": {"cook", "cooking", "breakfast", "dinner", "lunch", "dishes", "coffee", "tea"},
-               "bathroom": {"shower", "teeth", "toilet", "bath", "brushing", "washing"},
-               "garden": {"garden", "gardening", "plants"}}
+_HOME_WORDS = {
+    "sleep",
+    "sleeping",
+    "bed",
+    "wake",
+    "waking",
+    "breakfast",
+    "dinner",
+    "shower",
+    "home",
+    "morning",
+    "dressed",
+    "ready",
+    "night",
+    "teeth",
+}
+_ROOM_WORDS = {
+    "kitchen": {"cook", "cooking", "breakfast", "dinner", "lunch", "dishes", "coffee", "tea"},
+    "bathroom": {"shower", "teeth", "toilet", "bath", "brushing", "washing"},
+    "garden": {"garden", "gardening", "plants"},
+}
 _OBJECT_WORDS = {
     "bed": {"sleep", "sleeping", "bed", "nap", "rest", "waking", "wake"},
-    "desk": {"study", "studying", "write", "writing", "work", "working", "notes", "paper", "email", "reviewing"},
+    "desk": {
+        "study",
+        "studying",
+        "write",
+        "writing",
+        "work",
+        "working",
+        "notes",
+        "paper",
+        "email",
+        "reviewing",
+    },
     "shower": {"shower"},
     "sink": {"teeth", "brushing", "washing", "dishes", "wash"},
     "cooking": {"cook", "cooking", "breakfast", "dinner", "meal"},
@@ -255,10 +307,29 @@ def action_object(request: LLMRequest, rng: random.Random) -> str:
 
 
 # ---------------------------------------------------------------------- how actions show
-_EMOJI = (("sleep", "😴"), ("bed", "🛌"), ("coffee", "☕"), ("breakfast", "🍳"), ("lunch", "🥪"),
-          ("dinner", "🍝"), ("eat", "🍽️"), ("read", "📖"), ("book", "📚"), ("stud", "📝"), ("write", "✍️"),
-          ("class", "🎓"), ("walk", "🚶"), ("drink", "🍺"), ("shower", "🚿"), ("teeth", "🪥"),
-          ("serv", "🧑‍🍳"), ("work", "💼"), ("paint", "🎨"), ("music", "🎵"), ("talk", "💬"))
+_EMOJI = (
+    ("sleep", "😴"),
+    ("bed", "🛌"),
+    ("coffee", "☕"),
+    ("breakfast", "🍳"),
+    ("lunch", "🥪"),
+    ("dinner", "🍝"),
+    ("eat", "🍽️"),
+    ("read", "📖"),
+    ("book", "📚"),
+    ("stud", "📝"),
+    ("write", "✍️"),
+    ("class", "🎓"),
+    ("walk", "🚶"),
+    ("drink", "🍺"),
+    ("shower", "🚿"),
+    ("teeth", "🪥"),
+    ("serv", "🧑‍🍳"),
+    ("work", "💼"),
+    ("paint", "🎨"),
+    ("music", "🎵"),
+    ("talk", "💬"),
+)
 
 
 def _emoji_for(text: str) -> str:
@@ -303,12 +374,14 @@ def object_event_triple(request: LLMRequest, rng: random.Random) -> dict[str, An
 
 
 # ---------------------------------------------------------------------- importance
-_IMPORTANT = ((9, ("death", "died", "love", "married", "engaged", "fired", "breakup", "pregnant")),
-              (7, ("party", "mayor", "election", "valentine", "argument", "secret", "crush")),
-              (5, ("conversing", "conversation", "talk", "chat", "meet", "friend", "plan", "research")),
-              (3, ("work", "study", "studying", "class", "serving", "paper", "customers")),
-              (2, ("breakfast", "lunch", "dinner", "eat", "walk", "shower", "coffee", "reading")),
-              (1, ("idle", "sleep", "sleeping", "bed")))
+_IMPORTANT = (
+    (9, ("death", "died", "love", "married", "engaged", "fired", "breakup", "pregnant")),
+    (7, ("party", "mayor", "election", "valentine", "argument", "secret", "crush")),
+    (5, ("conversing", "conversation", "talk", "chat", "meet", "friend", "plan", "research")),
+    (3, ("work", "study", "studying", "class", "serving", "paper", "customers")),
+    (2, ("breakfast", "lunch", "dinner", "eat", "walk", "shower", "coffee", "reading")),
+    (1, ("idle", "sleep", "sleeping", "bed")),
+)
 
 
 def _rating(text: str) -> dict[str, Any]:
@@ -371,11 +444,13 @@ def conversation_turn(request: LLMRequest, rng: random.Random) -> dict[str, Any]
     elif turn + 1 >= length:
         text = f"It was good to see you, {first}. Talk to you later!"
     else:
-        lines = [f"I have been busy today, {first}, but it is going well.",
-                 "Are you coming to the party at Hobbs Cafe?",
-                 "I am working on something I care a lot about these days.",
-                 "We should have lunch together sometime this week.",
-                 "Have you heard any news around town?"]
+        lines = [
+            f"I have been busy today, {first}, but it is going well.",
+            "Are you coming to the party at Hobbs Cafe?",
+            "I am working on something I care a lot about these days.",
+            "We should have lunch together sometime this week.",
+            "Have you heard any news around town?",
+        ]
         text = rng.choice(lines)
     return {"utterance": text, "end": turn + 1 >= length}
 
@@ -383,15 +458,21 @@ def conversation_turn(request: LLMRequest, rng: random.Random) -> dict[str, Any]
 def conversation_summary(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
     """'conversing about <topic>' from keywords of the transcript."""
     low = str(_v(request, "transcript")).lower()
-    for key, topic in (("party", "the party at Hobbs Cafe"), ("lunch", "having lunch together"),
-                       ("news", "news around town"), ("working", "what they are working on")):
+    for key, topic in (
+        ("party", "the party at Hobbs Cafe"),
+        ("lunch", "having lunch together"),
+        ("news", "news around town"),
+        ("working", "what they are working on"),
+    ):
         if key in low:
             return {"summary": f"conversing about {topic}"}
     return {"summary": "conversing about their day"}
 
 
 # ---------------------------------------------------------------------- reflection
-_PREFIX = re.compile(r"^(?:[A-Z][a-z]+ [A-Z][a-z]+ (?:has noticed|wonders about|pays attention to this):\s*)+")
+_PREFIX = re.compile(
+    r"^(?:[A-Z][a-z]+ [A-Z][a-z]+ (?:has noticed|wonders about|pays attention to this):\s*)+"
+)
 
 
 def _statements(request: LLMRequest) -> list[str]:
