@@ -158,3 +158,43 @@ def test_a_rewrite_that_repeats_the_chat_keeps_the_original_plan(town, personas,
     assert not any(row.description.startswith(summary + " for") for row in a.schedule)
     kept = {d for d, _ in before}
     assert all(row.description in kept or row.description == summary for row in a.schedule)
+
+
+def test_decide_to_talk_sees_only_what_was_known_before(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    asked = []
+
+    def talk(request, rng):  # type: ignore[no-untyped-def]
+        asked.append(dict(request.vars))
+        return {"answer": "no"}
+
+    gw = scripted(with_rules(decide_to_talk=talk))
+    a, b = _pair(town, personas, gw)
+    a.memory.drain_changes()
+    seen = a.memory.add(
+        "event",
+        created=AT,
+        subject=b.name,
+        predicate="is",
+        obj="x",
+        description="Maria Lopez is here",
+        embedding_key="Maria Lopez is here",
+        importance=2,
+        keywords=[b.name],
+    )
+    assert asyncio.run(decide(a, make_ctx(town, gw, [a, b], AT), [seen])) is None
+    assert asked and "Maria Lopez is here" not in asked[0]["context"]
+    assert "friends and classmates" in asked[0]["context"]  # the seed memory: they know each other
+    later = AT + timedelta(minutes=1)
+    again = a.memory.add(
+        "event",
+        created=later,
+        subject=b.name,
+        predicate="is",
+        obj="y",
+        description="Maria Lopez is reading",
+        embedding_key="Maria Lopez is reading",
+        importance=2,
+        keywords=[b.name],
+    )
+    asyncio.run(decide(a, make_ctx(town, gw, [a, b], later), [again]))
+    assert "Maria Lopez is here" in asked[1]["context"] and "Maria Lopez is reading" not in asked[1]["context"]

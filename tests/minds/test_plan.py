@@ -156,3 +156,10 @@ def test_hours_read_from_lifestyle_texts() -> None:
     ) == (10, 24)
     assert bed_hour_from_lifestyle("Goes to bed around 9pm") == 21
     assert (wake_hour_from_lifestyle("no habits"), bed_hour_from_lifestyle("no habits")) == (7, 23)
+
+
+def test_an_implausible_wake_up_hour_is_replaced_by_the_lifestyle_hour(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    r = _klaus(town, personas)
+    gw = scripted(with_rules(wake_up_hour=lambda req, rng: {"hour": 23}))
+    asyncio.run(start_day(r, make_ctx(town, gw, [r], DAY)))
+    assert r.wake_hour == 7 and r.schedule[0].minutes == 7 * 60

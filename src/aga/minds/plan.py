@@ -64,6 +64,8 @@ if TYPE_CHECKING:
     from aga.minds.resident import Resident
 
 WAKE_ACTIVITY = "waking up and starting the morning routine"
+EARLIEST_WAKE, LATEST_WAKE = 3, 13
+"""Wake-up hours outside this range are taken for mistakes (the lifestyle's hour is used)."""
 _BED_RE = re.compile(r"bed\D{0,20}?(\d{1,2})(?::\d\d)?\s*(am|pm)?")
 _WAKE_RE = re.compile(r"wak\w*(?:\s+up)?\D{0,20}?(\d{1,2})(?::\d\d)?\s*(am|pm)?", re.IGNORECASE)
 
@@ -128,7 +130,8 @@ async def start_day(r: Resident, ctx: StepContext) -> None:
 
 
 async def wake_up_hour(r: Resident, ctx: StepContext) -> int:
-    """Ask for today's wake-up hour (the lifestyle text's hour if the model fails)."""
+    """Ask for today's wake-up hour (the lifestyle text's hour if the model fails or answers an
+    hour outside 3-13)."""
     vars = {
         "persona": r.identity.block(),
         "first_name": r.identity.first_name,
@@ -136,7 +139,9 @@ async def wake_up_hour(r: Resident, ctx: StepContext) -> int:
     }
     default = wake_hour_from_lifestyle(r.identity.lifestyle)
     ans = await ask(ctx, r.name, WAKE_UP_HOUR, vars, fallback=WakeUpHour(hour=default))  # type: ignore[arg-type]
-    return int(ans.hour)
+    hour = int(ans.hour)
+    # a small model sometimes answers the hour it goes to bed: keep to plausible mornings
+    return hour if EARLIEST_WAKE <= hour <= LATEST_WAKE else default
 
 
 async def daily_plan(r: Resident, ctx: StepContext, wake: int) -> tuple[list[tuple[int, str]], bool]:

@@ -9,7 +9,7 @@ when both are headed for the same place and the other is using it; it is asked w
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from aga.minds.action import WAIT_EMOJI, WAITING_PREFIX, Action, Grounding
@@ -35,10 +35,11 @@ def pick_focus(r: Resident, ctx: StepContext, perceived: list[MemoryNode]) -> Ag
     return ctx.views[ctx.rng(r.name, "react focus").choice(names)]
 
 
-def about(r: Resident, other: str) -> list[str]:
-    """What the resident remembers about ``other``: keyword matches, newest first."""
-    events = r.memory.by_keyword(other, ("event",))[:CONTEXT_NODES]
-    thoughts = r.memory.by_keyword(other, ("thought",))[:CONTEXT_NODES]
+def about(r: Resident, other: str, now: datetime) -> list[str]:
+    """What the resident remembered about ``other`` before this step: keyword matches, newest
+    first (the events just perceived are not memories yet)."""
+    events = [n for n in r.memory.by_keyword(other, ("event",)) if n.created < now][:CONTEXT_NODES]
+    thoughts = [n for n in r.memory.by_keyword(other, ("thought",)) if n.created < now][:CONTEXT_NODES]
     return [n.description for n in (*thoughts, *events)]
 
 
@@ -69,7 +70,7 @@ async def decide(r: Resident, ctx: StepContext, perceived: list[MemoryNode]) -> 
     other = pick_focus(r, ctx, perceived)
     if other is None or not _both_available(r, ctx, other):
         return None
-    memories = about(r, other.name)
+    memories = about(r, other.name, ctx.now)
     if ctx.step >= r.cooldown.get(other.name, -1):
         vars = {
             "name": r.name,
