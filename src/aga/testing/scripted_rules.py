@@ -95,11 +95,13 @@ def daily_plan(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
     lunch = "having lunch at Hobbs Cafe" if cafe else "having lunch at home"
     outings = [f"taking a walk in {s}" for s in sectors if "park" in s.lower()]
     outings += [f"having a drink at {s}" for s in sectors if "pub" in s.lower()]
-    outings += ["reading a book at home", "relaxing at home"]
+    outings = outings or ["reading a book at home"]
+    colleges = [s for s in sectors if "college" in s.lower() and s != home and s != place]
+    morning = f"attending classes at {colleges[0]}" if colleges and "class" in text.lower() else work
     plan = [
         (wake, "waking up and getting ready for the day"),
         (wake + 1, "having breakfast at home"),
-        (wake + 2, work),
+        (wake + 2, morning),
         (max(12, wake + 3), lunch),
         (max(13, wake + 4), work),
         (max(18, wake + 6), "having dinner at home"),
