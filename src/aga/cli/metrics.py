@@ -6,6 +6,8 @@ price table or ``--prices FILE``.
 
 from __future__ import annotations
 
+import sys
+
 import json
 import os
 from collections import Counter
@@ -19,7 +21,8 @@ from rich.table import Table
 from aga.errors import InputError
 from aga.gateway.prices import PriceTable, Tally, load_prices, summarize
 
-console = Console(soft_wrap=True)
+console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 140)
+"""Wide enough for task names when the output goes to a file or a pipe (Rich would use 80 columns)."""
 
 
 def find_detail(sim: str, storage: Path | None = None) -> Path:
