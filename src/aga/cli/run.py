@@ -15,7 +15,7 @@ from rich.console import Console
 
 from aga.errors import BackendUnavailable, InputError, ModelAnswerError
 
-console = Console(stderr=True, soft_wrap=True)
+console = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 140)
 
 STORAGE_HELP = "Folder holding the simulations (default: $AGA_STORAGE or ./storage)."
 
