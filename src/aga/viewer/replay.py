@@ -56,17 +56,19 @@ def check_entry(value: Any, where: str) -> Entry:
     Raises:
         InputError: a field is missing or has the wrong type (names ``where`` and the field).
     """
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         raise InputError(f"{where}: expected an object with {', '.join(FIELDS)}, got {type(value).__name__}")
-    missing = [f for f in FIELDS if f not in value]
-    if missing:
+    if len(value) < 4 or any(f not in value for f in FIELDS):
+        missing = [f for f in FIELDS if f not in value]
         raise InputError(f"{where}: missing field {missing[0]!r}")
     move = value["movement"]
     if (
-        not isinstance(move, Sequence)
-        or isinstance(move, str)
+        not isinstance(move, (list, tuple))
         or len(move) != 2
-        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in move)
+        or type(move[0]) is not int
+        or type(move[1]) is not int
+        or move[0] < 0
+        or move[1] < 0
     ):
         raise InputError(f"{where}: field 'movement' must be [x, y] with whole numbers >= 0, got {move!r}")
     for name in ("pronunciatio", "description"):
@@ -75,16 +77,12 @@ def check_entry(value: Any, where: str) -> Entry:
     chat = value["chat"]
     lines: list[list[str]] | None = None
     if chat is not None:
-        if not isinstance(chat, Sequence) or isinstance(chat, str):
+        if not isinstance(chat, (list, tuple)):
             raise InputError(f"{where}: field 'chat' must be null or a list of [speaker, line], got {chat!r}")
         lines = []
         for i, line in enumerate(chat):
-            if (
-                not isinstance(line, Sequence)
-                or isinstance(line, str)
-                or len(line) != 2
-                or not all(isinstance(v, str) for v in line)
-            ):
+            if not isinstance(line, (list, tuple)) or len(line) != 2 or type(line[0]) is not str \
+                    or type(line[1]) is not str:
                 raise InputError(f"{where}: field 'chat' line {i}: expected [speaker, line] strings, got {line!r}")
             lines.append([line[0], line[1]])
     return {

@@ -25,6 +25,15 @@
   const shown = new Map(); // name -> entry last written into its card
   const held = new Set(); // keys held down (panning)
   const cards = new Map(); // name -> card elements
+  // Read-only figures for bench/viewer.py (and the curious, in the browser console).
+  const stats = { frames: 0, playingFrames: 0, stalledFrames: 0, chunks: 0, bytes: 0, slowestFrameMs: 0 };
+  window.agaReplay = {
+    stats: stats,
+    get step() { return pos; },
+    get total() { return total; },
+    get playing() { return playing; },
+    get held() { return cache ? cache.chunks.size : 0; },
+  };
 
   // ------------------------------------------------------------------ data
   async function getJSON(url) {
@@ -53,7 +62,13 @@
   async function fetchChunk(i) {
     cache.pending.add(i);
     try {
-      const chunk = await getJSON(cfg.api + "/steps?start=" + i * info.chunk + "&count=" + info.chunk);
+      const res = await fetch(cfg.api + "/steps?start=" + i * info.chunk + "&count=" + info.chunk, { cache: "no-store" });
+      const text = await res.text();
+      let chunk = null;
+      try { chunk = JSON.parse(text); } catch (e) { throw new Error(res.status + " " + res.statusText); }
+      if (!res.ok) throw new Error(chunk.error || res.statusText);
+      stats.chunks += 1;
+      stats.bytes += text.length;
       total = Math.max(total, chunk.total);
       cache.put(chunk);
       growGrid(chunk.state);
@@ -304,8 +319,10 @@
 
   // ------------------------------------------------------------------ the loop
   function frame(now) {
+    const began = performance.now();
     const dt = Math.min(0.25, lastTime ? (now - lastTime) / 1000 : 0);
     lastTime = now;
+    stats.frames += 1;
     if (held.size) {
       const d = PAN_SPEED * dt;
       panBy((held.has("left") ? d : 0) - (held.has("right") ? d : 0), (held.has("up") ? d : 0) - (held.has("down") ? d : 0));
@@ -327,6 +344,11 @@
       lastUrl = now;
       history.replaceState(null, "", "/demo/" + encodeURIComponent(cfg.sim) + "/" + s + "/" + speed + location.search);
     }
+    if (playing && total > 0 && pos < total - 1) {
+      stats.playingFrames += 1;
+      if (status === "loading steps…") stats.stalledFrames += 1;
+    }
+    stats.slowestFrameMs = Math.max(stats.slowestFrameMs, performance.now() - began);
     requestAnimationFrame(frame);
   }
 
@@ -396,7 +418,7 @@
     }, { passive: false });
 
     const dirs = { ArrowLeft: "left", ArrowRight: "right", ArrowUp: "up", ArrowDown: "down",
-      a: "left", d: "right", w: "up", s: "down" };
+      a: "left", d: "right", w: "up", s: "down", A: "left", D: "right", W: "up", S: "down" };
     window.addEventListener("keydown", (e) => {
       const tag = (e.target && e.target.tagName) || "";
       if (tag === "INPUT" || tag === "SELECT" || e.ctrlKey || e.metaKey || e.altKey) return;
