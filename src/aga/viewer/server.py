@@ -122,9 +122,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(HTTPStatus.BAD_REQUEST, str(err), api)
         except (BrokenPipeError, ConnectionResetError):
             pass
-        except AgaError as err:
-            sys.stderr.write(f"error: {self.path}: {err}\n")
-            self._error(HTTPStatus.INTERNAL_SERVER_ERROR, str(err), api)
+        except (AgaError, OSError) as err:  # a store or replay that cannot be read: say which
+            message = str(err) if isinstance(err, AgaError) else f"cannot read {err.filename or 'a file'}: {err.strerror}"
+            sys.stderr.write(f"error: {self.path}: {message}\n")
+            self._error(HTTPStatus.INTERNAL_SERVER_ERROR, message, api)
 
     # ------------------------------------------------------------------ routes
     def _route(self, path: str, query: dict[str, list[str]]) -> None:
