@@ -21,12 +21,14 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 
 def _register() -> None:
-    from aga.cli import export, metrics, run, town
+    from aga.cli import export, metrics, run, town, viewer
 
     app.add_typer(town.app, name="town", help="Inspect, render and import towns.")
     app.command("run")(run.run)
     app.command("export")(export.export)
     app.command("metrics")(metrics.metrics)
+    app.add_typer(viewer.app, name="replay", help="Compress runs and import original ones for watching.")
+    app.command("serve")(viewer.serve)
 
 
 _register()
