@@ -39,6 +39,16 @@ class MindConfig:
         focal_point_count: questions asked per reflection.
         insight_count: insights asked per focal point.
         thought_days: days until a thought expires.
+        reuse_ratings: saving: an importance this resident already gave (same text, or the
+            object event that only mirrors someone's activity) and sleep/idle events cost no call.
+        batch_ratings: saving: several events of one step are rated in one call, and one's own
+            upcoming activities are rated together with the current one.
+        react_rules: saving: rules settle reactions when they can (a 'no' to talking stands while
+            both activities are unchanged; no waiting for a whole room or for someone who finishes
+            after one's own activity), and a short interruption keeps the plan without a rewrite call.
+        batch_thoughts: saving: new thoughts get importance and triple from one call per batch.
+        merged_reflection: saving: one insights call for all focal questions of a reflection, and
+            one call for the planning note and memo after a chat.
     """
 
     policy: bool = False
@@ -52,6 +62,19 @@ class MindConfig:
     focal_point_count: int = 3
     insight_count: int = 5
     thought_days: int = 30
+    reuse_ratings: bool = False
+    batch_ratings: bool = False
+    react_rules: bool = False
+    batch_thoughts: bool = False
+    merged_reflection: bool = False
+
+
+SAVINGS: tuple[str, ...] = ("reuse_ratings", "batch_ratings", "react_rules", "batch_thoughts", "merged_reflection")
+"""The cost savings beyond AGA (importance, reactions, reflection), one ``MindConfig`` switch each.
+
+``MindConfig()`` keeps them off (the original behaviour, as for ``policy`` and ``relationship``); the
+runner turns them on unless told otherwise, e.g.
+``MindConfig(policy=..., **{name: name not in disabled for name in SAVINGS})``."""
 
 
 @dataclass(frozen=True)
