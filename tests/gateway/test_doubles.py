@@ -10,6 +10,7 @@ import sys
 import numpy as np
 
 from aga.gateway import LLMRequest
+from aga.gateway.tokens import SimpleCounter
 from aga.gateway.types import choice_schema
 from aga.testing import HashEmbedder, ScriptedBackend
 from aga.testing.scripted import instance_of, load_rules
@@ -69,7 +70,7 @@ def test_the_project_rules_load_when_present():
 
 
 def test_faults_are_played_in_order_and_tokens_counted():
-    backend = ScriptedBackend(rules={}, faults=[ValueError("boom"), "raw text"])
+    backend = ScriptedBackend(rules={}, faults=[ValueError("boom"), "raw text"], counter=SimpleCounter())
 
     async def calls():
         try:

@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from aga.gateway.tokens import count_tokens
+from aga.gateway.tokens import TokenCounter, default_counter
 from aga.gateway.types import LLMRequest, LLMResponse
 
 Rule = Callable[[LLMRequest, random.Random], "dict[str, Any] | str"]
@@ -57,6 +57,9 @@ class ScriptedBackend:
             returned as the raw answer, ``None`` means answer normally.
         delay: seconds each call takes (to exercise concurrency).
         model: the model name reported.
+        counter: what counts the tokens reported; default: the embedded default model's real
+            tokenizer when its file is assembled, else the simple word counter
+            (:func:`aga.gateway.tokens.default_counter`). ``counter.name`` records which.
     """
 
     name = "scripted"
@@ -69,8 +72,10 @@ class ScriptedBackend:
         faults: Iterable[Fault] = (),
         delay: float = 0.0,
         model: str = "scripted",
+        counter: TokenCounter | None = None,
     ) -> None:
         self.model = model
+        self._counter = counter
         self.handler = handler
         self.delay = delay
         self.calls: list[LLMRequest] = []
@@ -78,6 +83,13 @@ class ScriptedBackend:
         self.max_in_flight_seen = 0
         self._rules = rules
         self._faults: deque[Fault] = deque(faults)
+
+    @property
+    def counter(self) -> TokenCounter:
+        """The token counter in use (chosen on first use)."""
+        if self._counter is None:
+            self._counter = default_counter()
+        return self._counter
 
     @property
     def rules(self) -> Mapping[str, Rule]:
@@ -104,8 +116,9 @@ class ScriptedBackend:
             text = fault if isinstance(fault, str) else self.answer(request)
         finally:
             self.in_flight -= 1
+        counter = self.counter
         return LLMResponse(
-            text, count_tokens(request.system) + count_tokens(request.user), count_tokens(text), self.model
+            text, counter.prompt_tokens(request.system, request.user), counter.completion_tokens(text), self.model
         )
 
     def answer(self, request: LLMRequest, *, lenient_rules: bool = False) -> str:
