@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from aga.policy.policy import NullPolicy
 from aga.rng import rng_for
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from aga.gateway import Gateway
+    from aga.policy import Policy
     from aga.world import TileEvents, Town
 
 Tile = tuple[int, int]
@@ -49,6 +51,11 @@ class MindConfig:
         batch_thoughts: saving: new thoughts get importance and triple from one call per batch.
         merged_reflection: saving: one insights call for all focal questions of a reflection, and
             one call for the planning note and memo after a chat.
+        action_details: saving: an action's emoji, event triple, object state, object emoji and
+            object triple come from one call instead of five.
+        plan_rules: saving: rules settle what the text already says, without a call: the wake-up
+            hour the lifestyle names, a sector or arena named in the activity, and the sector of
+            the previous subtask of the same activity.
     """
 
     policy: bool = False
@@ -67,10 +74,16 @@ class MindConfig:
     react_rules: bool = False
     batch_thoughts: bool = False
     merged_reflection: bool = False
+    action_details: bool = False
+    plan_rules: bool = False
 
 
-SAVINGS: tuple[str, ...] = ("reuse_ratings", "batch_ratings", "react_rules", "batch_thoughts", "merged_reflection")
-"""The cost savings beyond AGA (importance, reactions, reflection), one ``MindConfig`` switch each.
+SAVINGS: tuple[str, ...] = (
+    "reuse_ratings", "batch_ratings", "react_rules", "batch_thoughts", "merged_reflection", "action_details",
+    "plan_rules",
+)  # fmt: skip
+"""The cost savings beyond AGA (importance, reactions, reflection, grounding, planning), one
+``MindConfig`` switch each.
 
 ``MindConfig()`` keeps them off (the original behaviour, as for ``policy`` and ``relationship``); the
 runner turns them on unless told otherwise, e.g.
@@ -107,6 +120,9 @@ class StepContext:
     views: Mapping[str, AgentView]
     gateway: Gateway
     config: MindConfig = field(default_factory=MindConfig)
+    policy: Policy = field(default_factory=NullPolicy)
+    """The Lifestyle Policy of the simulation (one object for the whole run); ``NullPolicy``
+    (never hits, never writes) when it is off."""
 
     def rng(self, agent: str, purpose: str) -> random.Random:
         """A generator private to (this step, ``agent``, ``purpose``)."""
