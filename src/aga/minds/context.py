@@ -45,6 +45,9 @@ class MindConfig:
             object event that only mirrors someone's activity) and sleep/idle events cost no call.
         batch_ratings: saving: several events of one step are rated in one call, and one's own
             upcoming activities are rated together with the current one.
+        defer_ratings: saving: events still to rate wait (importance unknown) until a few have
+            gathered, half an hour has passed, or something needs them (chat, reflection, new
+            day), and are then rated in one call.
         react_rules: saving: rules settle reactions when they can (a 'no' to talking stands while
             both activities are unchanged; no waiting for a whole room or for someone who finishes
             after one's own activity), and a short interruption keeps the plan without a rewrite call.
@@ -71,6 +74,7 @@ class MindConfig:
     thought_days: int = 30
     reuse_ratings: bool = False
     batch_ratings: bool = False
+    defer_ratings: bool = False
     react_rules: bool = False
     batch_thoughts: bool = False
     merged_reflection: bool = False
@@ -79,8 +83,8 @@ class MindConfig:
 
 
 SAVINGS: tuple[str, ...] = (
-    "reuse_ratings", "batch_ratings", "react_rules", "batch_thoughts", "merged_reflection", "action_details",
-    "plan_rules",
+    "reuse_ratings", "batch_ratings", "defer_ratings", "react_rules", "batch_thoughts", "merged_reflection",
+    "action_details", "plan_rules",
 )  # fmt: skip
 """The cost savings beyond AGA (importance, reactions, reflection, grounding, planning), one
 ``MindConfig`` switch each.
