@@ -8,9 +8,10 @@ minutes are only weights. Task names are the metrics keys and do not change.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from functools import lru_cache
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, create_model
 
 from aga.gateway import Task
 
@@ -24,6 +25,8 @@ Short = Annotated[str, BeforeValidator(_squash), StringConstraints(min_length=1,
 """An activity name, a phrase: one line."""
 Text = Annotated[str, BeforeValidator(_squash), StringConstraints(min_length=1, max_length=600)]
 """A sentence or two."""
+
+M = TypeVar("M", bound=BaseModel)
 
 Rating = Literal[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
 Hour = Literal[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23]
@@ -161,6 +164,58 @@ class DayRevision(_Answer):
     daily_requirements: Text
 
 
+# ---------------------------------------------------------------------- Social Memory and savings
+class TieUpdate(_Answer):
+    """After a chat: how one person now sees the other, and how much the chat mattered."""
+
+    relationship: Short
+    feeling: Short
+    importance: Rating
+
+
+class Ratings(_Answer):
+    """Importance of several numbered items, in their order (one rating per item)."""
+
+    ratings: list[Rating] = Field(min_length=1)
+
+
+class ThoughtNote(_Answer):
+    """A thought's importance and its (predicate, object); the subject is the thinker."""
+
+    importance: Rating
+    predicate: Short
+    object: Short
+
+
+class ThoughtNotes(_Answer):
+    """One note per numbered thought, in their order."""
+
+    notes: list[ThoughtNote] = Field(min_length=1)
+
+
+class ChatThoughts(_Answer):
+    """What a resident takes from a chat: a note for planning and a memo."""
+
+    planning_note: Text
+    memo: Text
+
+
+@lru_cache(maxsize=None)
+def exactly(schema: type[M], field: str, count: int) -> type[M]:
+    """``schema`` with its list ``field`` holding exactly ``count`` items (cached per count).
+
+    The answer format shown to the model is the same for every count; a wrong count is caught
+    by validation and repaired like any other misfit.
+    """
+    base = schema.model_fields[field]
+    item = base.annotation
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        f"{schema.__name__}{count}",
+        __base__=schema,
+        **{field: (item, Field(min_length=count, max_length=count))},
+    )
+
+
 # ---------------------------------------------------------------------- planning
 WAKE_UP_HOUR = Task("wake_up_hour", WakeUpHour, max_tokens=16)
 DAILY_PLAN = Task("daily_plan", DailyPlan, max_tokens=400, temperature=0.6)
@@ -197,12 +252,23 @@ INSIGHTS = Task("insights", Insights, max_tokens=400, temperature=0.3)
 CHAT_PLANNING_NOTE = Task("chat_planning_note", Note, max_tokens=80)
 CHAT_MEMO = Task("chat_memo", Note, max_tokens=80)
 
+# ---------------------------------------------------------------------- Social Memory
+SOCIAL_SUMMARY = Task("social_summary", Summary, max_tokens=120)
+RELATIONSHIP_UPDATE = Task("relationship_update", TieUpdate, max_tokens=60)
+
+# ---------------------------------------------------------------------- savings (MindConfig switches)
+EVENT_RATINGS = Task("event_ratings", Ratings, max_tokens=60)
+THOUGHT_NOTES = Task("thought_notes", ThoughtNotes, max_tokens=400)
+CHAT_THOUGHTS = Task("chat_thoughts", ChatThoughts, max_tokens=150)
+INSIGHTS_ALL = Task("insights_all", Insights, max_tokens=800, temperature=0.3)
+
 ALL_TASKS: tuple[Task, ...] = (
     WAKE_UP_HOUR, DAILY_PLAN, TASK_DECOMP, NEW_DAY_REVIEW, NEW_DAY_REVISION, SCHEDULE_REWRITE,
     ACTION_SECTOR, ACTION_ARENA, ACTION_OBJECT, ACTION_EMOJI, EVENT_TRIPLE, OBJECT_STATE,
     OBJECT_EMOJI, OBJECT_EVENT_TRIPLE, EVENT_IMPORTANCE, THOUGHT_IMPORTANCE, CHAT_IMPORTANCE,
     DECIDE_TO_TALK, DECIDE_TO_REACT, RELATIONSHIP_SUMMARY, CONVERSATION_TURN, CONVERSATION_SUMMARY,
     FOCAL_POINTS, INSIGHTS, CHAT_PLANNING_NOTE, CHAT_MEMO,
+    SOCIAL_SUMMARY, RELATIONSHIP_UPDATE, EVENT_RATINGS, THOUGHT_NOTES, CHAT_THOUGHTS, INSIGHTS_ALL,
 )  # fmt: skip
 """Every task of the minds, in a stable order."""
 

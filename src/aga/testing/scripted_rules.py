@@ -521,6 +521,63 @@ def chat_memo(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
     return {"note": f"enjoyed catching up with {other}."}
 
 
+# ---------------------------------------------------------------------- Social Memory and savings
+def social_summary(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
+    """The earlier notes, or a plain first note, plus how many new memories came in."""
+    name, other = str(_v(request, "name", "They")), str(_v(request, "other", "them"))
+    earlier = str(_v(request, "summary", ""))
+    new = len([ln for ln in str(_v(request, "statements")).splitlines() if ln.strip()])
+    if not earlier or earlier.startswith("("):
+        earlier = f"{name} knows {other} from around town and likes talking with them."
+    return {"summary": f"{earlier.split(' (')[0]} ({new} new memories recalled)"[:600]}
+
+
+_CLOSER = {"unknown": "acquaintance", "acquaintance": "friend", "friend": "good friend"}
+
+
+def relationship_update(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
+    """One step closer after a pleasant chat; importance as the chat-importance rule."""
+    before = str(_v(request, "relationship", "unknown"))
+    return {
+        "relationship": _CLOSER.get(before, before or "acquaintance"),
+        "feeling": "friendly",
+        "importance": chat_importance(request, rng)["rating"] if _v(request, "summary", "") else 4,
+    }
+
+
+def _items(request: LLMRequest, key: str) -> list[str]:
+    items = _v(request, "items", None)
+    if isinstance(items, (list, tuple)) and items:
+        return [str(x) for x in items]
+    lines = [ln.strip() for ln in str(_v(request, key)).splitlines() if ln.strip()]
+    return [re.sub(r"^\d+\.\s*", "", ln) for ln in lines] or ["something"]
+
+
+def event_ratings(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
+    """The event-importance rule for each listed event."""
+    return {"ratings": [_rating(t)["rating"] for t in _items(request, "events")]}
+
+
+def thought_notes(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
+    """The thought-importance and event-triple rules for each listed thought."""
+    notes = []
+    for text in _items(request, "thoughts"):
+        ask = LLMRequest("event_triple", "", "", None, None, 40, 0.0, {"activity": text, "name": _v(request, "name")})
+        triple = event_triple(ask, rng)
+        notes.append({"importance": _rating(text)["rating"], **triple})
+    return {"notes": notes}
+
+
+def chat_thoughts(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
+    """The planning-note and memo rules in one answer."""
+    return {"planning_note": chat_planning_note(request, rng)["note"], "memo": chat_memo(request, rng)["note"]}
+
+
+def insights_all(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
+    """The insights rule, with the total count asked for."""
+    return insights(request, rng)
+
+
 RULES: dict[str, Rule] = {
     "wake_up_hour": wake_up_hour,
     "daily_plan": daily_plan,
@@ -548,6 +605,12 @@ RULES: dict[str, Rule] = {
     "insights": insights,
     "chat_planning_note": chat_planning_note,
     "chat_memo": chat_memo,
+    "social_summary": social_summary,
+    "relationship_update": relationship_update,
+    "event_ratings": event_ratings,
+    "thought_notes": thought_notes,
+    "chat_thoughts": chat_thoughts,
+    "insights_all": insights_all,
 }
 """Task name -> rule. Every task of ``aga.prompts.tasks`` has one."""
 
