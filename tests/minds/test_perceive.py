@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from aga.minds import Resident
+from aga.minds import MindConfig, Resident
 from aga.minds.perceive import perceive
 from aga.world import Event, TileEvents
 
@@ -92,11 +92,15 @@ def test_retention_skips_what_was_just_stored(town, personas, scripted) -> None:
     third.add(spots[2], _event("Ayesha Khan", "writing a poem"))
     new = _run(r, make_ctx(town, gw, [r], NOW, events=third))
     assert [n.subject for n in new] == ["Ayesha Khan"]
-    # Isabella has left the retention window of 2: seen again, she is stored again (no new rating asked)
+    # Isabella has left the retention window of 2: seen again, she is stored again (with the
+    # reuse_ratings saving no new rating is asked)
     gw.ledger.drain()
     fourth = TileEvents()
     fourth.add(spots[0], _event("Isabella Rodriguez", "serving coffee"))
-    assert [n.subject for n in _run(r, make_ctx(town, gw, [r], NOW, events=fourth))] == ["Isabella Rodriguez"]
+    reuse = MindConfig(reuse_ratings=True)
+    assert [n.subject for n in _run(r, make_ctx(town, gw, [r], NOW, events=fourth, config=reuse))] == [
+        "Isabella Rodriguez"
+    ]
     assert [row.task for row in gw.ledger.drain() if row.task == "event_importance"] == []
 
 

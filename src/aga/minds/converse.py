@@ -2,10 +2,18 @@
 
 The initiator speaks first; each round both speak once; the conversation stops when a turn
 sets the end flag or after ``max_chat_rounds`` rounds. Before each utterance the speaker recalls
-what it knows about the other (:func:`relationship_context`, the seam for Social Memory) and
-what is relevant to the last lines. Afterwards: one summary, then for both residents a chat
-action lasting as long as the conversation's length calls for, a rewritten schedule around it,
-an 800-step cool-down for the pair, and a chat memory.
+what it knows about the other and what is relevant to the last lines:
+
+- Social Memory off (``--disable_relationship``, the original path): a relationship summary over
+  the memories retrieved about the other (:func:`relationship_context`, one call per utterance)
+  and the raw memories retrieved for the last lines go into the utterance prompt.
+- Social Memory on: the stored tie (relationship, feeling, running summary; see
+  :mod:`aga.minds.social`) opens the conversation, is refreshed only when retrieval brings new
+  memories, and is updated once per side after the chat.
+
+Afterwards: one summary, then for both residents a chat action lasting as long as the
+conversation's length calls for, a rewritten schedule around it, an 800-step cool-down for the
+pair, and a chat memory.
 """
 
 from __future__ import annotations
@@ -18,8 +26,9 @@ from typing import TYPE_CHECKING
 from aga.minds.action import CHAT_EMOJI, PERSONA_PREFIX, Action, Grounding
 from aga.minds.calls import ask, embed, sentinel
 from aga.minds.perceive import DEFAULT_IMPORTANCE
-from aga.minds.plan import rewrite_around
+from aga.minds.react import fit_reaction
 from aga.minds.retrieve import merge_unique, retrieve
+from aga.minds.social import Running, keep_summary, open_summary, refresh_summary, settle_tie
 from aga.minds.text import ceil_minute, chat_minutes, last_part, steps_until, subtask_text, transcript
 from aga.prompts.tasks import (
     CHAT_IMPORTANCE,
@@ -77,10 +86,8 @@ def _past_chat(speaker: Resident, other: Resident, ctx: StepContext) -> str:
     return f"{minutes} minutes ago, {speaker.name} and {other.name} talked: {node.description}."
 
 
-async def next_turn(
-    speaker: Resident, listener: Resident, lines: list[tuple[str, str]], ctx: StepContext, initiator: Resident
-) -> tuple[str, bool] | None:
-    """The speaker's next utterance and end flag, or None when the model gave nothing usable."""
+async def _recall(speaker: Resident, listener: Resident, lines: list[tuple[str, str]], ctx: StepContext) -> str:
+    """The original path: a relationship summary and the raw memories relevant to the moment."""
     relation = await relationship_context(speaker, listener, ctx)
     focal = [f"{listener.name} is {_status(listener)}"]
     if relation:
@@ -97,6 +104,27 @@ async def next_turn(
             speaker.params.weights,
         )
         memories = [n.embedding_key for n in merge_unique(groups)]
+    return "; ".join(([relation] if relation else []) + memories)
+
+
+async def next_turn(
+    speaker: Resident,
+    listener: Resident,
+    lines: list[tuple[str, str]],
+    ctx: StepContext,
+    initiator: Resident,
+    running: Running | None = None,
+) -> tuple[str, bool] | None:
+    """The speaker's next utterance and end flag, or None when the model gave nothing usable.
+
+    With ``running`` (Social Memory) the speaker's running summary about the listener stands in
+    for the per-utterance relationship summary and raw memories.
+    """
+    if running is None:
+        in_mind = await _recall(speaker, listener, lines, ctx)
+    else:
+        await refresh_summary(running, transcript(lines[-4:]), ctx)
+        in_mind = running.context()
     other = listener if speaker is initiator else speaker
     situation = (
         f"{initiator.name} was {_status(initiator)} when {initiator.name} saw {other.name}, "
@@ -109,7 +137,7 @@ async def next_turn(
         "persona": speaker.identity.block(),
         "speaker": speaker.name,
         "listener": listener.name,
-        "memories": "; ".join(([relation] if relation else []) + memories) or "nothing in particular",
+        "memories": in_mind or "nothing in particular",
         "past": _past_chat(speaker, listener, ctx),
         "place": where,
         "situation": situation,
@@ -145,12 +173,18 @@ def own_words(utterance: str, speaker: str, listener: str) -> str:
     return text[:cut].strip().strip('"').strip()
 
 
-async def talk(a: Resident, b: Resident, ctx: StepContext) -> list[tuple[str, str]]:
-    """The lines of a conversation started by ``a`` (at most ``max_chat_rounds`` rounds)."""
+async def talk(
+    a: Resident, b: Resident, ctx: StepContext, running: dict[str, Running] | None = None
+) -> list[tuple[str, str]]:
+    """The lines of a conversation started by ``a`` (at most ``max_chat_rounds`` rounds).
+
+    ``running`` (Social Memory) maps each speaker's name to its running summary of the other.
+    """
     lines: list[tuple[str, str]] = []
     for _round in range(ctx.config.max_chat_rounds):
         for speaker, listener in ((a, b), (b, a)):
-            turn = await next_turn(speaker, listener, lines, ctx, a)
+            run = running.get(speaker.name) if running else None
+            turn = await next_turn(speaker, listener, lines, ctx, a, run)
             if turn is None:
                 return lines
             lines.append((speaker.name, turn[0]))
@@ -161,10 +195,19 @@ async def talk(a: Resident, b: Resident, ctx: StepContext) -> list[tuple[str, st
 
 async def converse(a: Resident, b: Resident, ctx: StepContext) -> None:
     """Phase 2: ``a`` talks with ``b``; mutates exactly these two residents."""
-    lines = await talk(a, b, ctx)
+    before = {r.name: _status(r) for r in (a, b)}
+    running: dict[str, Running] | None = None
+    if ctx.config.relationship:
+        opened = await asyncio.gather(
+            open_summary(a, b, before[b.name], ctx), open_summary(b, a, before[a.name], ctx)
+        )
+        running = {a.name: opened[0], b.name: opened[1]}
+    lines = await talk(a, b, ctx, running)
     cooldown_end = ctx.step + ctx.config.chat_cooldown_steps
     if not lines:
         for me, other in ((a, b), (b, a)):
+            if running is not None:
+                keep_summary(me, running[me.name])
             me.cooldown[other.name] = cooldown_end
             me.bump()
         return
@@ -181,9 +224,10 @@ async def converse(a: Resident, b: Resident, ctx: StepContext) -> None:
     minutes = chat_minutes(lines)
     end = ceil_minute(ctx.now) + timedelta(minutes=minutes)
     cooldown_end = ctx.step + steps_until(ctx.now, end, ctx.sec_per_step) + ctx.config.chat_cooldown_steps
+    runs = running or {}
     await asyncio.gather(
-        _start_chat(a, b, ctx, lines, summary, minutes, end, cooldown_end),
-        _start_chat(b, a, ctx, lines, summary, minutes, end, cooldown_end),
+        _start_chat(a, b, ctx, lines, summary, minutes, end, cooldown_end, runs.get(a.name), before),
+        _start_chat(b, a, ctx, lines, summary, minutes, end, cooldown_end, runs.get(b.name), before),
     )
 
 
@@ -196,8 +240,10 @@ async def _start_chat(
     minutes: int,
     end: datetime,
     cooldown_end: int,
+    run: Running | None,
+    before: dict[str, str],
 ) -> None:
-    await rewrite_around(me, ctx, summary, minutes)
+    await fit_reaction(me, ctx, summary, minutes)
     grounding = Grounding(
         address=f"{PERSONA_PREFIX}{other.name}", emoji=CHAT_EMOJI, event=("chat with", other.name)
     )
@@ -209,16 +255,25 @@ async def _start_chat(
     me.chat_thoughts_due = True
     me.cooldown[other.name] = cooldown_end
     description = f"{me.name} is {summary}"
-    rating, vec = await asyncio.gather(
-        ask(
-            ctx,
-            me.name,
-            CHAT_IMPORTANCE,
-            {"persona": me.identity.block(), "name": me.name, "summary": summary, "query": summary},
-            fallback=Importance(rating=DEFAULT_IMPORTANCE),
-        ),  # type: ignore[arg-type]
-        embed(ctx, [description]),
-    )
+    if ctx.config.relationship:
+        context = f"{me.name} was {before[me.name]}; {other.name} was {before[other.name]}."
+        settled, vec = await asyncio.gather(
+            settle_tie(me, other.name, run, ctx, before=context, convo=summary),
+            embed(ctx, [description]),
+        )
+        importance = DEFAULT_IMPORTANCE if settled is None else settled
+    else:
+        rating, vec = await asyncio.gather(
+            ask(
+                ctx,
+                me.name,
+                CHAT_IMPORTANCE,
+                {"persona": me.identity.block(), "name": me.name, "summary": summary, "query": summary},
+                fallback=Importance(rating=DEFAULT_IMPORTANCE),
+            ),  # type: ignore[arg-type]
+            embed(ctx, [description]),
+        )
+        importance = int(rating.rating)
     me.memory.add(
         "chat",
         created=ctx.now,
@@ -227,7 +282,7 @@ async def _start_chat(
         obj=other.name,
         description=description,
         embedding_key=description,
-        importance=int(rating.rating),
+        importance=importance,
         keywords=[me.name, other.name],
         filling=[list(line) for line in lines],
         vector=vec[0],

@@ -5,19 +5,31 @@ tiles of the resident's current arena within the radius are taken closest first,
 attention bandwidth; an event whose (subject, predicate, object) is among the newest
 ``retention`` event memories is not stored again. New events are rated (idle ones are 1 without
 asking), embedded in one batch, and counted towards the reflection trigger.
+
+Savings (``MindConfig`` switches; off, every other event costs one ``event_importance`` call):
+
+- ``reuse_ratings``: a text this resident rated before keeps its rating; sleep counts as 1 like
+  idleness; an object's event that only mirrors someone's activity ("the stove is being used
+  for cooking" while Klaus cooks at it) takes the rating of that activity ("Klaus Mueller is
+  cooking"), asked for under that text if needed.
+- ``batch_ratings``: the events of one step still to rate go in one ``event_ratings`` call;
+  when one of them is the resident's own activity, its next activities of the day (up to
+  ``AHEAD_MINUTES`` ahead) are rated in the same call and kept for when they start.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from aga.minds.calls import ask, embed
+from aga.minds.calls import ask, embed, sentinel
 from aga.minds.memory import MemoryNode
+from aga.minds.schedule import index_at, is_sleep_text
 from aga.minds.spatial import visible_places
-from aga.minds.text import event_sentence, last_part
-from aga.prompts.tasks import EVENT_IMPORTANCE, THOUGHT_IMPORTANCE, Importance
+from aga.minds.text import event_sentence, last_part, minute_of_day, numbered
+from aga.prompts.tasks import EVENT_IMPORTANCE, EVENT_RATINGS, THOUGHT_IMPORTANCE, Importance, Ratings, exactly
 
 if TYPE_CHECKING:
     from aga.minds.context import StepContext
@@ -25,6 +37,12 @@ if TYPE_CHECKING:
     from aga.world import Event
 
 DEFAULT_IMPORTANCE = 4
+AHEAD_MINUTES = 180
+"""How far ahead in its schedule a resident's own activities are rated with the current one."""
+BATCH_MAX = 8
+"""Most events rated in one ``event_ratings`` call."""
+RATED_CAP = 400
+"""Ratings kept ahead of time per resident (the oldest are forgotten first)."""
 SEED_TIME = datetime(2000, 1, 1)
 """Creation time of seed memories until their first step stamps them with the game time."""
 
@@ -35,7 +53,7 @@ async def rate(r: Resident, ctx: StepContext, text: str, *, thought: bool = Fals
     A text this resident has already rated (the same event seen again once it has left the
     retention window) keeps its rating without asking again.
     """
-    known = r.memory.known_rating("thought" if thought else "event", text)
+    known = r.memory.known_rating("thought" if thought else "event", text) if _reuse(ctx) else None
     if known is not None:
         return known
     task = THOUGHT_IMPORTANCE if thought else EVENT_IMPORTANCE
@@ -43,6 +61,92 @@ async def rate(r: Resident, ctx: StepContext, text: str, *, thought: bool = Fals
     vars = {"persona": r.identity.block(), "name": r.name, key: text, "query": text}
     ans = await ask(ctx, r.name, task, vars, fallback=Importance(rating=DEFAULT_IMPORTANCE))
     return int(ans.rating)
+
+
+def _reuse(ctx: StepContext) -> bool:
+    return ctx.config.reuse_ratings
+
+
+def rating_key(r: Resident, ctx: StepContext, subject: str, sentence: str) -> str:
+    """The text whose rating an event takes: its own sentence, or, for an object in use by a
+    resident (saving ``reuse_ratings``), the sentence of that resident's activity."""
+    if not _reuse(ctx) or ":" not in subject:
+        return sentence
+    for name in sorted(ctx.views):
+        view = ctx.views[name]
+        if view.address == subject and view.description:
+            return event_sentence(name, view.description)
+    return sentence
+
+
+def known_rating(r: Resident, ctx: StepContext, key: str) -> int | None:
+    """A rating that costs no call: by rule, given before, or given ahead of time."""
+    if _reuse(ctx):
+        if is_sleep_text(key):
+            return 1
+        known = r.memory.known_rating("event", key)
+        if known is not None:
+            return known
+    if _reuse(ctx) or ctx.config.batch_ratings:
+        return r.rated.get(key)
+    return None
+
+
+def upcoming(r: Resident, ctx: StepContext, skip: set[str]) -> list[str]:
+    """Sentences of the resident's next activities (within ``AHEAD_MINUTES``) not rated yet."""
+    if not r.schedule:
+        return []
+    now = minute_of_day(ctx.now)
+    i = index_at(r.schedule, now)
+    start = sum(row.minutes for row in r.schedule[:i])
+    out: list[str] = []
+    for row in r.schedule[i:]:
+        if start >= now + AHEAD_MINUTES:
+            break
+        start += row.minutes
+        text = event_sentence(r.name, row.description)
+        if text not in skip and text not in out and known_rating(r, ctx, text) is None:
+            out.append(text)
+    return out
+
+
+async def rate_events(r: Resident, ctx: StepContext, keys: list[str]) -> dict[str, int]:
+    """Ratings of the distinct texts ``keys`` (none of them known yet), by the configured path."""
+    if not keys:
+        return {}
+    if not ctx.config.batch_ratings:
+        ratings = await asyncio.gather(*(rate(r, ctx, k) for k in keys))
+        return dict(zip(keys, ratings))
+    mine = f"{r.name} is "
+    ahead = upcoming(r, ctx, set(keys)) if any(k.startswith(mine) for k in keys) else []
+    items = [*keys, *ahead]
+    chunks = [items[i : i + BATCH_MAX] for i in range(0, len(items), BATCH_MAX)]
+    answers = await asyncio.gather(*(_rate_chunk(r, ctx, chunk) for chunk in chunks))
+    out: dict[str, int] = {}
+    for chunk, ans in zip(chunks, answers):
+        for k, text in enumerate(chunk):
+            if ans is not None:
+                out[text] = ans[k]
+            elif text in keys:
+                out[text] = DEFAULT_IMPORTANCE
+    extra = {t: out[t] for t in ahead if t in out}
+    if extra:
+        r.rated.update(extra)
+        for old in list(r.rated)[: max(0, len(r.rated) - RATED_CAP)]:
+            del r.rated[old]
+        r.memo_changed()
+    return {k: out[k] for k in keys}
+
+
+async def _rate_chunk(r: Resident, ctx: StepContext, texts: list[str]) -> list[int] | None:
+    """One call for several texts (a single text takes the one-event task); None when unusable."""
+    if len(texts) == 1:
+        return [await rate(r, ctx, texts[0])]
+    none = sentinel(Ratings)
+    task = replace(EVENT_RATINGS, schema=exactly(Ratings, "ratings", len(texts)))
+    vars = {"persona": r.identity.block(), "name": r.name, "events": numbered(texts), "items": texts}
+    ans = await ask(ctx, r.name, task, vars, fallback=none)
+    return None if ans is none else [int(x) for x in ans.ratings]
 
 
 def noticed(r: Resident, ctx: StepContext) -> list[Event]:
@@ -128,13 +232,28 @@ async def perceive(r: Resident, ctx: StepContext) -> list[MemoryNode]:
     if not fresh:
         r._quiet_scene = look
         return []
-    idle = [p == "is" and o == "idle" for _s, p, o, _d in fresh]
-    ratings = await asyncio.gather(*(rate(r, ctx, d) for (_s, _p, _o, d), i in zip(fresh, idle) if not i))
-    vectors = await embed(ctx, [d for *_x, d in fresh])
-    it = iter(ratings)
+    keys: list[str | None] = [
+        None if p == "is" and o == "idle" else rating_key(r, ctx, s, d) for s, p, o, d in fresh
+    ]
+    given = {k: known_rating(r, ctx, k) for k in keys if k is not None}
+    todo = [k for k, v in given.items() if v is None]
+    if _reuse(ctx) or ctx.config.batch_ratings:
+        asked, vectors = await asyncio.gather(rate_events(r, ctx, todo), embed(ctx, [d for *_x, d in fresh]))
+        given.update(asked)
+        ratings = [1 if k is None else given[k] for k in keys]
+    else:  # the original path: one call per event that is not idle, repeats included
+        asked_each = await asyncio.gather(*(rate(r, ctx, d) for (_s, _p, _o, d), k in zip(fresh, keys) if k))
+        vectors = await embed(ctx, [d for *_x, d in fresh])
+        it = iter(asked_each)
+        ratings = [1 if k is None else next(it) for k in keys]
+    if _reuse(ctx):
+        shadowed = {k: given[k] for (_s, _p, _o, d), k in zip(fresh, keys) if k is not None and k != d}
+        if any(r.rated.get(k) != v for k, v in shadowed.items()):
+            r.rated.update(shadowed)
+            r.memo_changed()
     nodes: list[MemoryNode] = []
     for k, (s, p, o, d) in enumerate(fresh):
-        importance = 1 if idle[k] else next(it)
+        importance = ratings[k]
         filling: list[int] = []
         if s == r.name and p == "chat with":
             last = r.memory.last_chat_with(o)

@@ -5,6 +5,15 @@ Talking needs both awake and free, not after 23:00, and the pair's cool-down ove
 with ``decide_to_talk`` and requested from the runner as a :class:`ChatIntent`. Waiting applies
 when both are headed for the same place and the other is using it; it is asked with
 ``decide_to_react`` and applied by the resident itself.
+
+With the ``react_rules`` saving, rules settle what needs no model:
+
+- a "no" to talking stands while neither resident's activity changed (kept in the state);
+- nobody waits for a whole room (only an object is used by one person at a time), nor for
+  someone whose activity ends after one's own would (waiting would replace it entirely), and a
+  "continue" stands like a "no" to talking;
+- an interruption (chat, wait) that ends within the activity running now only pauses that
+  activity: the rest of the plan stays as it is and no ``schedule_rewrite`` is asked.
 """
 
 from __future__ import annotations
@@ -12,11 +21,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from aga.minds.action import WAIT_EMOJI, WAITING_PREFIX, Action, Grounding
+from aga.minds.action import WAIT_EMOJI, WAITING_PREFIX, Action, Grounding, is_object_address
 from aga.minds.calls import ask
 from aga.minds.context import AgentView, ChatIntent, Intent
 from aga.minds.plan import rewrite_around
-from aga.minds.text import ceil_minute, subtask_text
+from aga.minds.schedule import REACT, Row, index_at, replace_span, span
+from aga.minds.text import ceil_minute, minute_of_day, subtask_text
 from aga.prompts.tasks import DECIDE_TO_REACT, DECIDE_TO_TALK, WaitOrGo, YesNo
 
 if TYPE_CHECKING:
@@ -71,7 +81,7 @@ async def decide(r: Resident, ctx: StepContext, perceived: list[MemoryNode]) -> 
     if other is None or not _both_available(r, ctx, other):
         return None
     memories = about(r, other.name, ctx.now)
-    if ctx.step >= r.cooldown.get(other.name, -1):
+    if ctx.step >= r.cooldown.get(other.name, -1) and not _settled(r, ctx, other.name, other):
         vars = {
             "name": r.name,
             "target": other.name,
@@ -84,6 +94,7 @@ async def decide(r: Resident, ctx: StepContext, perceived: list[MemoryNode]) -> 
             "query": other.name,
         }
         ans = await ask(ctx, r.name, DECIDE_TO_TALK, vars, fallback=YesNo(answer="no"))
+        _remember(r, ctx, other.name, other, ans.answer == "no")
         if ans.answer == "yes":
             return ChatIntent(other.name)
     if r.planned_path and other.address == r.action.address and other.act_end is not None:
@@ -91,11 +102,63 @@ async def decide(r: Resident, ctx: StepContext, perceived: list[MemoryNode]) -> 
     return None
 
 
+WAIT_KEY = "wait: "
+"""Prefix of the memo key of a wait decision (the plain key is the other's name: talking)."""
+
+
+def _situation(r: Resident, other: AgentView) -> tuple[str, str]:
+    assert r.action is not None
+    return (r.action.description, other.description)
+
+
+def _settled(r: Resident, ctx: StepContext, key: str, other: AgentView) -> bool:
+    """Whether a 'no' given earlier still stands: both activities are the same as then."""
+    return ctx.config.react_rules and r.talk_memo.get(key) == _situation(r, other)
+
+
+def _remember(r: Resident, ctx: StepContext, key: str, other: AgentView, declined: bool) -> None:
+    """Keep a 'no' for as long as the situation lasts; forget it on a 'yes'."""
+    if not ctx.config.react_rules:
+        return
+    if declined and r.talk_memo.get(key) != _situation(r, other):
+        r.talk_memo[key] = _situation(r, other)
+        r.memo_changed()
+    elif not declined and key in r.talk_memo:
+        del r.talk_memo[key]
+        r.memo_changed()
+
+
+def pause_plan(r: Resident, ctx: StepContext, inserted: str, minutes: int) -> bool:
+    """Insert ``inserted`` now when it ends within the activity running now (which it only
+    pauses), keeping the rest of the plan; False (nothing changed) when it would reach further."""
+    if not r.schedule:
+        return False
+    start = min(minute_of_day(ctx.now) + (1 if ctx.now.second else 0), 1439)
+    stop = min(start + max(1, minutes), 1440)
+    if stop > span(r.schedule, index_at(r.schedule, start))[1]:
+        return False
+    r.schedule = replace_span(r.schedule, start, stop, [Row(inserted, stop - start, REACT)])
+    r.bump()
+    return True
+
+
+async def fit_reaction(r: Resident, ctx: StepContext, inserted: str, minutes: int) -> None:
+    """Make room in the schedule for a chat or a wait: by rule when it only pauses the current
+    activity (saving ``react_rules``), else by asking the model to re-plan the window."""
+    if ctx.config.react_rules and pause_plan(r, ctx, inserted, minutes):
+        return
+    await rewrite_around(r, ctx, inserted, minutes)
+
+
 async def maybe_wait(r: Resident, ctx: StepContext, other: AgentView, memories: list[str]) -> None:
     """Ask whether to wait for ``other`` to finish with the shared place; if so, wait."""
     assert r.action is not None and other.act_end is not None
     until = other.act_end - timedelta(minutes=1)
     if until <= ctx.now:
+        return
+    if ctx.config.react_rules and (
+        not is_object_address(other.address) or other.act_end >= r.action.end or _settled(r, ctx, WAIT_KEY + other.name, other)
+    ):
         return
     vars = {
         "name": r.name,
@@ -109,11 +172,12 @@ async def maybe_wait(r: Resident, ctx: StepContext, other: AgentView, memories: 
         "query": "wait",
     }
     ans = await ask(ctx, r.name, DECIDE_TO_REACT, vars, fallback=WaitOrGo(answer="continue"))
+    _remember(r, ctx, WAIT_KEY + other.name, other, ans.answer != "wait")
     if ans.answer != "wait":
         return
     what = f"waiting to start {subtask_text(r.action.description)}"
     minutes = max(1, round((until - ceil_minute(ctx.now)).total_seconds() / 60))
-    await rewrite_around(r, ctx, what, minutes)
+    await fit_reaction(r, ctx, what, minutes)
     grounding = Grounding(
         address=f"{WAITING_PREFIX}{r.tile[0]} {r.tile[1]}",
         emoji=WAIT_EMOJI,

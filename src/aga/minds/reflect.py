@@ -6,6 +6,15 @@ give a few focal questions; for each, the most relevant memories are retrieved a
 and the model draws insights citing them. Each insight becomes a thought whose evidence is the
 cited memories' ids. When the model gives nothing usable, nothing is stored (the counter is
 still reset, so the same reflection is not paid for on every step).
+
+Savings (``MindConfig`` switches; off, the original calls):
+
+- ``batch_thoughts``: the thoughts formed together (the insights of a question, the notes after
+  a chat) get their importance and (predicate, object) from one ``thought_notes`` call, instead
+  of a ``thought_importance`` and an ``event_triple`` call each.
+- ``merged_reflection``: one ``insights_all`` call answers all focal questions over the union of
+  the memories retrieved for them (instead of one ``insights`` call per question), and one
+  ``chat_thoughts`` call gives the planning note and the memo after a chat.
 """
 
 from __future__ import annotations
@@ -14,21 +23,29 @@ import asyncio
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from dataclasses import replace
+
 from aga.minds.calls import ask, embed, sentinel
 from aga.minds.memory import MemoryNode
-from aga.minds.perceive import rate
-from aga.minds.retrieve import retrieve
+from aga.minds.perceive import DEFAULT_IMPORTANCE, rate
+from aga.minds.retrieve import merge_unique, retrieve
 from aga.minds.text import numbered, proper_nouns, transcript
 from aga.prompts.tasks import (
     CHAT_MEMO,
     CHAT_PLANNING_NOTE,
+    CHAT_THOUGHTS,
     EVENT_TRIPLE,
     FOCAL_POINTS,
     INSIGHTS,
+    INSIGHTS_ALL,
+    THOUGHT_NOTES,
+    ChatThoughts,
     EventTriple,
     FocalPoints,
     Insights,
     Note,
+    ThoughtNotes,
+    exactly,
 )
 
 if TYPE_CHECKING:
@@ -54,6 +71,29 @@ async def reflect(r: Resident, ctx: StepContext) -> None:
         await run_reflection(r, ctx, count)
 
 
+async def add_thoughts(r: Resident, ctx: StepContext, items: list[tuple[str, list[int]]]) -> None:
+    """Store thoughts ``(text, evidence ids)`` in order: one ``thought_notes`` call and one
+    embedding batch for all of them (saving ``batch_thoughts``), else one by one."""
+    if not items:
+        return
+    if not ctx.config.batch_thoughts:
+        for text, evidence in items:
+            await add_thought(r, ctx, text, evidence)
+        return
+    texts = [t for t, _ in items]
+    none = sentinel(ThoughtNotes)
+    task = replace(THOUGHT_NOTES, schema=exactly(ThoughtNotes, "notes", len(texts)))
+    vars = {"persona": r.identity.block(), "name": r.name, "thoughts": numbered(texts), "items": texts}
+    ans, vectors = await asyncio.gather(ask(ctx, r.name, task, vars, fallback=none), embed(ctx, texts))
+    for k, (text, evidence) in enumerate(items):
+        if ans is none:
+            triple, rating = EventTriple(predicate="thinks", object=text[:60]), DEFAULT_IMPORTANCE
+        else:
+            note = ans.notes[k]
+            triple, rating = EventTriple(predicate=note.predicate, object=note.object), int(note.importance)
+        _store_thought(r, ctx, text, evidence, triple, rating, vectors[k])
+
+
 async def add_thought(r: Resident, ctx: StepContext, text: str, evidence: list[int]) -> MemoryNode:
     """Store a thought (triple, importance and embedding asked for it) citing ``evidence``."""
     triple, rating, vec = await asyncio.gather(
@@ -67,6 +107,12 @@ async def add_thought(r: Resident, ctx: StepContext, text: str, evidence: list[i
         rate(r, ctx, text, thought=True),
         embed(ctx, [text]),
     )
+    return _store_thought(r, ctx, text, evidence, triple, rating, vec[0])
+
+
+def _store_thought(
+    r: Resident, ctx: StepContext, text: str, evidence: list[int], triple: EventTriple, rating: int, vec: object
+) -> MemoryNode:
     depth = 1 + max((r.memory.node(i).depth for i in evidence if r.memory.has(i)), default=0)
     return r.memory.add(
         "thought",
@@ -79,7 +125,7 @@ async def add_thought(r: Resident, ctx: StepContext, text: str, evidence: list[i
         importance=rating,
         keywords=[r.name, triple.object, *proper_nouns(text)],
         filling=list(evidence),
-        vector=vec[0],
+        vector=vec,  # type: ignore[arg-type]
         depth=depth,
         expiration=ctx.now + timedelta(days=ctx.config.thought_days),
     )
@@ -93,18 +139,27 @@ async def thoughts_after_chat(r: Resident, ctx: StepContext) -> None:
         return
     text = transcript(r.chat)
     vars = {"name": r.name, "transcript": text, "other": other, "query": text}
-    none_plan, none_memo = sentinel(Note), sentinel(Note)
-    plan, memo = await asyncio.gather(
-        ask(ctx, r.name, CHAT_PLANNING_NOTE, vars, fallback=none_plan),
-        ask(ctx, r.name, CHAT_MEMO, vars, fallback=none_memo),
-    )
+    plan_note: str | None = None
+    memo_note: str | None = None
+    if ctx.config.merged_reflection:
+        none = sentinel(ChatThoughts)
+        both = await ask(ctx, r.name, CHAT_THOUGHTS, vars, fallback=none)
+        if both is not none:
+            plan_note, memo_note = both.planning_note, both.memo
+    else:
+        none_plan, none_memo = sentinel(Note), sentinel(Note)
+        plan, memo = await asyncio.gather(
+            ask(ctx, r.name, CHAT_PLANNING_NOTE, vars, fallback=none_plan),
+            ask(ctx, r.name, CHAT_MEMO, vars, fallback=none_memo),
+        )
+        plan_note = None if plan is none_plan else plan.note
+        memo_note = None if memo is none_memo else memo.note
     texts = []
-    if plan is not none_plan:
-        texts.append(f"For {r.name}'s planning: {plan.note}")
-    if memo is not none_memo:
-        texts.append(f"{r.name} {memo.note}" if not memo.note.startswith(r.name) else memo.note)
-    for t in texts:
-        await add_thought(r, ctx, t, [chat_node.id])
+    if plan_note is not None:
+        texts.append(f"For {r.name}'s planning: {plan_note}")
+    if memo_note is not None:
+        texts.append(f"{r.name} {memo_note}" if not memo_note.startswith(r.name) else memo_note)
+    await add_thoughts(r, ctx, [(t, [chat_node.id]) for t in texts])
 
 
 def focal_statements(r: Resident, count: int) -> list[MemoryNode]:
@@ -141,6 +196,9 @@ async def run_reflection(r: Resident, ctx: StepContext, count: int) -> None:
     groups = retrieve(
         r.memory, await embed(ctx, questions), ctx.now, ctx.config.retrieve_count, r.params.weights
     )
+    if ctx.config.merged_reflection:
+        await _insights_at_once(r, ctx, questions, groups)
+        return
     for question, nodes in zip(questions, groups):
         if not nodes:
             continue
@@ -161,6 +219,40 @@ async def run_reflection(r: Resident, ctx: StepContext, count: int) -> None:
         )
         if found is none_in:
             continue
-        for item in found.insights[: ctx.config.insight_count]:
-            evidence = [nodes[k - 1].id for k in dict.fromkeys(item.evidence) if 1 <= k <= len(nodes)]
-            await add_thought(r, ctx, item.insight, evidence)
+        items = [
+            (item.insight, [nodes[k - 1].id for k in dict.fromkeys(item.evidence) if 1 <= k <= len(nodes)])
+            for item in found.insights[: ctx.config.insight_count]
+        ]
+        await add_thoughts(r, ctx, items)
+
+
+async def _insights_at_once(
+    r: Resident, ctx: StepContext, questions: list[str], groups: list[list[MemoryNode]]
+) -> None:
+    """One call for the insights of all questions, over the union of their memories."""
+    nodes = merge_unique(groups)
+    if not nodes:
+        return
+    total = ctx.config.insight_count * len(questions)
+    none = sentinel(Insights)
+    found = await ask(
+        ctx,
+        r.name,
+        INSIGHTS_ALL,
+        {
+            "name": r.name,
+            "statements": numbered([n.embedding_key for n in nodes]),
+            "questions": numbered(questions),
+            "count": total,
+            "query": " ".join(questions),
+            "size": len(nodes),
+        },
+        fallback=none,
+    )
+    if found is none:
+        return
+    items = [
+        (item.insight, [nodes[k - 1].id for k in dict.fromkeys(item.evidence) if 1 <= k <= len(nodes)])
+        for item in found.insights[:total]
+    ]
+    await add_thoughts(r, ctx, items)

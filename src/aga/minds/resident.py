@@ -24,6 +24,7 @@ from aga.minds.context import AgentView, Intent, Movement, StepContext, Tile
 from aga.minds.memory import MemoryStream
 from aga.minds.retrieve import RetrievalWeights
 from aga.minds.schedule import Row
+from aga.minds.social import Tie
 from aga.minds.spatial import SpatialMemory
 from aga.minds.text import Identity, proper_nouns
 
@@ -98,6 +99,14 @@ class Resident:
         # reflection counters
         self.importance_trigger_curr = params.importance_trigger_max
         self.importance_ele_n = 0
+        # Social Memory and savings (persisted)
+        self.ties: dict[str, Tie] = {}
+        """other resident -> relationship, feeling and running summary (Social Memory)."""
+        self.rated: dict[str, int] = {}
+        """own activity text -> importance given ahead of time (saving ``batch_ratings``)."""
+        self.talk_memo: dict[str, tuple[str, str]] = {}
+        """other resident -> (my status, their status) when I last decided not to talk."""
+        self._memo_version = 0
         # bookkeeping (not state)
         self._action_log: list[dict[str, Any]] = []
         self._heal_due = True
@@ -209,6 +218,16 @@ class Resident:
         self.path_set = False
         self.planned_path = []
         self.object_tiles = []
+        self.bump()
+
+    def set_tie(self, other: str, tie: Tie) -> None:
+        """Store this resident's tie to ``other`` (Social Memory)."""
+        self.ties[other] = tie
+        self.memo_changed()
+
+    def memo_changed(self) -> None:
+        """Note that ``ties``, ``rated`` or ``talk_memo`` changed (they are part of the state)."""
+        self._memo_version += 1
         self.bump()
 
     def log_action(self, entry: dict[str, Any]) -> None:
@@ -355,6 +374,11 @@ class Resident:
             "cooldown": dict(sorted(self.cooldown.items())),
             "importance_trigger_curr": self.importance_trigger_curr,
             "importance_ele_n": self.importance_ele_n,
+            "ties": part("ties", self._memo_version, lambda: {k: t.to_state() for k, t in sorted(self.ties.items())}),
+            "rated": part("rated", self._memo_version, lambda: dict(sorted(self.rated.items()))),
+            "talk_memo": part(
+                "talk_memo", self._memo_version, lambda: {k: list(v) for k, v in sorted(self.talk_memo.items())}
+            ),
         }
         self._state, self._state_key = state, key
         return state
@@ -419,6 +443,12 @@ class Resident:
             field = "importance_trigger_curr"
             r.importance_trigger_curr = int(state["importance_trigger_curr"])
             r.importance_ele_n = int(state["importance_ele_n"])
+            field = "ties"
+            r.ties = {str(k): Tie.from_state(v) for k, v in state.get("ties", {}).items()}
+            field = "rated"
+            r.rated = {str(k): int(v) for k, v in state.get("rated", {}).items()}
+            field = "talk_memo"
+            r.talk_memo = {str(k): (str(v[0]), str(v[1])) for k, v in state.get("talk_memo", {}).items()}
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
             raise StoreError(
                 f"stored state of resident {who!r} is unreadable at field {field!r}: {err}"
