@@ -216,6 +216,34 @@ def exactly(schema: type[M], field: str, count: int) -> type[M]:
     )
 
 
+# ---------------------------------------------------------------------- cost layer: grounding, wandering
+EmojiText = Annotated[str, BeforeValidator(_squash), StringConstraints(min_length=1, max_length=8)]
+"""One to three emoji."""
+
+
+class ActionLook(_Answer):
+    """How an activity shows: its emoji and (predicate, object); the subject is the person."""
+
+    emoji: EmojiText
+    predicate: Short
+    object: Short
+
+
+class ActionDetails(ActionLook):
+    """How an activity shows, with the used object's state, emoji and (predicate, object)."""
+
+    object_state: Short
+    object_emoji: EmojiText
+    object_predicate: Short
+    object_object: Short
+
+
+class NewIdea(_Answer):
+    """Something new to do today (Mind Wandering)."""
+
+    idea: Short
+
+
 # ---------------------------------------------------------------------- planning
 WAKE_UP_HOUR = Task("wake_up_hour", WakeUpHour, max_tokens=16)
 DAILY_PLAN = Task("daily_plan", DailyPlan, max_tokens=400, temperature=0.6)
@@ -223,6 +251,7 @@ TASK_DECOMP = Task("task_decomp", TaskDecomp, max_tokens=300)
 NEW_DAY_REVIEW = Task("new_day_review", DayReview, max_tokens=200)
 NEW_DAY_REVISION = Task("new_day_revision", DayRevision, max_tokens=200)
 SCHEDULE_REWRITE = Task("schedule_rewrite", ScheduleRewrite, max_tokens=400)
+MIND_WANDERING = Task("mind_wandering", NewIdea, max_tokens=48, temperature=0.7)
 
 # ---------------------------------------------------------------------- grounding an action
 ACTION_SECTOR = Task("action_sector", None, max_tokens=24)
@@ -233,6 +262,8 @@ EVENT_TRIPLE = Task("event_triple", EventTriple, max_tokens=40)
 OBJECT_STATE = Task("object_state", ObjectState, max_tokens=32)
 OBJECT_EMOJI = Task("object_emoji", Emoji, max_tokens=16)
 OBJECT_EVENT_TRIPLE = Task("object_event_triple", EventTriple, max_tokens=40)
+ACTION_DETAILS = Task("action_details", ActionDetails, max_tokens=120)  # the five above in one call
+ACTION_LOOK = Task("action_look", ActionLook, max_tokens=48)  # emoji and triple, no object used
 
 # ---------------------------------------------------------------------- memory
 EVENT_IMPORTANCE = Task("event_importance", Importance, max_tokens=12)
@@ -268,6 +299,7 @@ ALL_TASKS: tuple[Task, ...] = (
     OBJECT_EMOJI, OBJECT_EVENT_TRIPLE, EVENT_IMPORTANCE, THOUGHT_IMPORTANCE, CHAT_IMPORTANCE,
     DECIDE_TO_TALK, DECIDE_TO_REACT, RELATIONSHIP_SUMMARY, CONVERSATION_TURN, CONVERSATION_SUMMARY,
     FOCAL_POINTS, INSIGHTS, CHAT_PLANNING_NOTE, CHAT_MEMO,
+    ACTION_DETAILS, ACTION_LOOK, MIND_WANDERING,
     SOCIAL_SUMMARY, RELATIONSHIP_UPDATE, EVENT_RATINGS, THOUGHT_NOTES, CHAT_THOUGHTS, INSIGHTS_ALL,
 )  # fmt: skip
 """Every task of the minds, in a stable order."""

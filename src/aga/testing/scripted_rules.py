@@ -578,6 +578,36 @@ def insights_all(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
     return insights(request, rng)
 
 
+# ---------------------------------------------------------------------- cost layer
+def action_look(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
+    """The emoji and event-triple rules in one answer."""
+    return {"emoji": _emoji_for(_inner(str(_v(request, "activity")))), **event_triple(request, rng)}
+
+
+def action_details(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
+    """The emoji, event-triple, object-state, object-emoji and object-triple rules in one answer."""
+    state = object_state(request, rng)["state"]
+    obj = str(_v(request, "object", "object"))
+    sub = LLMRequest("object_event_triple", "", "", None, None, 40, 0.0, {"object": obj, "state": state})
+    triple = object_event_triple(sub, rng)
+    return {
+        **action_look(request, rng),
+        "object_state": state,
+        "object_emoji": _emoji_for(f"{state} {obj}"),
+        "object_predicate": triple["predicate"],
+        "object_object": triple["object"],
+    }
+
+
+def mind_wandering(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
+    """Finding out more about the last words of one of the memories that came back."""
+    memories = [m for m in str(_v(request, "memories")).splitlines() if _WORD.search(m)]
+    if not memories:
+        return {"idea": "exploring a part of town not visited before"}
+    words = _WORD.findall(rng.choice(memories).lower())
+    return {"idea": f"finding out more about {' '.join(words[-3:])}"[:150]}
+
+
 RULES: dict[str, Rule] = {
     "wake_up_hour": wake_up_hour,
     "daily_plan": daily_plan,
@@ -605,6 +635,9 @@ RULES: dict[str, Rule] = {
     "insights": insights,
     "chat_planning_note": chat_planning_note,
     "chat_memo": chat_memo,
+    "action_details": action_details,
+    "action_look": action_look,
+    "mind_wandering": mind_wandering,
     "social_summary": social_summary,
     "relationship_update": relationship_update,
     "event_ratings": event_ratings,
