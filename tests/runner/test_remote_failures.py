@@ -277,11 +277,11 @@ def reason_kind(reason: str) -> str:
 # ---------------------------------------------------------------------- a flaky endpoint
 
 FLAKY_PLAN = {  # at most two malformed answers per task, so no call ever needs its fallback
-    "wake_up_hour": ["429", "slow"],
+    "action_object": ["429", "slow"],
     "daily_plan": ["500", "truncated", "invalid_json"],
     "thought_importance": ["invalid_json", "429"],
     "action_sector": ["truncated"],
-    "event_triple": ["500", "invalid_json"],
+    "action_details": ["500", "invalid_json"],
     "embeddings": ["500", "429", "slow"],
 }
 
@@ -460,20 +460,23 @@ def test_endpoint_dying_mid_run_stops_at_a_committed_step_and_resuming_equals_a_
         reasons = metrics(folder, "function_name_fail_reason.json")
         assert any("HTTP 500" in r for rs in reasons.values() for r in rs)
 
-        # the store is exactly a run of k steps that never failed
+        # the store is exactly a run of k steps that never failed (in its own storage folder, so
+        # it starts from a cold public policy store as the broken run did)
         server.recover()
-        ok = aga_run(env, "reference", k, fork_base=True)
+        ref_storage = tmp_path / "reference_storage"
+        ref_env = aga_env(ref_storage, server.url, AGA_LLM_MAX_TRIES="3")
+        ok = aga_run(ref_env, "reference", k, fork_base=True)
         assert ok.returncode == 0, ok.stderr
-        assert stopped == snapshot(storage / "reference")
+        assert stopped == snapshot(ref_storage / "reference")
 
         # the endpoint is back: continuing gives exactly the run that never failed, each step once
         resumed = aga_run(env, "broken", STEPS - k)
         assert resumed.returncode == 0, resumed.stderr
-        ok = aga_run(env, "reference", STEPS - k)
+        ok = aga_run(ref_env, "reference", STEPS - k)
         assert ok.returncode == 0, ok.stderr
     final = snapshot(folder)
     assert_every_step_once(final, STEPS)
-    assert final == snapshot(storage / "reference")
+    assert final == snapshot(ref_storage / "reference")
     assert_key_nowhere(storage, resumed.stdout, resumed.stderr)
 
 

@@ -53,11 +53,14 @@ def _snapshot(folder: Path) -> dict:
         store.close()
 
 
-def test_sigkill_at_random_steps_then_resume_equals_uninterrupted(storage):
-    fork(BASE3, storage, "whole", settings=scripted_settings())
+def test_sigkill_at_random_steps_then_resume_equals_uninterrupted(tmp_path):
+    # two storage folders: each run starts from its own cold public policy store (a shared one
+    # would hand the second run everything the first one learned)
+    whole_storage, storage = tmp_path / "whole_storage", tmp_path / "storage"
+    fork(BASE3, whole_storage, "whole", settings=scripted_settings())
     fork(BASE3, storage, "killed", settings=scripted_settings())
 
-    proc = _run(storage, "whole", STEPS)
+    proc = _run(whole_storage, "whole", STEPS)
     assert proc.wait(timeout=600) == 0, proc.stderr.read().decode()
 
     rng = random.Random(20230213)
@@ -78,7 +81,7 @@ def test_sigkill_at_random_steps_then_resume_equals_uninterrupted(storage):
     assert proc.wait(timeout=600) == 0, proc.stderr.read().decode()
     assert len(set(steps_seen)) == 5 and all(0 < s < STEPS for s in steps_seen), steps_seen
 
-    whole, killed = _snapshot(storage / "whole"), _snapshot(storage / "killed")
+    whole, killed = _snapshot(whole_storage / "whole"), _snapshot(storage / "killed")
     assert killed["step"] == whole["step"] == STEPS
     for key in ("states", "memories", "movements", "actions", "ledger"):
         assert killed[key] == whole[key], f"{key} differ after resume"

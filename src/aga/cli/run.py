@@ -91,6 +91,19 @@ def run(
     mind_wandering: Annotated[
         Optional[bool], typer.Option("--mind_wandering/--no-mind_wandering", help="Sample memories for novel plans on a new day.")
     ] = None,
+    share_policy: Annotated[
+        Optional[bool],
+        typer.Option("--share_policy/--no-share_policy", help="Lifestyle Policy: reuse every resident's entries, not only one's own."),
+    ] = None,
+    disable_saving: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--disable_saving",
+            "--disable-saving",
+            help="Switch off one cost saving (repeatable): reuse_ratings, batch_ratings, react_rules, batch_thoughts, "
+            "merged_reflection, action_details, plan_rules, ... (see docs/cost.md).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Fork a base into a new simulation and run N steps (-o BASE -t NEW -s N), or continue one (-t SIM -s N)."""
@@ -107,6 +120,8 @@ def run(
         "policy": False if disable_policy else None,
         "relationship": False if disable_relationship else None,
         "mind_wandering": mind_wandering,
+        "share_policy": share_policy,
+        "disabled_savings": disable_saving or None,
     }
     if fork is not None:
         settings = RunSettings().merged(overrides)
@@ -131,6 +146,6 @@ def run(
         sys.exit(3)
     finally:
         gateway_log.removeHandler(notes)
-        simulation.store.close()
+        simulation.close()
     if code:
         sys.exit(code)

@@ -16,9 +16,13 @@ which one counted.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import re
+import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -77,7 +81,8 @@ class GGUFTokenizer:
 
         self.path = Path(path)
         self._lock = threading.Lock()  # llama.cpp's tokenizer is not documented as thread-safe
-        self._llama = Llama(model_path=str(self.path), vocab_only=True, verbose=False)
+        with _quiet_stderr():  # llama.cpp prints a context-size note even when not verbose
+            self._llama = Llama(model_path=str(self.path), vocab_only=True, verbose=False)
         meta = self._llama.metadata
         label = meta.get("general.name") or self.path.stem
         self.name = f"{label} tokenizer ({self.path.name}, llama.cpp)"
@@ -112,6 +117,20 @@ class GGUFTokenizer:
     def completion_tokens(self, text: str) -> int:
         """Tokens of the answer plus the end-of-answer token (as llama.cpp reports them)."""
         return self.tokens(text) + self._eos_count
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence file descriptor 2 (C code's stderr) for the duration of the block."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as sink:
+            os.dup2(sink.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 @functools.lru_cache(maxsize=1)

@@ -33,6 +33,7 @@ class Grounding:
         obj_description: state of the used object ("being used to brew coffee"), or None.
         obj_emoji: the object's emoji, or None.
         obj_event: (predicate, object) of the object's event, or None.
+        reused: True when it came from the Lifestyle Policy's store instead of model calls.
     """
 
     address: str
@@ -41,6 +42,7 @@ class Grounding:
     obj_description: str | None = None
     obj_emoji: str | None = None
     obj_event: tuple[str, str] | None = None
+    reused: bool = False
 
     def to_state(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -51,6 +53,7 @@ class Grounding:
             "obj_description": self.obj_description,
             "obj_emoji": self.obj_emoji,
             "obj_event": list(self.obj_event) if self.obj_event else None,
+            "reused": self.reused,
         }
 
     @classmethod
@@ -65,6 +68,7 @@ class Grounding:
             obj_description=state.get("obj_description"),
             obj_emoji=state.get("obj_emoji"),
             obj_event=(str(obj_event[0]), str(obj_event[1])) if obj_event else None,
+            reused=bool(state.get("reused", False)),
         )
 
 

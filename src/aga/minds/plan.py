@@ -1,21 +1,28 @@
 """Planning: the day's plan, the next action, decomposition and grounding.
 
-Two seams for the cost layer (Lifestyle Policy):
-    :func:`decompose_activity`  activity text + minutes -> schedule rows (one model call)
-    :func:`ground_action`       activity text -> place + emoji + event triples (up to 8 calls)
-Both are pure with respect to the schedule: callers put their results in place.
+Two seams for the cost layer (Lifestyle Policy, ``ctx.policy``):
+    :func:`decompose_activity`  activity text + minutes -> schedule rows (one model call, or a
+                                stored decomposition rescaled to the minutes)
+    :func:`ground_action`       activity text -> place + emoji + event triples (in
+                                :mod:`aga.minds.grounding`: up to 8 calls, or a stored grounding)
+Both are pure with respect to the schedule: callers put their results in place. Short activities
+that are not decomposed are first mapped to a stored equivalent text (:func:`canonical_text`) so
+the grounding store hits. With ``MindConfig.mind_wandering`` a new day's plan gets one idea drawn
+from a few rarely recalled memories (:func:`wander`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from aga.minds.action import DEFAULT_EMOJI, Action, Grounding
-from aga.minds.calls import ask, choose, embed, sentinel
+import numpy as np
+
+from aga.minds.action import Action
+from aga.minds.calls import ask, embed, sentinel
+from aga.minds.grounding import arena_options, choose_place, ground_action, sector_options
 from aga.minds.retrieve import merge_unique, retrieve
 from aga.minds.schedule import (
     REACT,
@@ -25,6 +32,7 @@ from aga.minds.schedule import (
     decomposed_rows,
     fit_rows,
     index_at,
+    is_sleep_text,
     replace_span,
     rewrite_window,
     should_decompose,
@@ -32,28 +40,20 @@ from aga.minds.schedule import (
     span,
 )
 from aga.minds.spatial import is_others_private
-from aga.minds.text import clock, day_text, last_part, midnight, minute_of_day, subtask_text
+from aga.minds.text import clock, day_text, midnight, minute_of_day
+from aga.minds.wandering import eps_for, sample_wandering
 from aga.prompts.tasks import (
-    ACTION_ARENA,
-    ACTION_EMOJI,
-    ACTION_OBJECT,
-    ACTION_SECTOR,
     DAILY_PLAN,
-    EVENT_TRIPLE,
+    MIND_WANDERING,
     NEW_DAY_REVIEW,
     NEW_DAY_REVISION,
-    OBJECT_EMOJI,
-    OBJECT_EVENT_TRIPLE,
-    OBJECT_STATE,
     SCHEDULE_REWRITE,
     TASK_DECOMP,
     WAKE_UP_HOUR,
     DailyPlan,
     DayReview,
     DayRevision,
-    Emoji,
-    EventTriple,
-    ObjectState,
+    NewIdea,
     ScheduleRewrite,
     TaskDecomp,
     WakeUpHour,
@@ -63,6 +63,18 @@ if TYPE_CHECKING:
     from aga.minds.context import StepContext
     from aga.minds.resident import Resident
 
+__all__ = [
+    "arena_options",
+    "canonical_text",
+    "choose_place",
+    "decompose_activity",
+    "ground_action",
+    "next_action",
+    "sector_options",
+    "start_day",
+    "wander",
+]
+
 WAKE_ACTIVITY = "waking up and starting the morning routine"
 EARLIEST_WAKE, LATEST_WAKE = 3, 13
 """Wake-up hours outside this range are taken for mistakes (the lifestyle's hour is used)."""
@@ -71,15 +83,21 @@ _WAKE_RE = re.compile(r"wak\w*(?:\s+up)?\D{0,20}?(\d{1,2})(?::\d\d)?\s*(am|pm)?"
 
 
 # ---------------------------------------------------------------------- the day
-def wake_hour_from_lifestyle(lifestyle: str) -> int:
-    """The wake-up hour written in a lifestyle text ('wakes up around 7 am' -> 7), else 7."""
+def stated_wake_hour(lifestyle: str) -> int | None:
+    """The wake-up hour a lifestyle text states ('wakes up around 7 am' -> 7), or None."""
     m = _WAKE_RE.search(lifestyle)
     if not m:
-        return 7
+        return None
     hour = int(m.group(1)) % 12 if m.group(2) else int(m.group(1))
     if m.group(2) and m.group(2).lower() == "pm":
         hour += 12
-    return hour if 0 <= hour <= 23 else 7
+    return hour if 0 <= hour <= 23 else None
+
+
+def wake_hour_from_lifestyle(lifestyle: str) -> int:
+    """The wake-up hour written in a lifestyle text ('wakes up around 7 am' -> 7), else 7."""
+    hour = stated_wake_hour(lifestyle)
+    return 7 if hour is None else hour
 
 
 def bed_hour_from_lifestyle(lifestyle: str) -> int:
@@ -117,7 +135,8 @@ async def start_day(r: Resident, ctx: StepContext) -> None:
     if not first:
         await revise_identity(r, ctx)
     wake = await wake_up_hour(r, ctx)
-    items, defaulted = await daily_plan(r, ctx, wake)
+    idea = await wander(r, ctx) if ctx.config.mind_wandering else None
+    items, defaulted = await daily_plan(r, ctx, wake, idea)
     rows = build_day(wake, items, WAKE_ACTIVITY, bed_hour_from_lifestyle(r.identity.lifestyle))
     r.day = ctx.now.date()
     r.wake_hour = wake
@@ -131,7 +150,11 @@ async def start_day(r: Resident, ctx: StepContext) -> None:
 
 async def wake_up_hour(r: Resident, ctx: StepContext) -> int:
     """Ask for today's wake-up hour (the lifestyle text's hour if the model fails or answers an
-    hour outside 3-13)."""
+    hour outside 3-13). With ``plan_rules``, a plausible hour the lifestyle states is taken
+    without asking."""
+    stated = stated_wake_hour(r.identity.lifestyle)
+    if ctx.config.plan_rules and stated is not None and EARLIEST_WAKE <= stated <= LATEST_WAKE:
+        return stated
     vars = {
         "persona": r.identity.block(),
         "first_name": r.identity.first_name,
@@ -144,15 +167,24 @@ async def wake_up_hour(r: Resident, ctx: StepContext) -> int:
     return hour if EARLIEST_WAKE <= hour <= LATEST_WAKE else default
 
 
-async def daily_plan(r: Resident, ctx: StepContext, wake: int) -> tuple[list[tuple[int, str]], bool]:
-    """Ask for today's plan: (hour, activity) items and whether the fallback plan was used."""
+async def daily_plan(
+    r: Resident, ctx: StepContext, wake: int, idea: str | None = None
+) -> tuple[list[tuple[int, str]], bool]:
+    """Ask for today's plan: (hour, activity) items and whether the fallback plan was used.
+
+    ``idea`` (from Mind Wandering) is put before the model as something new to fit in today.
+    """
     places = [s for s in r.spatial.sectors() if not is_others_private(s, r.name, r.identity.last_name)]
+    notes = [f"Notes: {r.plan_note}"] if r.plan_note else []
+    if idea:
+        notes.append(f"Something new {r.identity.first_name} wants to do today: {idea}.")
     vars = {
         "persona": r.identity.block(),
         "name": r.name,
         "first_name": r.identity.first_name,
         "daily_req": r.identity.daily_plan_req or "none",
-        "plan_note": f"Notes: {r.plan_note}" if r.plan_note else "",
+        "plan_note": "\n".join(notes),
+        "new_idea": idea or "",
         "places": "; ".join(places),
         "date": day_text(ctx.now),
         "wake_hour": wake,
@@ -255,10 +287,32 @@ async def next_action(r: Resident, ctx: StepContext) -> None:
         a.end = end_time  # the same activity goes on (e.g. sleep across midnight): nothing to ask
         r.bump()
         return
-    grounding = await ground_action(r, ctx, row.description)
+    key = None
+    if ctx.policy.enabled and row.parent in (ROOT, REACT) and not is_sleep_text(row.description):
+        key = await canonical_text(r, ctx, row.description)
+    grounding = await ground_action(r, ctx, row.description, key=key, parent=row.parent)
     action = Action("plan", row.description, ctx.now, end_time, grounding, row.parent)
     r.set_action(action)
     r.log_action(_log_entry(action, ctx, task=row.description, parent=row.parent))
+
+
+async def key_vector(ctx: StepContext, text: str) -> np.ndarray | None:
+    """The embedding of a Lifestyle Policy key; None (and no embedding asked) when it is off."""
+    if not ctx.policy.enabled:
+        return None
+    return (await embed(ctx, [text]))[0]
+
+
+async def canonical_text(r: Resident, ctx: StepContext, activity: str) -> str:
+    """The stored text equivalent to a short activity (exact or similar), so the grounding store
+    hits; an unknown activity is registered for later runs and is its own key."""
+    policy = ctx.policy
+    vector = await key_vector(ctx, activity)
+    found = policy.canonical(r.name, activity, vector, ctx.step)
+    if found is not None:
+        return found
+    policy.register_activity(r.name, activity, vector, ctx.step)
+    return activity
 
 
 def _log_entry(
@@ -267,7 +321,7 @@ def _log_entry(
     return {
         "task": task,
         "parent": parent,
-        "is_new": True,
+        "is_new": not action.grounding.reused,
         "duration": action.minutes,
         "time": ctx.now.strftime("%Y-%m-%d %H:%M:%S"),
         "chat": chat or {},
@@ -301,8 +355,16 @@ async def decompose_ahead(r: Resident, ctx: StepContext, minute: int) -> None:
 async def decompose_activity(r: Resident, ctx: StepContext, task: str, minutes: int, start: int) -> list[Row]:
     """SEAM: the subtasks of ``task`` as rows adding up to ``minutes`` exactly.
 
-    One ``task_decomp`` call; when the answer is unusable the task stays one row.
+    With the Lifestyle Policy a stored decomposition of the same (or a similar) activity is
+    reused, rescaled to ``minutes``, with no call; its rows are named after the stored text so
+    their groundings hit too. Otherwise one ``task_decomp`` call, whose result is stored; when
+    the answer is unusable the task stays one row (and nothing is stored).
     """
+    policy = ctx.policy
+    vector = await key_vector(ctx, task)
+    hit = policy.find_plan(r.name, task, minutes, vector, ctx.step)
+    if hit is not None:
+        return [Row(f"{hit.key} ({name})", m, hit.key) for name, m in hit.subtasks]
     hourly = r.hourly
     around: list[str] = []
     if hourly:
@@ -324,138 +386,36 @@ async def decompose_activity(r: Resident, ctx: StepContext, task: str, minutes: 
     ans = await ask(ctx, r.name, TASK_DECOMP, vars, fallback=none)
     if ans is none or not getattr(ans, "subtasks", None):
         return [Row(task, minutes, ROOT)]
-    return decomposed_rows(task, [(s.activity, int(s.minutes)) for s in ans.subtasks], minutes)
+    rows = decomposed_rows(task, [(s.activity, int(s.minutes)) for s in ans.subtasks], minutes)
+    if policy.enabled and rows[0].parent == task:
+        cut = len(task) + 2  # rows read "<task> (<subtask>)"
+        policy.add_plan(r.name, task, minutes, [(x.description[cut:-1], x.minutes) for x in rows], vector, ctx.step)
+    return rows
 
 
-# ---------------------------------------------------------------------- grounding
-def sector_options(r: Resident) -> list[str]:
-    """Known sectors the resident may go to, its home first."""
-    home = r.home_sector
-    others = [
-        s for s in r.spatial.sectors() if s != home and not is_others_private(s, r.name, r.identity.last_name)
-    ]
-    return ([home] if home else []) + others
-
-
-def arena_options(r: Resident, sector: str) -> list[str]:
-    """Known arenas of ``sector`` the resident may enter (its own room first at home)."""
-    arenas = [a for a in r.spatial.arenas(sector) if not is_others_private(a, r.name, r.identity.last_name)]
-    if sector == r.home_sector and r.home_arena in arenas:
-        arenas.remove(r.home_arena)
-        arenas.insert(0, r.home_arena)
-    return arenas
-
-
-async def choose_place(r: Resident, ctx: StepContext, description: str) -> str:
-    """Pick sector, arena and object among known places; returns the address.
-
-    A failed choice falls back to the home sector / home arena / a random known object (the
-    gateway marks those answers defaulted); an arena without known objects gives an
-    arena-level address.
-    """
-    town = ctx.town
-    sectors = sector_options(r)
-    home = r.home_sector
-    sector_vars = {"name": r.name, "activity": description, "query": description, "home": home}
-    sector = await choose(ctx, r.name, ACTION_SECTOR, sectors, sector_vars, fallback=home or sectors[0])
-    arenas = arena_options(r, sector)
-    if not arenas:
-        sector, arenas = home, arena_options(r, home)
-    fallback_arena = r.home_arena if sector == home and r.home_arena in arenas else arenas[0]
-    arena = await choose(
-        ctx,
-        r.name,
-        ACTION_ARENA,
-        arenas,
-        {
-            "name": r.name,
-            "activity": description,
-            "query": description,
-            "sector": sector,
-            "home_arena": r.home_arena if sector == home else "none here",
-        },
-        fallback=fallback_arena,
-    )
-    objects = r.spatial.objects(sector, arena)
-    arena_address = f"{r.world}:{sector}:{arena}"
-    if not objects:
-        return arena_address if town.has_address(arena_address) else r.identity.living_area
-    activity = subtask_text(description)
-    spare = ctx.rng(r.name, "object fallback").choice(objects)
-    obj = await choose(
-        ctx,
-        r.name,
-        ACTION_OBJECT,
-        objects,
-        {"activity": activity, "query": activity, "arena": arena},
-        fallback=spare,
-    )
-    address = f"{arena_address}:{obj}"
-    if town.has_address(address):
-        return address
-    return arena_address if town.has_address(arena_address) else r.identity.living_area
-
-
-async def ground_action(r: Resident, ctx: StepContext, description: str) -> Grounding:
-    """SEAM: where ``description`` happens and how it shows (place, emoji, event triples)."""
-    address = await choose_place(r, ctx, description)
-    activity = subtask_text(description)
-    obj = last_part(address) if address.count(":") == 3 else ""
-
-    async def own_event() -> tuple[str, str]:
-        fb = EventTriple(predicate="is", object=activity[:160])
-        ans = await ask(
-            ctx,
-            r.name,
-            EVENT_TRIPLE,
-            {"name": r.name, "activity": description, "query": description},
-            fallback=fb,
-        )
-        return ans.predicate, ans.object
-
-    async def emoji() -> str:
-        ans = await ask(
-            ctx,
-            r.name,
-            ACTION_EMOJI,
-            {"activity": activity, "query": activity},
-            fallback=Emoji(emoji=DEFAULT_EMOJI),
-        )
-        return ans.emoji
-
-    async def object_side() -> tuple[str | None, str | None, tuple[str, str] | None]:
-        if not obj:
-            return None, None, None
-        state_ans = await ask(
-            ctx,
-            r.name,
-            OBJECT_STATE,
-            {"object": obj, "name": r.name, "activity": activity, "query": activity},
-            fallback=ObjectState(state="being used"),
-        )
-        state = state_ans.state
-        o_emoji, o_event = await asyncio.gather(
-            ask(
-                ctx,
-                r.name,
-                OBJECT_EMOJI,
-                {"object": obj, "state": state, "query": state},
-                fallback=Emoji(emoji=DEFAULT_EMOJI),
-            ),
-            ask(
-                ctx,
-                r.name,
-                OBJECT_EVENT_TRIPLE,
-                {"object": obj, "state": state, "query": state},
-                fallback=EventTriple(predicate="is", object=state[:160]),
-            ),
-        )
-        return state, o_emoji.emoji, (o_event.predicate, o_event.object)
-
-    (pred, objt), em, (state, o_em, o_ev) = await asyncio.gather(own_event(), emoji(), object_side())
-    return Grounding(
-        address=address, emoji=em, event=(pred, objt), obj_description=state, obj_emoji=o_em, obj_event=o_ev
-    )
+# ---------------------------------------------------------------------- Mind Wandering
+async def wander(r: Resident, ctx: StepContext) -> str | None:
+    """Something new to do today, from 3 memories drawn with weights inverse to the size of
+    their cluster (rare topics favoured); one ``mind_wandering`` call. None without memories
+    or when the model's answers are unusable."""
+    rows, vectors, _importance, _access = r.memory.arrays()
+    if rows.size == 0:
+        return None
+    keys = [r.memory.node_at_row(int(i)).embedding_key for i in rows]
+    rng = ctx.rng(r.name, "mind wandering")
+    picked = sample_wandering(keys, vectors, rng, k=3, eps=eps_for(ctx.gateway.embed_model))
+    if not picked:
+        return None
+    vars = {
+        "persona": r.identity.block(),
+        "memories": "\n".join(f"- {m}" for m in picked),
+        "date": day_text(ctx.now),
+        "first_name": r.identity.first_name,
+        "name": r.name,
+    }
+    none = sentinel(NewIdea)
+    ans = await ask(ctx, r.name, MIND_WANDERING, vars, fallback=none)
+    return None if ans is none else ans.idea
 
 
 # ---------------------------------------------------------------------- rewriting around a reaction

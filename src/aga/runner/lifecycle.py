@@ -11,7 +11,7 @@ import os
 import re
 import shutil
 import uuid
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,11 @@ from typing import Any
 from aga.bases import BaseSim, Persona, load_base
 from aga.errors import InputError, StoreError
 from aga.gateway import Gateway, RetryPolicy, build_gateway
-from aga.minds import MindConfig, MemoryStream, Resident
+from aga.minds import MemoryStream, MindConfig, Resident
+from aga.minds.context import SAVINGS
+from aga.policy import LifestylePolicy, NullPolicy, Policy, PublicStore
+from aga.policy.store import DB_NAME as POLICY_DB
+from aga.policy.store import PUBLIC_DIR
 from aga.runner.simulation import TIME_FORMAT, Simulation
 from aga.store.sim_store import DB_NAME, SimStore
 from aga.world import Town, load_town
@@ -29,7 +33,18 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 @dataclass
 class RunSettings:
-    """How a simulation runs; stored with it and reused when it is continued."""
+    """How a simulation runs; stored with it and reused when it is continued.
+
+    Attributes:
+        llm, embed: the model specs (see ``build_gateway``).
+        llm_cache: reuse stored answers to identical requests.
+        policy: Lifestyle Policy (reuse of decompositions and groundings through the public store).
+        share_policy: look up every resident's policy entries, not only one's own.
+        relationship: Social Memory.
+        mind_wandering: a new day's plan gets an idea from a few rarely recalled memories.
+        disabled_savings: names from ``aga.minds.context.SAVINGS`` to switch off (all on otherwise).
+        max_in_flight: most model calls at once.
+    """
 
     llm: str = "embedded"
     embed: str | None = None
@@ -38,6 +53,14 @@ class RunSettings:
     relationship: bool = True
     mind_wandering: bool = False
     max_in_flight: int = 4
+    share_policy: bool = False
+    disabled_savings: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.disabled_savings) - set(SAVINGS))
+        if unknown:
+            raise InputError(f"unknown saving {unknown[0]!r} to disable; known: {', '.join(SAVINGS)}")
+        self.disabled_savings = sorted(set(self.disabled_savings))
 
     def merged(self, overrides: dict[str, Any]) -> RunSettings:
         """A copy with the non-None overrides applied."""
@@ -47,10 +70,35 @@ class RunSettings:
         return RunSettings(**values)
 
     def mind_config(self) -> MindConfig:
-        """The feature switches the minds see."""
+        """The feature switches the minds see: every saving on unless disabled."""
+        savings = {name: name not in self.disabled_savings for name in SAVINGS}
         return MindConfig(
-            policy=self.policy, relationship=self.relationship, mind_wandering=self.mind_wandering
+            policy=self.policy, relationship=self.relationship, mind_wandering=self.mind_wandering, **savings
         )
+
+
+TEST_DOUBLE_LLMS = ("scripted",)
+"""Model specs whose answers are test doubles: their policy entries are kept apart."""
+
+
+def policy_store_path(storage: Path, llm: str) -> Path:
+    """The public policy store of a storage folder for runs on model ``llm``.
+
+    Real models share ``<storage>/public/policy.db``. Runs on the scripted test model use
+    ``<storage>/public/policy-scripted.db``, so a test double's plans never feed a real model's run.
+    """
+    kind = llm.split(":", 1)[0]
+    name = f"policy-{kind}.db" if kind in TEST_DOUBLE_LLMS else POLICY_DB
+    return storage / PUBLIC_DIR / name
+
+
+def build_policy(settings: RunSettings, storage: Path, sim: str, embed_model: str) -> Policy:
+    """The Lifestyle Policy of one simulation: a ``LifestylePolicy`` on the storage folder's public
+    store, or ``NullPolicy`` (no file opened or created) when the policy is off."""
+    if not settings.policy:
+        return NullPolicy()
+    store = PublicStore(policy_store_path(storage, settings.llm))
+    return LifestylePolicy(store, sim=sim, embed_model=embed_model, share_across_agents=settings.share_policy)
 
 
 RETRY_VARIABLES = {
@@ -234,6 +282,7 @@ def open_simulation(folder: Path, overrides: dict[str, Any] | None = None, *, ga
         residents=residents,
         gateway=gw,
         config=settings.mind_config(),
+        policy=build_policy(settings, folder.parent, folder.name, gw.embed_model),
         step=int(meta["step"]),
         start=start,
         sec_per_step=int(meta["sec_per_step"]),

@@ -23,6 +23,7 @@ from aga.errors import StoreError
 from aga.gateway import Gateway
 from aga.minds import AgentView, ChatIntent, MindConfig, Resident, StepContext
 from aga.minds.converse import converse
+from aga.policy import NullPolicy, Policy
 from aga.store.sim_store import SimStore, StepRecord
 from aga.world import Event, TileEvents, Town
 
@@ -136,8 +137,11 @@ class Simulation:
         start: datetime,
         sec_per_step: int,
         seed: int,
+        policy: Policy | None = None,
     ) -> None:
         self.store = store
+        self.policy: Policy = policy if policy is not None else NullPolicy()
+        """The Lifestyle Policy handed to the minds every step (``NullPolicy`` when off)."""
         self.town = town
         self.residents = residents
         self.names = sorted(residents)
@@ -169,6 +173,7 @@ class Simulation:
             views={n: self.residents[n].view() for n in self.names},
             gateway=self.gateway,
             config=self.config,
+            policy=self.policy,
         )
 
     async def step_once(self) -> StepReport:
@@ -233,6 +238,13 @@ class Simulation:
             completion_tokens=sum(int(r.get("completion_tokens") or 0) for r in rows),
             chats=pairs,
         )
+
+    def close(self) -> None:
+        """Close the store and the public policy store (if one was opened)."""
+        self.store.close()
+        public = getattr(self.policy, "store", None)
+        if public is not None:
+            public.close()
 
     async def run(self, steps: int, on_step: Callable[[StepReport], None] | None = None) -> None:
         """Run ``steps`` steps, committing each; ``on_step`` is called after every commit."""

@@ -1,0 +1,336 @@
+"""Grounding an activity: where it happens (sector, arena, object) and how it shows (emoji, event
+triples, the used object's state).
+
+Without savings this is the original chain of up to eight calls: three place choices, then the
+emoji, the event triple, the object's state, its emoji and its triple. The cost layer cuts it:
+
+* Lifestyle Policy (``ctx.policy``): a grounding stored for the same action text, at a place that
+  exists in this town and that the resident knows (and may enter), is reused with no call; a new
+  grounding is stored once the model chose its place (never a fallback place).
+* ``MindConfig.plan_rules``: a sector or arena the activity names, or the sector of the previous
+  subtask of the same activity, is taken without asking.
+* ``MindConfig.action_details``: the five "how it shows" answers come from one call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import TYPE_CHECKING, Any
+
+from aga.minds.action import DEFAULT_EMOJI, Grounding, is_object_address
+from aga.minds.calls import ask, sentinel
+from aga.minds.schedule import REACT, ROOT
+from aga.minds.spatial import is_others_private
+from aga.minds.text import last_part, subtask_text
+from aga.policy import Grounding as PolicyGrounding
+from aga.prompts.tasks import (
+    ACTION_ARENA,
+    ACTION_DETAILS,
+    ACTION_EMOJI,
+    ACTION_LOOK,
+    ACTION_OBJECT,
+    ACTION_SECTOR,
+    EVENT_TRIPLE,
+    OBJECT_EMOJI,
+    OBJECT_EVENT_TRIPLE,
+    OBJECT_STATE,
+    ActionDetails,
+    ActionLook,
+    Emoji,
+    EventTriple,
+    ObjectState,
+)
+
+if TYPE_CHECKING:
+    from aga.gateway.task import Task
+    from aga.minds.context import StepContext
+    from aga.minds.resident import Resident
+
+__all__ = [
+    "arena_options",
+    "choose_place",
+    "from_policy",
+    "ground_action",
+    "named_option",
+    "pick_place",
+    "policy_accepts",
+    "sector_options",
+    "to_policy",
+]
+
+
+# ---------------------------------------------------------------------- options
+def sector_options(r: Resident) -> list[str]:
+    """Known sectors the resident may go to, its home first."""
+    home = r.home_sector
+    others = [
+        s for s in r.spatial.sectors() if s != home and not is_others_private(s, r.name, r.identity.last_name)
+    ]
+    return ([home] if home else []) + others
+
+
+def arena_options(r: Resident, sector: str) -> list[str]:
+    """Known arenas of ``sector`` the resident may enter (its own room first at home)."""
+    arenas = [a for a in r.spatial.arenas(sector) if not is_others_private(a, r.name, r.identity.last_name)]
+    if sector == r.home_sector and r.home_arena in arenas:
+        arenas.remove(r.home_arena)
+        arenas.insert(0, r.home_arena)
+    return arenas
+
+
+def named_option(text: str, options: list[str]) -> str | None:
+    """The option that ``text`` names (whole words, any case), or None.
+
+    When several are named, the longest name wins ("Dorm for Oak Hill College" over "Oak Hill
+    College"); two different names of that length decide nothing.
+    """
+    low = text.casefold()
+    named = [o for o in options if o.strip() and re.search(rf"(?<!\w){re.escape(o.casefold())}(?!\w)", low)]
+    if not named:
+        return None
+    longest = max(len(o) for o in named)
+    top = [o for o in named if len(o) == longest]
+    return top[0] if len(top) == 1 else None
+
+
+# ---------------------------------------------------------------------- the place
+class _Fallback(str):
+    """A fallback option, marked: the gateway hands the very fallback object back when the
+    model's answers were unusable (and marks the ledger row defaulted), so its type tells."""
+
+
+async def _choose(
+    r: Resident, ctx: StepContext, task: Task[Any], options: list[str], vars: dict[str, Any], fallback: str
+) -> tuple[str, bool]:
+    """(pick, chosen): ``chosen`` is False when the model's answers were unusable and ``fallback``
+    was taken. A single option is taken without asking."""
+    if len(options) == 1:
+        return options[0], True
+    answer = await ctx.gateway.choose(task, options, vars, agent=r.name, game_time=ctx.now, fallback=_Fallback(fallback))
+    if isinstance(answer, _Fallback) or answer not in options:
+        return str(fallback), False
+    return answer, True
+
+
+def _previous_sector(r: Resident, parent: str | None) -> str | None:
+    """The sector of the resident's current action when it is an earlier subtask of ``parent``."""
+    a = r.action
+    if parent in (None, ROOT, REACT) or a is None or a.kind != "plan" or a.parent != parent:
+        return None
+    parts = a.address.split(":")
+    return parts[1] if not a.address.startswith("<") and len(parts) >= 3 else None
+
+
+async def pick_place(r: Resident, ctx: StepContext, description: str, *, parent: str | None = None) -> tuple[str, bool]:
+    """Pick sector, arena and object among known places: (address, chosen).
+
+    ``chosen`` is False when a fallback stood in for an unusable answer (home sector, home arena,
+    a random known object) or the place had to be patched to exist; such places are never stored
+    by the Lifestyle Policy. An arena without known objects gives an arena-level address.
+    """
+    town = ctx.town
+    rules = ctx.config.plan_rules
+    sectors = sector_options(r)
+    home = r.home_sector
+    chosen = True
+    sector = None
+    if rules:
+        previous = _previous_sector(r, parent)
+        sector = previous if previous in sectors else named_option(description, sectors)
+    if sector is None:
+        sector_vars = {"name": r.name, "activity": description, "query": description, "home": home}
+        sector, ok = await _choose(r, ctx, ACTION_SECTOR, sectors, sector_vars, home or sectors[0])
+        chosen &= ok
+    arenas = arena_options(r, sector)
+    if not arenas:
+        sector, arenas = home, arena_options(r, home)
+        chosen = False
+    fallback_arena = r.home_arena if sector == home and r.home_arena in arenas else arenas[0]
+    arena = named_option(description, arenas) if rules else None
+    if arena is None:
+        arena_vars = {
+            "name": r.name,
+            "activity": description,
+            "query": description,
+            "sector": sector,
+            "home_arena": r.home_arena if sector == home else "none here",
+        }
+        arena, ok = await _choose(r, ctx, ACTION_ARENA, arenas, arena_vars, fallback_arena)
+        chosen &= ok
+    objects = r.spatial.objects(sector, arena)
+    arena_address = f"{r.world}:{sector}:{arena}"
+    if not objects:
+        if town.has_address(arena_address):
+            return arena_address, chosen
+        return r.identity.living_area, False
+    activity = subtask_text(description)
+    spare = ctx.rng(r.name, "object fallback").choice(objects)
+    obj_vars = {"activity": activity, "query": activity, "arena": arena}
+    obj, ok = await _choose(r, ctx, ACTION_OBJECT, objects, obj_vars, spare)
+    chosen &= ok
+    address = f"{arena_address}:{obj}"
+    if town.has_address(address):
+        return address, chosen
+    return (arena_address, False) if town.has_address(arena_address) else (r.identity.living_area, False)
+
+
+async def choose_place(r: Resident, ctx: StepContext, description: str) -> str:
+    """The address where ``description`` happens (see :func:`pick_place`)."""
+    address, _chosen = await pick_place(r, ctx, description)
+    return address
+
+
+# ---------------------------------------------------------------------- how it shows
+async def _details_one_call(r: Resident, ctx: StepContext, description: str, obj: str) -> tuple[Grounding, bool]:
+    """Emoji and event triple (and the object's state, emoji and triple) from one call."""
+    activity = subtask_text(description)
+    vars = {"name": r.name, "activity": description, "query": description, "object": obj or "none"}
+    if obj:
+        none = sentinel(ActionDetails)
+        ans = await ask(ctx, r.name, ACTION_DETAILS, vars, fallback=none)
+        if ans is none:
+            state = "being used"
+            return Grounding("", DEFAULT_EMOJI, ("is", activity[:160]), state, DEFAULT_EMOJI, ("is", state)), False
+        return Grounding(
+            "",
+            ans.emoji,
+            (ans.predicate, ans.object),
+            ans.object_state,
+            ans.object_emoji,
+            (ans.object_predicate, ans.object_object),
+        ), True
+    none_look = sentinel(ActionLook)
+    look = await ask(ctx, r.name, ACTION_LOOK, vars, fallback=none_look)
+    if look is none_look:
+        return Grounding("", DEFAULT_EMOJI, ("is", activity[:160])), False
+    return Grounding("", look.emoji, (look.predicate, look.object)), True
+
+
+async def _details_five_calls(r: Resident, ctx: StepContext, description: str, obj: str) -> tuple[Grounding, bool]:
+    """The original's separate calls: emoji, event triple, object state, its emoji and triple."""
+    activity = subtask_text(description)
+    defaulted: list[bool] = []
+
+    async def asked(task: Task[Any], vars: dict[str, Any], fallback: Any) -> Any:
+        none = sentinel(type(fallback))
+        ans = await ask(ctx, r.name, task, vars, fallback=none)
+        defaulted.append(ans is none)
+        return fallback if ans is none else ans
+
+    async def own_event() -> tuple[str, str]:
+        fb = EventTriple(predicate="is", object=activity[:160])
+        ans = await asked(EVENT_TRIPLE, {"name": r.name, "activity": description, "query": description}, fb)
+        return ans.predicate, ans.object
+
+    async def emoji() -> str:
+        ans = await asked(ACTION_EMOJI, {"activity": activity, "query": activity}, Emoji(emoji=DEFAULT_EMOJI))
+        return str(ans.emoji)
+
+    async def object_side() -> tuple[str | None, str | None, tuple[str, str] | None]:
+        if not obj:
+            return None, None, None
+        state_vars = {"object": obj, "name": r.name, "activity": activity, "query": activity}
+        state = (await asked(OBJECT_STATE, state_vars, ObjectState(state="being used"))).state
+        o_emoji, o_event = await asyncio.gather(
+            asked(OBJECT_EMOJI, {"object": obj, "state": state, "query": state}, Emoji(emoji=DEFAULT_EMOJI)),
+            asked(
+                OBJECT_EVENT_TRIPLE,
+                {"object": obj, "state": state, "query": state},
+                EventTriple(predicate="is", object=state[:160]),
+            ),
+        )
+        return state, o_emoji.emoji, (o_event.predicate, o_event.object)
+
+    (pred, objt), em, (state, o_em, o_ev) = await asyncio.gather(own_event(), emoji(), object_side())
+    return Grounding("", em, (pred, objt), state, o_em, o_ev), not any(defaulted)
+
+
+# ---------------------------------------------------------------------- policy conversion
+def to_policy(r: Resident, g: Grounding) -> PolicyGrounding | None:
+    """The policy's form of a grounding (full triples, place as parts); None for special addresses."""
+    parts = g.address.split(":")
+    if g.address.startswith("<") or len(parts) not in (3, 4):
+        return None
+    _world, sector, arena, *rest = parts
+    obj = rest[0] if rest else ""
+    try:
+        return PolicyGrounding(
+            sector=sector,
+            arena=arena,
+            object=obj,
+            emoji=g.emoji,
+            event=(r.name, g.event[0], g.event[1]),
+            object_state=g.obj_description,
+            object_emoji=g.obj_emoji,
+            object_event=(obj, g.obj_event[0], g.obj_event[1]) if g.obj_event is not None else None,
+        )
+    except ValueError:
+        return None
+
+
+def from_policy(r: Resident, g: PolicyGrounding) -> Grounding:
+    """The minds' form of a stored grounding, at its place in the resident's world."""
+    p, o = g.event[1] or "is", g.event[2] or "here"
+    obj_event = None
+    if g.object and g.object_event is not None:
+        obj_event = (g.object_event[1] or "is", g.object_event[2] or "used")
+    return Grounding(
+        address=g.address(r.world),
+        emoji=g.emoji,
+        event=(p, o),
+        obj_description=g.object_state if g.object else None,
+        obj_emoji=g.object_emoji if g.object else None,
+        obj_event=obj_event,
+        reused=True,
+    )
+
+
+def policy_accepts(r: Resident, ctx: StepContext, g: PolicyGrounding) -> bool:
+    """A stored place may be reused: it exists in this town, the resident knows it, may enter it."""
+    if not ctx.town.has_address(g.address(r.world)) or not r.spatial.knows(g.sector, g.arena, g.object):
+        return False
+    last = r.identity.last_name
+    return not is_others_private(g.sector, r.name, last) and not is_others_private(g.arena, r.name, last)
+
+
+# ---------------------------------------------------------------------- the seam
+async def ground_action(
+    r: Resident, ctx: StepContext, description: str, *, key: str | None = None, parent: str | None = None
+) -> Grounding:
+    """Where ``description`` happens and how it shows (place, emoji, event triples).
+
+    Args:
+        r: the resident.
+        ctx: the step.
+        description: the activity text the resident does.
+        key: the text the Lifestyle Policy files this grounding under (the canonical text of a
+            short activity, see ``plan.next_action``); default ``description``.
+        parent: the schedule row's parent (lets ``plan_rules`` keep a subtask in its activity's sector).
+
+    Returns:
+        The grounding; ``reused`` is True when it came from the Lifestyle Policy (no call).
+    """
+    policy = ctx.policy
+    key = key or description
+    if policy.enabled:
+        stored = policy.find_grounding(r.name, key, ctx.step, accept=lambda g: policy_accepts(r, ctx, g))
+        if stored is not None:
+            return from_policy(r, stored)
+    address, chosen = await pick_place(r, ctx, description, parent=parent)
+    obj = last_part(address) if is_object_address(address) else ""
+    details = _details_one_call if ctx.config.action_details else _details_five_calls
+    look, complete = await details(r, ctx, description, obj)
+    grounding = Grounding(
+        address=address,
+        emoji=look.emoji,
+        event=look.event,
+        obj_description=look.obj_description,
+        obj_emoji=look.obj_emoji,
+        obj_event=look.obj_event,
+    )
+    if policy.enabled and chosen and complete:
+        stored_form = to_policy(r, grounding)
+        if stored_form is not None:
+            policy.add_grounding(r.name, key, stored_form, ctx.step)
+    return grounding
