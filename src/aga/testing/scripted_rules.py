@@ -105,7 +105,7 @@ def daily_plan(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
         (max(12, wake + 3), lunch),
         (max(13, wake + 4), work),
         (max(18, wake + 6), "having dinner at home"),
-        (max(19, wake + 7), rng.choice(outings)),
+        (max(19, wake + 7), str(_v(request, "new_idea")) or rng.choice(outings)),  # Mind Wandering's idea
         (max(21, wake + 8), "relaxing at home"),
         (max(bed, wake + 9), "going to bed"),
     ]
