@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from aga.minds.action import CHAT_EMOJI, PERSONA_PREFIX, Action, Grounding
 from aga.minds.calls import ask, embed, sentinel
-from aga.minds.perceive import DEFAULT_IMPORTANCE
+from aga.minds.perceive import DEFAULT_IMPORTANCE, settle_ratings
 from aga.minds.react import fit_reaction
 from aga.minds.retrieve import merge_unique, retrieve
 from aga.minds.social import Running, keep_summary, open_summary, refresh_summary, settle_tie
@@ -86,7 +86,9 @@ def _past_chat(speaker: Resident, other: Resident, ctx: StepContext) -> str:
     return f"{minutes} minutes ago, {speaker.name} and {other.name} talked: {node.description}."
 
 
-async def _recall(speaker: Resident, listener: Resident, lines: list[tuple[str, str]], ctx: StepContext) -> str:
+async def _recall(
+    speaker: Resident, listener: Resident, lines: list[tuple[str, str]], ctx: StepContext
+) -> str:
     """The original path: a relationship summary and the raw memories relevant to the moment."""
     relation = await relationship_context(speaker, listener, ctx)
     focal = [f"{listener.name} is {_status(listener)}"]
@@ -195,6 +197,7 @@ async def talk(
 
 async def converse(a: Resident, b: Resident, ctx: StepContext) -> None:
     """Phase 2: ``a`` talks with ``b``; mutates exactly these two residents."""
+    await asyncio.gather(settle_ratings(a, ctx, force=True), settle_ratings(b, ctx, force=True))
     before = {r.name: _status(r) for r in (a, b)}
     running: dict[str, Running] | None = None
     if ctx.config.relationship:

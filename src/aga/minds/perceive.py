@@ -15,13 +15,17 @@ Savings (``MindConfig`` switches; off, every other event costs one ``event_impor
 - ``batch_ratings``: the events of one step still to rate go in one ``event_ratings`` call;
   when one of them is the resident's own activity, its next activities of the day (up to
   ``AHEAD_MINUTES`` ahead) are rated in the same call and kept for when they start.
+- ``defer_ratings``: events still to rate are stored with their importance unknown and rated
+  together (:func:`settle_ratings`) once ``DEFER_COUNT`` texts wait, the oldest has waited
+  ``DEFER_MINUTES``, or something needs them: a chat, a reflection, a new day. Their importance
+  counts towards the reflection trigger when it is known.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aga.minds.calls import ask, embed, sentinel
@@ -29,7 +33,14 @@ from aga.minds.memory import MemoryNode
 from aga.minds.schedule import index_at, is_sleep_text
 from aga.minds.spatial import visible_places
 from aga.minds.text import event_sentence, last_part, minute_of_day, numbered
-from aga.prompts.tasks import EVENT_IMPORTANCE, EVENT_RATINGS, THOUGHT_IMPORTANCE, Importance, Ratings, exactly
+from aga.prompts.tasks import (
+    EVENT_IMPORTANCE,
+    EVENT_RATINGS,
+    THOUGHT_IMPORTANCE,
+    Importance,
+    Ratings,
+    exactly,
+)
 
 if TYPE_CHECKING:
     from aga.minds.context import StepContext
@@ -43,6 +54,10 @@ BATCH_MAX = 8
 """Most events rated in one ``event_ratings`` call."""
 RATED_CAP = 400
 """Ratings kept ahead of time per resident (the oldest are forgotten first)."""
+DEFER_COUNT = 6
+"""Distinct texts waiting for a rating that make :func:`settle_ratings` ask at once."""
+DEFER_MINUTES = 30
+"""Game minutes the oldest deferred event may wait for its rating."""
 SEED_TIME = datetime(2000, 1, 1)
 """Creation time of seed memories until their first step stamps them with the game time."""
 
@@ -237,17 +252,24 @@ async def perceive(r: Resident, ctx: StepContext) -> list[MemoryNode]:
     ]
     given = {k: known_rating(r, ctx, k) for k in keys if k is not None}
     todo = [k for k, v in given.items() if v is None]
-    if _reuse(ctx) or ctx.config.batch_ratings:
+    later: set[str] = set()
+    if ctx.config.defer_ratings:
+        later, todo = set(todo), []
+    if _reuse(ctx) or ctx.config.batch_ratings or ctx.config.defer_ratings:
         asked, vectors = await asyncio.gather(rate_events(r, ctx, todo), embed(ctx, [d for *_x, d in fresh]))
         given.update(asked)
-        ratings = [1 if k is None else given[k] for k in keys]
+        ratings: list[int | None] = [1 if k is None else given[k] for k in keys]
     else:  # the original path: one call per event that is not idle, repeats included
         asked_each = await asyncio.gather(*(rate(r, ctx, d) for (_s, _p, _o, d), k in zip(fresh, keys) if k))
         vectors = await embed(ctx, [d for *_x, d in fresh])
         it = iter(asked_each)
         ratings = [1 if k is None else next(it) for k in keys]
     if _reuse(ctx):
-        shadowed = {k: given[k] for (_s, _p, _o, d), k in zip(fresh, keys) if k is not None and k != d}
+        shadowed = {
+            k: given[k]
+            for (_s, _p, _o, d), k in zip(fresh, keys)
+            if k is not None and k != d and k not in later
+        }
         if any(r.rated.get(k) != v for k, v in shadowed.items()):
             r.rated.update(shadowed)
             r.memo_changed()
@@ -272,11 +294,39 @@ async def perceive(r: Resident, ctx: StepContext) -> list[MemoryNode]:
             filling=filling,
             vector=vectors[k],
         )
-        r.importance_trigger_curr -= importance
+        if importance is None:
+            r.deferred[node.id] = keys[k] or d
+        else:
+            r.importance_trigger_curr -= importance
         r.importance_ele_n += 1
         nodes.append(node)
+    if later:
+        r.memo_changed()
     r.bump()
     return nodes
+
+
+async def settle_ratings(r: Resident, ctx: StepContext, *, force: bool = False) -> None:
+    """Rate the deferred events (saving ``defer_ratings``) when enough wait, the oldest has
+    waited long enough, or ``force`` (something is about to use their importance)."""
+    if not r.deferred:
+        return
+    ids = sorted(i for i in r.deferred if r.memory.has(i))
+    keys = list(dict.fromkeys(r.deferred[i] for i in ids))
+    if not force and ids:
+        oldest = r.memory.node(ids[0]).created
+        if len(keys) < DEFER_COUNT and ctx.now - oldest < timedelta(minutes=DEFER_MINUTES):
+            return
+    given = {k: known_rating(r, ctx, k) for k in keys}
+    given.update(await rate_events(r, ctx, [k for k, v in given.items() if v is None]))
+    for i in ids:
+        key, rating = r.deferred[i], given[r.deferred[i]]
+        r.memory.set_importance(i, rating)
+        r.importance_trigger_curr -= rating
+        if key != r.memory.node(i).description:
+            r.rated[key] = rating
+    r.deferred = {}
+    r.memo_changed()
 
 
 async def heal_memory(r: Resident, ctx: StepContext) -> None:
@@ -285,7 +335,7 @@ async def heal_memory(r: Resident, ctx: StepContext) -> None:
     pending = r.memory.pending()
     if not pending:
         return
-    unrated = [n for n in pending if n.importance is None]
+    unrated = [n for n in pending if n.importance is None and n.id not in r.deferred]
     ratings = await asyncio.gather(
         *(rate(r, ctx, n.description, thought=n.kind == "thought") for n in unrated)
     )

@@ -157,7 +157,9 @@ async def maybe_wait(r: Resident, ctx: StepContext, other: AgentView, memories: 
     if until <= ctx.now:
         return
     if ctx.config.react_rules and (
-        not is_object_address(other.address) or other.act_end >= r.action.end or _settled(r, ctx, WAIT_KEY + other.name, other)
+        not is_object_address(other.address)
+        or other.act_end >= r.action.end
+        or _settled(r, ctx, WAIT_KEY + other.name, other)
     ):
         return
     vars = {

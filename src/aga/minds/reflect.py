@@ -13,21 +13,21 @@ Savings (``MindConfig`` switches; off, the original calls):
   a chat) get their importance and (predicate, object) from one ``thought_notes`` call, instead
   of a ``thought_importance`` and an ``event_triple`` call each.
 - ``merged_reflection``: one ``insights_all`` call answers all focal questions over the union of
-  the memories retrieved for them (instead of one ``insights`` call per question), and one
-  ``chat_thoughts`` call gives the planning note and the memo after a chat.
+  the memories retrieved for them (instead of one ``insights`` call per question), repeated
+  memory texts are listed once, and one ``chat_thoughts`` call gives the planning note and the
+  memo after a chat.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from dataclasses import replace
-
 from aga.minds.calls import ask, embed, sentinel
 from aga.minds.memory import MemoryNode
-from aga.minds.perceive import DEFAULT_IMPORTANCE, rate
+from aga.minds.perceive import DEFAULT_IMPORTANCE, rate, settle_ratings
 from aga.minds.retrieve import merge_unique, retrieve
 from aga.minds.text import numbered, proper_nouns, transcript
 from aga.prompts.tasks import (
@@ -111,7 +111,13 @@ async def add_thought(r: Resident, ctx: StepContext, text: str, evidence: list[i
 
 
 def _store_thought(
-    r: Resident, ctx: StepContext, text: str, evidence: list[int], triple: EventTriple, rating: int, vec: object
+    r: Resident,
+    ctx: StepContext,
+    text: str,
+    evidence: list[int],
+    triple: EventTriple,
+    rating: int,
+    vec: object,
 ) -> MemoryNode:
     depth = 1 + max((r.memory.node(i).depth for i in evidence if r.memory.has(i)), default=0)
     return r.memory.add(
@@ -171,10 +177,14 @@ def focal_statements(r: Resident, count: int) -> list[MemoryNode]:
 
 async def run_reflection(r: Resident, ctx: StepContext, count: int) -> None:
     """Focal questions, then insights with evidence for each, stored as thoughts."""
+    await settle_ratings(r, ctx, force=True)
     recent = focal_statements(r, count)
     if not recent:
         return
     n_q = ctx.config.focal_point_count
+    texts = [n.embedding_key for n in recent]
+    if ctx.config.merged_reflection:  # a repeated memory says nothing new: list it once
+        texts = list(dict.fromkeys(texts))
     none_fp = sentinel(FocalPoints)
     ans = await ask(
         ctx,
@@ -182,7 +192,7 @@ async def run_reflection(r: Resident, ctx: StepContext, count: int) -> None:
         FOCAL_POINTS,
         {
             "name": r.name,
-            "statements": "\n".join(n.embedding_key for n in recent),
+            "statements": "\n".join(texts),
             "count": n_q,
             "query": r.name,
         },
@@ -229,8 +239,12 @@ async def run_reflection(r: Resident, ctx: StepContext, count: int) -> None:
 async def _insights_at_once(
     r: Resident, ctx: StepContext, questions: list[str], groups: list[list[MemoryNode]]
 ) -> None:
-    """One call for the insights of all questions, over the union of their memories."""
-    nodes = merge_unique(groups)
+    """One call for the insights of all questions, over the union of their memories (a text
+    retrieved twice is listed once)."""
+    by_text: dict[str, MemoryNode] = {}
+    for node in merge_unique(groups):
+        by_text.setdefault(node.embedding_key, node)
+    nodes = list(by_text.values())
     if not nodes:
         return
     total = ctx.config.insight_count * len(questions)

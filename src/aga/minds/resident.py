@@ -106,6 +106,8 @@ class Resident:
         """own activity text -> importance given ahead of time (saving ``batch_ratings``)."""
         self.talk_memo: dict[str, tuple[str, str]] = {}
         """other resident -> (my status, their status) when I last decided not to talk."""
+        self.deferred: dict[int, str] = {}
+        """event memory id -> the text whose rating it waits for (saving ``defer_ratings``)."""
         self._memo_version = 0
         # bookkeeping (not state)
         self._action_log: list[dict[str, Any]] = []
@@ -226,7 +228,7 @@ class Resident:
         self.memo_changed()
 
     def memo_changed(self) -> None:
-        """Note that ``ties``, ``rated`` or ``talk_memo`` changed (they are part of the state)."""
+        """Note that ``ties``, ``rated``, ``talk_memo`` or ``deferred`` changed (part of the state)."""
         self._memo_version += 1
         self.bump()
 
@@ -246,6 +248,8 @@ class Resident:
             await perceive.heal_memory(self, ctx)
             self._heal_due = False
         today = ctx.now.date()
+        if self.deferred:
+            await perceive.settle_ratings(self, ctx, force=self.day != today)
         if self.day != today:
             await plan.start_day(self, ctx)
         if self.chatting_with is not None and self.chat_end is not None and ctx.now >= self.chat_end:
@@ -374,14 +378,21 @@ class Resident:
             "cooldown": dict(sorted(self.cooldown.items())),
             "importance_trigger_curr": self.importance_trigger_curr,
             "importance_ele_n": self.importance_ele_n,
-            "ties": part("ties", self._memo_version, lambda: {k: t.to_state() for k, t in sorted(self.ties.items())}),
+            "ties": part("ties", self._memo_version, self._ties_state),
             "rated": part("rated", self._memo_version, lambda: dict(sorted(self.rated.items()))),
-            "talk_memo": part(
-                "talk_memo", self._memo_version, lambda: {k: list(v) for k, v in sorted(self.talk_memo.items())}
+            "talk_memo": part("talk_memo", self._memo_version, self._talk_memo_state),
+            "deferred": part(
+                "deferred", self._memo_version, lambda: {str(k): v for k, v in sorted(self.deferred.items())}
             ),
         }
         self._state, self._state_key = state, key
         return state
+
+    def _ties_state(self) -> dict[str, Any]:
+        return {k: t.to_state() for k, t in sorted(self.ties.items())}
+
+    def _talk_memo_state(self) -> dict[str, list[str]]:
+        return {k: list(v) for k, v in sorted(self.talk_memo.items())}
 
     def _part(self, name: str, key: Any, build: Any) -> Any:
         """A piece of the state, rebuilt only when ``key`` changed (lists: when replaced)."""
@@ -449,6 +460,8 @@ class Resident:
             r.rated = {str(k): int(v) for k, v in state.get("rated", {}).items()}
             field = "talk_memo"
             r.talk_memo = {str(k): (str(v[0]), str(v[1])) for k, v in state.get("talk_memo", {}).items()}
+            field = "deferred"
+            r.deferred = {int(k): str(v) for k, v in state.get("deferred", {}).items()}
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
             raise StoreError(
                 f"stored state of resident {who!r} is unreadable at field {field!r}: {err}"

@@ -163,9 +163,9 @@ async def refresh_summary(run: Running, last_lines: str, ctx: StepContext) -> No
     """Before an utterance: fold in what the last lines bring to mind, if anything is new."""
     if not last_lines or not run.me.memory.dim:
         return
-    groups = retrieve(
-        run.me.memory, await embed(ctx, [last_lines]), ctx.now, ctx.config.turn_retrieve_count, run.me.params.weights
-    )
+    me = run.me
+    vec = await embed(ctx, [last_lines])
+    groups = retrieve(me.memory, vec, ctx.now, ctx.config.turn_retrieve_count, me.params.weights)
     await run.fold(ctx, merge_unique(groups))
 
 

@@ -8,7 +8,7 @@ minutes are only weights. Task names are the metrics keys and do not change.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, create_model
@@ -200,7 +200,7 @@ class ChatThoughts(_Answer):
     memo: Text
 
 
-@lru_cache(maxsize=None)
+@cache
 def exactly(schema: type[M], field: str, count: int) -> type[M]:
     """``schema`` with its list ``field`` holding exactly ``count`` items (cached per count).
 

@@ -562,15 +562,16 @@ def thought_notes(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
     """The thought-importance and event-triple rules for each listed thought."""
     notes = []
     for text in _items(request, "thoughts"):
-        ask = LLMRequest("event_triple", "", "", None, None, 40, 0.0, {"activity": text, "name": _v(request, "name")})
-        triple = event_triple(ask, rng)
+        vars = {"activity": text, "name": _v(request, "name")}
+        triple = event_triple(LLMRequest("event_triple", "", "", None, None, 40, 0.0, vars), rng)
         notes.append({"importance": _rating(text)["rating"], **triple})
     return {"notes": notes}
 
 
 def chat_thoughts(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
     """The planning-note and memo rules in one answer."""
-    return {"planning_note": chat_planning_note(request, rng)["note"], "memo": chat_memo(request, rng)["note"]}
+    note, memo = chat_planning_note(request, rng)["note"], chat_memo(request, rng)["note"]
+    return {"planning_note": note, "memo": memo}
 
 
 def insights_all(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
