@@ -59,7 +59,8 @@ def test_a_chat_opens_from_a_summary_and_leaves_a_tie_on_both_sides(town, person
 
     def update(request, rng):  # type: ignore[no-untyped-def]
         asked.append((request.task, dict(request.vars)))
-        return {"relationship": f"classmate of {request.vars['name'].split()[0]}", "feeling": "warm", "importance": 7}
+        first = request.vars["name"].split()[0]
+        return {"relationship": f"classmate of {first}", "feeling": "warm", "summary": f"{first}'s notes", "importance": 7}
 
     gw = scripted(with_rules(conversation_turn=_lines(4), relationship_update=update))
     a, b = _pair(town, personas, gw)
@@ -68,17 +69,18 @@ def test_a_chat_opens_from_a_summary_and_leaves_a_tie_on_both_sides(town, person
     assert "relationship_summary" not in tasks and "chat_importance" not in tasks
     assert tasks.count("conversation_turn") == 4
     assert tasks.count("relationship_update") == 2
-    # both open from a summary of what they remember; the lines bring at most one refresh each
-    assert 2 <= tasks.count("social_summary") <= 2 + 4
+    # both open from a summary of what they remember; the lines themselves cost no summary call
+    assert tasks.count("social_summary") == 2
     for me, other in ((a, b), (b, a)):
         tie = me.ties[other.name]
         assert tie.relationship == f"classmate of {me.name.split()[0]}" and tie.feeling == "warm"
-        assert tie.summary and tie.covered == sorted(tie.covered) and tie.covered
+        assert tie.summary == f"{me.name.split()[0]}'s notes"
+        assert tie.covered == sorted(tie.covered) and tie.covered
         chat = me.memory.last_chat_with(other.name)
         assert chat is not None and chat.importance == 7  # from the update, no chat_importance call
     # the update saw the running summary and what both were doing before they met
     vars = next(v for t, v in asked if v["name"] == a.name)
-    assert vars["summary"] == a.ties[b.name].summary
+    assert vars["summary"].startswith("Klaus Mueller knows Maria Lopez")  # the opening summary
     assert vars["relationship"] == "unknown" and a.name in vars["before"] and b.name in vars["before"]
 
 
@@ -99,11 +101,12 @@ def test_the_summary_is_refreshed_only_when_new_memories_turn_up(town, personas,
     seen.clear()
     tasks = _chat(town, gw, a, b, step=9000, when=end)
     assert "social_summary" not in tasks, seen
-    assert a.ties[b.name].summary == first.summary
-    assert a.ties[b.name].relationship != "unknown"  # the scripted update moved them closer
+    assert a.ties[b.name].relationship == "friend"  # the scripted update moved them closer twice
+    assert first.relationship == "acquaintance"
     end = _end_chat(town, gw, a, b)
 
     # one new memory about Maria: only Klaus's summary is refreshed, with only that memory
+    kept = a.ties[b.name].summary
     news = "Maria Lopez is organising a study group for the physics exam"
     vec = asyncio.run(gw.embed([news]))[0]
     a.memory.add(
@@ -114,7 +117,7 @@ def test_the_summary_is_refreshed_only_when_new_memories_turn_up(town, personas,
     _chat(town, gw, a, b, step=14000, when=end)
     mine = [v for v in seen if v["name"] == a.name]
     assert len(mine) == 1 and mine[0]["statements"] == f"- {news}"
-    assert mine[0]["summary"] == first.summary
+    assert mine[0]["summary"] == kept
     assert not [v for v in seen if v["name"] == b.name]
 
 
@@ -193,3 +196,38 @@ def test_order_of_concurrent_answers_does_not_matter(town, personas, scripted) -
         _chat(town, gw, a, b, step=3600, when=AT + timedelta(seconds=30))
         results.append((a.to_state()["ties"], b.to_state()["ties"], a.chat))
     assert results[0] == results[1]
+
+
+def test_what_the_lines_bring_to_mind_joins_the_prompt_and_the_notes_after(  # type: ignore[no-untyped-def]
+    town, personas, scripted, monkeypatch
+) -> None:
+    monkeypatch.setattr("aga.minds.social.OPEN_RETRIEVE", 1)  # the opening recalls only the top memory
+    prompts: list[dict] = []
+    updates: list[dict] = []
+
+    def turn(request, rng):  # type: ignore[no-untyped-def]
+        prompts.append(dict(request.vars))
+        turn = int(request.vars["turn"])
+        return {"utterance": "Have you seen the flyer about the physics exam study group?", "end": turn >= 3}
+
+    def update(request, rng):  # type: ignore[no-untyped-def]
+        updates.append(dict(request.vars))
+        return {"relationship": "friend", "feeling": "warm", "summary": "new notes", "importance": 5}
+
+    gw = scripted(with_rules(conversation_turn=turn, relationship_update=update))
+    a, b = _pair(town, personas, gw)
+    news = "Klaus Mueller saw a flyer about a physics exam study group"
+    vec = asyncio.run(gw.embed([news]))[0]
+    node = a.memory.add(
+        "event", created=AT, subject=a.name, predicate="saw", obj="flyer", description=news,
+        embedding_key=news, importance=1, keywords=[a.name], vector=vec,
+    )  # fmt: skip
+    a.set_tie(b.name, Tie("friend", "warm", "Klaus knows Maria.", [n.id for n in a.memory if n.id != node.id]))
+    tasks = _chat(town, gw, a, b, step=3600)
+    klaus_turns = [p for p in prompts if p["speaker"] == a.name]
+    assert news not in klaus_turns[0]["memories"]  # not relevant before anyone spoke
+    assert any(f"Also on their mind: {news}" in p["memories"] for p in klaus_turns[1:])
+    mine = next(u for u in updates if u["name"] == a.name)
+    assert news in mine["recalled"]
+    assert node.id in a.ties[b.name].covered and a.ties[b.name].summary == "new notes"
+    assert tasks.count("social_summary") <= 2  # recalling during the chat costs no call

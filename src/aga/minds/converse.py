@@ -8,8 +8,9 @@ what it knows about the other and what is relevant to the last lines:
   the memories retrieved about the other (:func:`relationship_context`, one call per utterance)
   and the raw memories retrieved for the last lines go into the utterance prompt.
 - Social Memory on: the stored tie (relationship, feeling, running summary; see
-  :mod:`aga.minds.social`) opens the conversation, is refreshed only when retrieval brings new
-  memories, and is updated once per side after the chat.
+  :mod:`aga.minds.social`) opens the conversation, refreshed by a call only when retrieval
+  brings new memories; what the lines bring to mind joins the prompt; one update per side after
+  the chat.
 
 Afterwards: one summary, then for both residents a chat action lasting as long as the
 conversation's length calls for, a rewritten schedule around it, an 800-step cool-down for the
@@ -28,7 +29,7 @@ from aga.minds.calls import ask, embed, sentinel
 from aga.minds.perceive import DEFAULT_IMPORTANCE, settle_ratings
 from aga.minds.react import fit_reaction
 from aga.minds.retrieve import merge_unique, retrieve
-from aga.minds.social import Running, keep_summary, open_summary, refresh_summary, settle_tie
+from aga.minds.social import Running, keep_summary, open_summary, recall, settle_tie
 from aga.minds.text import ceil_minute, chat_minutes, last_part, steps_until, subtask_text, transcript
 from aga.prompts.tasks import (
     CHAT_IMPORTANCE,
@@ -125,7 +126,7 @@ async def next_turn(
     if running is None:
         in_mind = await _recall(speaker, listener, lines, ctx)
     else:
-        await refresh_summary(running, transcript(lines[-4:]), ctx)
+        await recall(running, transcript(lines[-4:]), ctx)
         in_mind = running.context()
     other = listener if speaker is initiator else speaker
     situation = (

@@ -11,13 +11,15 @@ A conversation with Social Memory on:
 1. **Opening** (:func:`open_summary`): a short retrieval about the other person; only memories
    not yet folded into the summary are sent, in one ``social_summary`` call; when nothing new
    turns up, no call at all.
-2. **Each utterance** (:func:`refresh_summary`): a retrieval on the last lines; again one
-   ``social_summary`` call only when it brings memories not seen in this conversation or before.
-   The utterance prompt gets the relationship line and the running summary instead of the raw
-   memories and a per-utterance relationship summary (the original's two calls per line).
+2. **Each utterance** (:func:`recall`): a small retrieval on the last lines; memories neither in
+   the summary nor recalled before in this conversation join the utterance prompt as they are
+   (no call: AGA paid one summary update per utterance for them). The utterance prompt gets the
+   relationship line, the summary and these memories instead of the raw retrieved memories and
+   a per-utterance relationship summary (the original's two calls per line).
 3. **After the chat** (:func:`settle_tie`): one ``relationship_update`` call per side gives the
-   new relationship and feeling, and how much the conversation mattered (the chat memory's
-   importance, which otherwise costs a ``chat_importance`` call).
+   new relationship and feeling, the notes with the recalled memories folded in, and how much
+   the conversation mattered (the chat memory's importance, which otherwise costs a
+   ``chat_importance`` call).
 """
 
 from __future__ import annotations
@@ -39,6 +41,10 @@ if TYPE_CHECKING:
 UNKNOWN = "unknown"
 OPEN_RETRIEVE = 10
 """Memories retrieved per focal point when a conversation opens (AGA: 20)."""
+TURN_RECALL = 5
+"""Memories retrieved for the last lines before each utterance (AGA: 15, and a call to fold them)."""
+RECALL_SHOWN = 6
+"""Newest recalled memories shown in the utterance prompt."""
 COVERED_CAP = 300
 """Ids of folded-in memories kept per tie (the newest; older ones may be folded in again)."""
 
@@ -83,7 +89,7 @@ def keep_summary(me: Resident, run: Running) -> None:
     if run.summary == run.tie.summary:
         return
     tie = Tie(run.tie.relationship, run.tie.feeling, run.summary, list(run.tie.covered))
-    tie.cover(run.seen)
+    tie.cover(run.folded)
     me.set_tie(run.other, tie)
 
 
@@ -103,25 +109,37 @@ def tie_line(me: Resident, other: str, tie: Tie) -> str:
 
 
 class Running:
-    """The running summary of one speaker during one conversation."""
+    """What one speaker has in mind about the other during one conversation."""
 
     def __init__(self, me: Resident, other: str) -> None:
         self.me = me
         self.other = other
         self.tie = tie_of(me, other)
         self.summary = self.tie.summary
-        self.seen: set[int] = set(self.tie.covered)
+        self.folded: set[int] = set(self.tie.covered)
+        """ids of the memories the summary already holds."""
+        self.recalled: list[MemoryNode] = []
+        """memories the lines brought to mind that the summary does not hold yet."""
 
     def context(self) -> str:
-        """What the speaker has in mind about the other: relationship line and summary."""
-        return " ".join(x for x in (tie_line(self.me, self.other, self.tie), self.summary) if x)
+        """Relationship line, summary, and what the conversation brought to mind."""
+        parts = [tie_line(self.me, self.other, self.tie), self.summary]
+        if self.recalled:
+            shown = self.recalled[-RECALL_SHOWN:]
+            parts.append("Also on their mind: " + "; ".join(n.embedding_key for n in shown) + ".")
+        return " ".join(x for x in parts if x)
+
+    def unseen(self, nodes: list[MemoryNode]) -> list[MemoryNode]:
+        """The nodes neither in the summary nor recalled already in this conversation."""
+        recalled = {n.id for n in self.recalled}
+        return [n for n in nodes if n.id not in self.folded and n.id not in recalled]
 
     async def fold(self, ctx: StepContext, nodes: list[MemoryNode]) -> bool:
-        """Fold the nodes not seen yet into the summary (one call); False when none was new.
+        """Fold the nodes the summary lacks into it (one call); False when none was new.
 
-        When the model gives nothing usable the summary stays as it was and the nodes count as
-        not seen (a later retrieval may bring them again)."""
-        new = [n for n in nodes if n.id not in self.seen]
+        When the model gives nothing usable the summary stays as it was and the nodes are not
+        counted as folded (a later retrieval may bring them again)."""
+        new = self.unseen(nodes)
         if not new:
             return False
         none = sentinel(Summary)
@@ -142,7 +160,7 @@ class Running:
         )
         if ans is not none:
             self.summary = ans.summary
-            self.seen.update(n.id for n in new)
+            self.folded.update(n.id for n in new)
         return True
 
 
@@ -159,14 +177,15 @@ async def open_summary(me: Resident, other: Resident, status: str, ctx: StepCont
     return run
 
 
-async def refresh_summary(run: Running, last_lines: str, ctx: StepContext) -> None:
-    """Before an utterance: fold in what the last lines bring to mind, if anything is new."""
+async def recall(run: Running, last_lines: str, ctx: StepContext) -> None:
+    """Before an utterance: what the last lines bring to mind that is new joins the prompt
+    (no call; the summary takes it in after the chat)."""
     if not last_lines or not run.me.memory.dim:
         return
     me = run.me
     vec = await embed(ctx, [last_lines])
-    groups = retrieve(me.memory, vec, ctx.now, ctx.config.turn_retrieve_count, me.params.weights)
-    await run.fold(ctx, merge_unique(groups))
+    groups = retrieve(me.memory, vec, ctx.now, TURN_RECALL, me.params.weights)
+    run.recalled.extend(run.unseen(merge_unique(groups)))
 
 
 async def settle_tie(
@@ -178,13 +197,15 @@ async def settle_tie(
     before: str,
     convo: str,
 ) -> int | None:
-    """After a chat: store the running summary and ask for the new relationship, feeling and
-    the conversation's importance to ``me`` (returned; None when the model gave nothing usable).
+    """After a chat: one call gives the new relationship, feeling, notes (the summary with what
+    the chat brought to mind folded in) and the conversation's importance to ``me`` (returned;
+    None when the model gave nothing usable, and then the tie keeps its labels).
 
-    Mutates only ``me`` (its tie); the caller bumps the resident.
+    Mutates only ``me`` (its tie).
     """
     tie = tie_of(me, other)
     summary = run.summary if run is not None else tie.summary
+    recalled = run.recalled if run is not None else []
     none = sentinel(TieUpdate)
     ans = await ask(
         ctx,
@@ -197,6 +218,7 @@ async def settle_tie(
             "relationship": tie.relationship,
             "feeling": tie.feeling,
             "summary": summary or "nothing in particular",
+            "recalled": "; ".join(n.embedding_key for n in recalled) or "nothing new",
             "before": before,
             "convo": convo,
             "query": convo,
@@ -205,11 +227,13 @@ async def settle_tie(
     )
     updated = Tie(tie.relationship, tie.feeling, summary, list(tie.covered))
     if run is not None:
-        updated.cover(run.seen)
+        updated.cover(run.folded)
     rating: int | None = None
     if ans is not none:
         updated.relationship = ans.relationship
         updated.feeling = ans.feeling
+        updated.summary = ans.summary
+        updated.cover(n.id for n in recalled)
         rating = int(ans.importance)
     me.set_tie(other, updated)
     return rating

@@ -166,10 +166,11 @@ class DayRevision(_Answer):
 
 # ---------------------------------------------------------------------- Social Memory and savings
 class TieUpdate(_Answer):
-    """After a chat: how one person now sees the other, and how much the chat mattered."""
+    """After a chat: how one person now sees the other, their notes, how much the chat mattered."""
 
     relationship: Short
     feeling: Short
+    summary: Text
     importance: Rating
 
 
@@ -285,7 +286,7 @@ CHAT_MEMO = Task("chat_memo", Note, max_tokens=80)
 
 # ---------------------------------------------------------------------- Social Memory
 SOCIAL_SUMMARY = Task("social_summary", Summary, max_tokens=120)
-RELATIONSHIP_UPDATE = Task("relationship_update", TieUpdate, max_tokens=60)
+RELATIONSHIP_UPDATE = Task("relationship_update", TieUpdate, max_tokens=200)
 
 # ---------------------------------------------------------------------- savings (MindConfig switches)
 EVENT_RATINGS = Task("event_ratings", Ratings, max_tokens=60)

@@ -538,9 +538,16 @@ _CLOSER = {"unknown": "acquaintance", "acquaintance": "friend", "friend": "good 
 def relationship_update(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
     """One step closer after a pleasant chat; importance as the chat-importance rule."""
     before = str(_v(request, "relationship", "unknown"))
+    name, other = str(_v(request, "name", "They")), str(_v(request, "other", "them"))
+    notes = str(_v(request, "summary", "")).split(" (")[0]
+    if not notes or notes == "nothing in particular":
+        notes = f"{name} knows {other} from around town."
+    recalled = str(_v(request, "recalled", "nothing new"))
+    more = "" if recalled == "nothing new" else f" (and recalled {recalled.count(';') + 1} more)"
     return {
         "relationship": _CLOSER.get(before, before or "acquaintance"),
         "feeling": "friendly",
+        "summary": notes + more,
         "importance": chat_importance(request, rng)["rating"] if _v(request, "summary", "") else 4,
     }
 
