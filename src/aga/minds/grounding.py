@@ -9,7 +9,9 @@ emoji, the event triple, the object's state, its emoji and its triple. The cost 
   grounding is stored once the model chose its place (never a fallback place).
 * ``MindConfig.plan_rules``: a sector or arena the activity names, or the sector of the previous
   subtask of the same activity, is taken without asking.
-* ``MindConfig.action_details``: the five "how it shows" answers come from one call.
+* ``MindConfig.action_details``: the five "how it shows" answers come from one call that
+  generates the emoji, the event triple and the object's state (the object's emoji and triple
+  follow from those).
 """
 
 from __future__ import annotations
@@ -183,7 +185,11 @@ async def choose_place(r: Resident, ctx: StepContext, description: str) -> str:
 
 # ---------------------------------------------------------------------- how it shows
 async def _details_one_call(r: Resident, ctx: StepContext, description: str, obj: str) -> tuple[Grounding, bool]:
-    """Emoji and event triple (and the object's state, emoji and triple) from one call."""
+    """Emoji, event triple and the used object's state from one call.
+
+    The object's emoji is the activity's and its triple is (object, "is", state): what the two
+    extra calls of the original mostly restate, so they are not generated.
+    """
     activity = subtask_text(description)
     vars = {"name": r.name, "activity": description, "query": description, "object": obj or "none"}
     if obj:
@@ -192,14 +198,8 @@ async def _details_one_call(r: Resident, ctx: StepContext, description: str, obj
         if ans is none:
             state = "being used"
             return Grounding("", DEFAULT_EMOJI, ("is", activity[:160]), state, DEFAULT_EMOJI, ("is", state)), False
-        return Grounding(
-            "",
-            ans.emoji,
-            (ans.predicate, ans.object),
-            ans.object_state,
-            ans.object_emoji,
-            (ans.object_predicate, ans.object_object),
-        ), True
+        state = ans.object_state
+        return Grounding("", ans.emoji, (ans.predicate, ans.object), state, ans.emoji, ("is", state)), True
     none_look = sentinel(ActionLook)
     look = await ask(ctx, r.name, ACTION_LOOK, vars, fallback=none_look)
     if look is none_look:

@@ -231,12 +231,9 @@ class ActionLook(_Answer):
 
 
 class ActionDetails(ActionLook):
-    """How an activity shows, with the used object's state, emoji and (predicate, object)."""
+    """How an activity shows, with the state of the object used (its emoji and triple follow)."""
 
     object_state: Short
-    object_emoji: EmojiText
-    object_predicate: Short
-    object_object: Short
 
 
 class NewIdea(_Answer):

@@ -593,18 +593,8 @@ def action_look(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
 
 
 def action_details(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
-    """The emoji, event-triple, object-state, object-emoji and object-triple rules in one answer."""
-    state = object_state(request, rng)["state"]
-    obj = str(_v(request, "object", "object"))
-    sub = LLMRequest("object_event_triple", "", "", None, None, 40, 0.0, {"object": obj, "state": state})
-    triple = object_event_triple(sub, rng)
-    return {
-        **action_look(request, rng),
-        "object_state": state,
-        "object_emoji": _emoji_for(f"{state} {obj}"),
-        "object_predicate": triple["predicate"],
-        "object_object": triple["object"],
-    }
+    """The emoji, event-triple and object-state rules in one answer."""
+    return {**action_look(request, rng), "object_state": object_state(request, rng)["state"]}
 
 
 def mind_wandering(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
