@@ -65,17 +65,24 @@ SEED_TIME = datetime(2000, 1, 1)
 async def rate(r: Resident, ctx: StepContext, text: str, *, thought: bool = False) -> int:
     """Importance 1..10 of an event or thought seen by ``r`` (4 when the model fails).
 
-    A text this resident has already rated (the same event seen again once it has left the
-    retention window) keeps its rating without asking again.
+    With ``reuse_ratings``, a text this resident has already rated (the same event seen again
+    once it has left the retention window) keeps its rating without asking again.
     """
+    rating = await rate_or_none(r, ctx, text, thought=thought)
+    return DEFAULT_IMPORTANCE if rating is None else rating
+
+
+async def rate_or_none(r: Resident, ctx: StepContext, text: str, *, thought: bool = False) -> int | None:
+    """As :func:`rate`, but None when the model gave nothing usable (so no memo keeps it)."""
     known = r.memory.known_rating("thought" if thought else "event", text) if _reuse(ctx) else None
     if known is not None:
         return known
     task = THOUGHT_IMPORTANCE if thought else EVENT_IMPORTANCE
     key = "thought" if thought else "event"
     vars = {"persona": r.identity.block(), "name": r.name, key: text, "query": text}
-    ans = await ask(ctx, r.name, task, vars, fallback=Importance(rating=DEFAULT_IMPORTANCE))
-    return int(ans.rating)
+    none = sentinel(Importance)
+    ans = await ask(ctx, r.name, task, vars, fallback=none)
+    return None if ans is none else int(ans.rating)
 
 
 def _reuse(ctx: StepContext) -> bool:
@@ -125,26 +132,24 @@ def upcoming(r: Resident, ctx: StepContext, skip: set[str]) -> list[str]:
     return out
 
 
-async def rate_events(r: Resident, ctx: StepContext, keys: list[str]) -> dict[str, int]:
-    """Ratings of the distinct texts ``keys`` (none of them known yet), by the configured path."""
+async def rate_events(r: Resident, ctx: StepContext, keys: list[str]) -> dict[str, int | None]:
+    """Ratings of the distinct texts ``keys`` (none of them known yet), by the configured path;
+    None for a text the model gave no usable rating for (the caller uses the default)."""
     if not keys:
         return {}
     if not ctx.config.batch_ratings:
-        ratings = await asyncio.gather(*(rate(r, ctx, k) for k in keys))
+        ratings = await asyncio.gather(*(rate_or_none(r, ctx, k) for k in keys))
         return dict(zip(keys, ratings))
     mine = f"{r.name} is "
     ahead = upcoming(r, ctx, set(keys)) if any(k.startswith(mine) for k in keys) else []
     items = [*keys, *ahead]
     chunks = [items[i : i + BATCH_MAX] for i in range(0, len(items), BATCH_MAX)]
     answers = await asyncio.gather(*(_rate_chunk(r, ctx, chunk) for chunk in chunks))
-    out: dict[str, int] = {}
+    out: dict[str, int | None] = {}
     for chunk, ans in zip(chunks, answers):
         for k, text in enumerate(chunk):
-            if ans is not None:
-                out[text] = ans[k]
-            elif text in keys:
-                out[text] = DEFAULT_IMPORTANCE
-    extra = {t: out[t] for t in ahead if t in out}
+            out[text] = None if ans is None else ans[k]
+    extra = {t: v for t in ahead if (v := out[t]) is not None}
     if extra:
         r.rated.update(extra)
         for old in list(r.rated)[: max(0, len(r.rated) - RATED_CAP)]:
@@ -153,10 +158,10 @@ async def rate_events(r: Resident, ctx: StepContext, keys: list[str]) -> dict[st
     return {k: out[k] for k in keys}
 
 
-async def _rate_chunk(r: Resident, ctx: StepContext, texts: list[str]) -> list[int] | None:
+async def _rate_chunk(r: Resident, ctx: StepContext, texts: list[str]) -> list[int | None] | None:
     """One call for several texts (a single text takes the one-event task); None when unusable."""
     if len(texts) == 1:
-        return [await rate(r, ctx, texts[0])]
+        return [await rate_or_none(r, ctx, texts[0])]
     none = sentinel(Ratings)
     task = replace(EVENT_RATINGS, schema=exactly(Ratings, "ratings", len(texts)))
     vars = {"persona": r.identity.block(), "name": r.name, "events": numbered(texts), "items": texts}
@@ -253,11 +258,13 @@ async def perceive(r: Resident, ctx: StepContext) -> list[MemoryNode]:
     given = {k: known_rating(r, ctx, k) for k in keys if k is not None}
     todo = [k for k, v in given.items() if v is None]
     later: set[str] = set()
+    failed: set[str] = set()
     if ctx.config.defer_ratings:
         later, todo = set(todo), []
     if _reuse(ctx) or ctx.config.batch_ratings or ctx.config.defer_ratings:
         asked, vectors = await asyncio.gather(rate_events(r, ctx, todo), embed(ctx, [d for *_x, d in fresh]))
-        given.update(asked)
+        failed = {k for k, v in asked.items() if v is None}
+        given.update({k: DEFAULT_IMPORTANCE if v is None else v for k, v in asked.items()})
         ratings: list[int | None] = [1 if k is None else given[k] for k in keys]
     else:  # the original path: one call per event that is not idle, repeats included
         asked_each = await asyncio.gather(*(rate(r, ctx, d) for (_s, _p, _o, d), k in zip(fresh, keys) if k))
@@ -268,7 +275,7 @@ async def perceive(r: Resident, ctx: StepContext) -> list[MemoryNode]:
         shadowed = {
             k: given[k]
             for (_s, _p, _o, d), k in zip(fresh, keys)
-            if k is not None and k != d and k not in later
+            if k is not None and k != d and k not in later and k not in failed
         }
         if any(r.rated.get(k) != v for k, v in shadowed.items()):
             r.rated.update(shadowed)
@@ -321,10 +328,12 @@ async def settle_ratings(r: Resident, ctx: StepContext, *, force: bool = False) 
     given.update(await rate_events(r, ctx, [k for k, v in given.items() if v is None]))
     for i in ids:
         key, rating = r.deferred[i], given[r.deferred[i]]
+        if rating is None:  # the model failed: the default, and no memo of it
+            rating = DEFAULT_IMPORTANCE
+        elif key != r.memory.node(i).description:
+            r.rated[key] = rating
         r.memory.set_importance(i, rating)
         r.importance_trigger_curr -= rating
-        if key != r.memory.node(i).description:
-            r.rated[key] = rating
     r.deferred = {}
     r.memo_changed()
 
