@@ -210,6 +210,14 @@ def test_plan_rules_take_a_named_sector_and_the_previous_subtask_sector(town, pe
     assert "action_sector" in _tasks(gw)
 
 
+def test_plan_rules_put_sleep_in_the_own_room_without_asking(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    r, gw = _klaus(town, personas), scripted()
+    g = asyncio.run(ground_action(r, _ctx(town, gw, r, NullPolicy(), 10, ALL_SAVINGS), "sleeping"))
+    assert g.address.startswith(r.identity.living_area + ":")
+    tasks = _tasks(gw)
+    assert "action_sector" not in tasks and "action_arena" not in tasks
+
+
 def test_plan_rules_read_the_wake_up_hour_the_lifestyle_states(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
     r = _klaus(town, personas)
     gw = scripted(with_rules(wake_up_hour=lambda req, rng: {"hour": 9}))

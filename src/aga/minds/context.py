@@ -57,8 +57,8 @@ class MindConfig:
         action_details: saving: an action's emoji, event triple, object state, object emoji and
             object triple come from one call instead of five.
         plan_rules: saving: rules settle what the text already says, without a call: the wake-up
-            hour the lifestyle names, a sector or arena named in the activity, and the sector of
-            the previous subtask of the same activity.
+            hour the lifestyle names, a sector or arena named in the activity, the sector of the
+            previous subtask of the same activity, and one's own room for sleep.
     """
 
     policy: bool = False

@@ -7,8 +7,8 @@ emoji, the event triple, the object's state, its emoji and its triple. The cost 
 * Lifestyle Policy (``ctx.policy``): a grounding stored for the same action text, at a place that
   exists in this town and that the resident knows (and may enter), is reused with no call; a new
   grounding is stored once the model chose its place (never a fallback place).
-* ``MindConfig.plan_rules``: a sector or arena the activity names, or the sector of the previous
-  subtask of the same activity, is taken without asking.
+* ``MindConfig.plan_rules``: a sector or arena the activity names, the sector of the previous
+  subtask of the same activity, and the home (own room) for sleep are taken without asking.
 * ``MindConfig.action_details``: the five "how it shows" answers come from one call that
   generates the emoji, the event triple and the object's state (the object's emoji and triple
   follow from those).
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from aga.minds.action import DEFAULT_EMOJI, Grounding, is_object_address
 from aga.minds.calls import ask, sentinel
-from aga.minds.schedule import REACT, ROOT
+from aga.minds.schedule import REACT, ROOT, is_sleep_text
 from aga.minds.spatial import is_others_private
 from aga.minds.text import last_part, subtask_text
 from aga.policy import Grounding as PolicyGrounding
@@ -137,7 +137,10 @@ async def pick_place(r: Resident, ctx: StepContext, description: str, *, parent:
     home = r.home_sector
     chosen = True
     sector = None
-    if rules:
+    asleep = rules and is_sleep_text(description) and home in sectors
+    if asleep:
+        sector = home  # one sleeps at home, in one's own room
+    elif rules:
         previous = _previous_sector(r, parent)
         sector = previous if previous in sectors else named_option(description, sectors)
     if sector is None:
@@ -149,7 +152,11 @@ async def pick_place(r: Resident, ctx: StepContext, description: str, *, parent:
         sector, arenas = home, arena_options(r, home)
         chosen = False
     fallback_arena = r.home_arena if sector == home and r.home_arena in arenas else arenas[0]
-    arena = named_option(description, arenas) if rules else None
+    arena = None
+    if asleep and r.home_arena in arenas:
+        arena = r.home_arena
+    elif rules:
+        arena = named_option(description, arenas)
     if arena is None:
         arena_vars = {
             "name": r.name,
