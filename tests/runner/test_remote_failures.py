@@ -288,8 +288,7 @@ FLAKY_PLAN = {  # at most two malformed answers per task, so no call ever needs 
     "action_object": ["429", "slow"],
     "daily_plan": ["500", "truncated", "invalid_json"],
     "thought_importance": ["invalid_json", "429"],
-    "action_sector": ["truncated"],
-    "action_details": ["500", "invalid_json"],
+    "action_details": ["500", "invalid_json", "truncated"],
     "embeddings": ["500", "429", "slow"],
 }
 
