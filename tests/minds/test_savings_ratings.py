@@ -43,7 +43,7 @@ class Rater:
     def batch(self, request, rng):  # type: ignore[no-untyped-def]
         items = list(request.vars["items"])
         self.asked.append(("event_ratings", items))
-        return {"ratings": [_rating_of(t) for t in items]}
+        return {"ratings": [{"event": t, "rating": _rating_of(t)} for t in items]}
 
     def rules(self):  # type: ignore[no-untyped-def]
         return with_rules(event_importance=self.single, event_ratings=self.batch)
@@ -136,11 +136,13 @@ def test_the_events_of_a_step_are_rated_in_one_call_in_their_order(town, persona
 
 
 def test_a_wrong_count_is_repaired_and_nothing_is_misaligned(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
-    answers = iter([{"ratings": [9, 9]}, None])
+    answers = iter([{"ratings": [{"event": "x", "rating": 9}, {"event": "y", "rating": 9}]}, None])
 
     def short_first(request, rng):  # type: ignore[no-untyped-def]
         first = next(answers, None)
-        return first if first is not None else {"ratings": [_rating_of(t) for t in request.vars["items"]]}
+        if first is not None:
+            return first
+        return {"ratings": [{"event": t, "rating": _rating_of(t)} for t in request.vars["items"]]}
 
     gw = scripted(with_rules(event_ratings=short_first))
     r, spots = _klaus(town, personas)

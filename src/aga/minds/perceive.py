@@ -166,7 +166,7 @@ async def _rate_chunk(r: Resident, ctx: StepContext, texts: list[str]) -> list[i
     task = replace(EVENT_RATINGS, schema=exactly(Ratings, "ratings", len(texts)))
     vars = {"persona": r.identity.block(), "name": r.name, "events": numbered(texts), "items": texts}
     ans = await ask(ctx, r.name, task, vars, fallback=none)
-    return None if ans is none else [int(x) for x in ans.ratings]
+    return None if ans is none else [int(x.rating) for x in ans.ratings]
 
 
 def noticed(r: Resident, ctx: StepContext) -> list[Event]:

@@ -174,18 +174,25 @@ class TieUpdate(_Answer):
     importance: Rating
 
 
-class Ratings(_Answer):
-    """Importance of several numbered items, in their order (one rating per item)."""
+class EventRating(_Answer):
+    """One event, copied, and its importance (the copy makes a small model rate each on its own)."""
 
-    ratings: list[Rating] = Field(min_length=1)
+    event: Short
+    rating: Rating
+
+
+class Ratings(_Answer):
+    """Importance of several numbered events, in their order (one entry per event)."""
+
+    ratings: list[EventRating] = Field(min_length=1)
 
 
 class ThoughtNote(_Answer):
-    """A thought's importance and its (predicate, object); the subject is the thinker."""
+    """A thought's (predicate, object), the subject being the thinker, and its importance."""
 
-    importance: Rating
     predicate: Short
     object: Short
+    importance: Rating
 
 
 class ThoughtNotes(_Answer):
@@ -286,7 +293,7 @@ SOCIAL_SUMMARY = Task("social_summary", Summary, max_tokens=120)
 RELATIONSHIP_UPDATE = Task("relationship_update", TieUpdate, max_tokens=200)
 
 # ---------------------------------------------------------------------- savings (MindConfig switches)
-EVENT_RATINGS = Task("event_ratings", Ratings, max_tokens=60)
+EVENT_RATINGS = Task("event_ratings", Ratings, max_tokens=300)
 THOUGHT_NOTES = Task("thought_notes", ThoughtNotes, max_tokens=400)
 CHAT_THOUGHTS = Task("chat_thoughts", ChatThoughts, max_tokens=150)
 INSIGHTS_ALL = Task("insights_all", Insights, max_tokens=800, temperature=0.3)

@@ -562,7 +562,7 @@ def _items(request: LLMRequest, key: str) -> list[str]:
 
 def event_ratings(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
     """The event-importance rule for each listed event."""
-    return {"ratings": [_rating(t)["rating"] for t in _items(request, "events")]}
+    return {"ratings": [{"event": t[:160], "rating": _rating(t)["rating"]} for t in _items(request, "events")]}
 
 
 def thought_notes(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
@@ -571,7 +571,7 @@ def thought_notes(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
     for text in _items(request, "thoughts"):
         vars = {"activity": text, "name": _v(request, "name")}
         triple = event_triple(LLMRequest("event_triple", "", "", None, None, 40, 0.0, vars), rng)
-        notes.append({"importance": _rating(text)["rating"], **triple})
+        notes.append({**triple, "importance": _rating(text)["rating"]})
     return {"notes": notes}
 
 
