@@ -53,8 +53,9 @@ def _status(r: Resident) -> str:
 
 
 async def relationship_context(speaker: Resident, other: Resident, ctx: StepContext) -> str:
-    """SEAM: what ``speaker`` knows about ``other`` before saying something (one summary call
-    over the memories retrieved about them; '' when nothing is remembered)."""
+    """The original path (Social Memory off): what ``speaker`` knows about ``other`` before
+    saying something, one summary call over the memories retrieved about them before every
+    utterance ('' when nothing is remembered). Social Memory replaces it (:mod:`aga.minds.social`)."""
     if not speaker.memory.dim:
         return ""
     vec = await embed(ctx, [other.name])
