@@ -103,7 +103,8 @@ class Resident:
         self.ties: dict[str, Tie] = {}
         """other resident -> relationship, feeling and running summary (Social Memory)."""
         self.rated: dict[str, int] = {}
-        """own activity text -> importance given ahead of time (saving ``batch_ratings``)."""
+        """text -> importance given ahead of time (own next activities, ``batch_ratings``) or
+        mirrored from an activity (``reuse_ratings``); never a default from a failed answer."""
         self.talk_memo: dict[str, tuple[str, str]] = {}
         """other resident -> (my status, their status) when I last decided not to talk."""
         self.deferred: dict[int, str] = {}
