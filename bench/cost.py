@@ -123,12 +123,12 @@ def warm_from(base: str, root: Path, source: Path, name: str, steps: int, llm: s
 def table(results: list[Result], reference: Result, title: str) -> None:
     """One line per run, with its ratios to ``reference`` (all off)."""
     print(f"\n{title}")
-    head = (f"{'set-up':<26} {'store':<5} {'calls':>7} {'tokens in':>10} {'tokens out':>10} {'total':>10} "
+    head = (f"{'set-up':<30} {'store':<5} {'calls':>7} {'tokens in':>10} {'tokens out':>10} {'total':>10} "
             f"{'per agent-day':>13} {'tokens/off':>10} {'calls/off':>9} {'wall s':>7}")
     print(head)
     print("-" * len(head))
     for r in results:
-        print(f"{r.label:<26} {r.store:<5} {r.calls:>7,} {r.tokens_in:>10,} {r.tokens_out:>10,} {r.tokens:>10,} "
+        print(f"{r.label:<30} {r.store:<5} {r.calls:>7,} {r.tokens_in:>10,} {r.tokens_out:>10,} {r.tokens:>10,} "
               f"{r.per_agent_day:>13,.0f} {r.tokens / reference.tokens:>10.1%} {r.calls / reference.calls:>9.1%} "
               f"{r.wall:>7.1f}")
 
@@ -190,7 +190,7 @@ def main() -> None:
                                           f"all on, no {name}"))
             base_rows = [r for r in results if r.label == "all on"]
             table(base_rows + ablation, off, "ablation, 3 residents: all on with one saving switched off "
-                                             "(warm = on a copy of 'all on''s warm-up store)")
+                                             "(warm = on a copy of the store 'all on' left after its two runs)")
 
         if not (args.quick or args.no_25):
             r25 = cold_and_warm(BASE25, root, "n25-off", args.steps25, llm, CONFIGS["all off"], "all off", warm=False)
@@ -198,6 +198,7 @@ def main() -> None:
             table(r25, r25[0], f"25 residents ({BASE25}), {args.steps25:,} steps ({args.steps25 / DAY:g} game day)")
             for r in r25:
                 print(f"  {r.label} / {r.store}: {policy_line(r)}")
+                print(f"      top tasks: {top_tasks(r)}")
 
 
 if __name__ == "__main__":
