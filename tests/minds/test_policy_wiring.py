@@ -129,6 +129,24 @@ def test_a_grounding_at_a_place_the_resident_does_not_know_is_not_reused(town, p
     assert "Rose and Crown" not in again.address  # it could not go to a pub it does not know
 
 
+def test_groundings_are_per_resident_unless_shared(town, personas, scripted, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    store = PublicStore(tmp_path / "shared.db")
+    try:
+        own = LifestylePolicy(store, sim="own", embed_model="hash-embedder-v1")
+        shared = LifestylePolicy(store, sim="shared", embed_model="hash-embedder-v1", share_across_agents=True)
+        klaus, maria = _klaus(town, personas), Resident.from_persona(personas["Maria Lopez"], town)
+        for obj in town.tree()["Hobbs Cafe"]["cafe"]:
+            maria.spatial.learn("Hobbs Cafe", "cafe", obj)  # she knows the place
+        gw = scripted()
+        text = "having lunch at Hobbs Cafe"
+        made = asyncio.run(ground_action(klaus, _ctx(town, gw, klaus, own, 10), text))
+        assert not asyncio.run(ground_action(maria, _ctx(town, gw, maria, own, 20), text)).reused
+        got = asyncio.run(ground_action(maria, _ctx(town, gw, maria, shared, 20), text))
+        assert got.reused and got.address == made.address and got.event == made.event
+    finally:
+        store.close()
+
+
 def test_a_fallback_place_is_never_stored(town, personas, scripted, policy) -> None:  # type: ignore[no-untyped-def]
     r = _klaus(town, personas)
     gw = scripted(with_rules(action_sector=lambda req, rng: "the moon", action_arena=lambda req, rng: "the moon"))
