@@ -386,11 +386,24 @@ async def decompose_activity(r: Resident, ctx: StepContext, task: str, minutes: 
     ans = await ask(ctx, r.name, TASK_DECOMP, vars, fallback=none)
     if ans is none or not getattr(ans, "subtasks", None):
         return [Row(task, minutes, ROOT)]
-    rows = decomposed_rows(task, [(s.activity, int(s.minutes)) for s in ans.subtasks], minutes)
+    others = [row.description for row in hourly if row.description != task]
+    steps = [(s.activity, int(s.minutes)) for s in ans.subtasks if not _copied_step(s.activity, others)]
+    if not steps:
+        return [Row(task, minutes, ROOT)]
+    rows = decomposed_rows(task, steps, minutes)
     if policy.enabled and rows[0].parent == task:
         cut = len(task) + 2  # rows read "<task> (<subtask>)"
         policy.add_plan(r.name, task, minutes, [(x.description[cut:-1], x.minutes) for x in rows], vector, ctx.step)
     return rows
+
+
+_CLOCK = re.compile(r"\b\d{1,2}(?::\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}:\d\d\b", re.IGNORECASE)
+
+
+def _copied_step(step: str, other_items: list[str]) -> bool:
+    """Whether a 'step' is another item of the day copied in (small models list the neighbouring
+    plan items, times and all, as steps: 'Go to bed at 11:00 PM' as a step of 'go to work')."""
+    return bool(_CLOCK.search(step)) or any(_repeats(step, item) for item in other_items)
 
 
 # ---------------------------------------------------------------------- Mind Wandering
