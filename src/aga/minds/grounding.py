@@ -142,7 +142,7 @@ async def pick_place(r: Resident, ctx: StepContext, description: str, *, parent:
         sector = home  # one sleeps at home, in one's own room
     elif rules:
         previous = _previous_sector(r, parent)
-        sector = previous if previous in sectors else named_option(description, sectors)
+        sector = named_option(description, sectors) or (previous if previous in sectors else None)
     if sector is None:
         sector_vars = {"name": r.name, "activity": description, "query": description, "home": home}
         sector, ok = await _choose(r, ctx, ACTION_SECTOR, sectors, sector_vars, home or sectors[0])
