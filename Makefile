@@ -15,9 +15,13 @@ $(STAMP): pyproject.toml Makefile
 
 setup: $(STAMP)
 
+# The main job: the 3-resident Ville from midnight until everyone is up and about (11:00; Maria
+# wakes at 10) on the embedded model. The demo simulation is replaced on each run.
+DEMO_STEPS ?= 3960
 demo: setup
-	$(BIN)/aga town show the_ville
-	$(BIN)/aga town render the_ville storage/the_ville.png
+	$(BIN)/aga run -o base_the_ville_isabella_maria_klaus -t demo -s $(DEMO_STEPS) --force
+	$(BIN)/aga metrics storage/demo
+	@echo "metrics files: storage/demo/metrics/   watch the run: $(BIN)/aga serve  (http://127.0.0.1:8000/)"
 
 test: setup
 	$(BIN)/python -m pytest -q
