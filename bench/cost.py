@@ -71,8 +71,16 @@ class Result:
         return self.tokens / self.residents / (self.steps / DAY)
 
 
-def run_once(base: str, storage: Path, sim: str, steps: int, llm: str, overrides: dict[str, Any],
-             label: str, store: str) -> Result:
+def run_once(
+    base: str,
+    storage: Path,
+    sim: str,
+    steps: int,
+    llm: str,
+    overrides: dict[str, Any],
+    label: str,
+    store: str,
+) -> Result:
     """Fork ``base`` into ``storage/sim`` with the settings and run ``steps`` steps."""
     settings = RunSettings(llm=llm, **overrides)
     folder = fork(base, storage, sim, settings=settings)
@@ -99,8 +107,16 @@ def run_once(base: str, storage: Path, sim: str, steps: int, llm: str, overrides
     return result
 
 
-def cold_and_warm(base: str, root: Path, name: str, steps: int, llm: str, overrides: dict[str, Any],
-                  label: str, warm: bool = True) -> list[Result]:
+def cold_and_warm(
+    base: str,
+    root: Path,
+    name: str,
+    steps: int,
+    llm: str,
+    overrides: dict[str, Any],
+    label: str,
+    warm: bool = True,
+) -> list[Result]:
     """A cold run in a fresh storage folder, then (if the policy is on) a second, warm run there."""
     storage = root / name
     out = [run_once(base, storage, "cold", steps, llm, overrides, label, "cold")]
@@ -109,8 +125,16 @@ def cold_and_warm(base: str, root: Path, name: str, steps: int, llm: str, overri
     return out
 
 
-def warm_from(base: str, root: Path, source: Path, name: str, steps: int, llm: str, overrides: dict[str, Any],
-              label: str) -> Result:
+def warm_from(
+    base: str,
+    root: Path,
+    source: Path,
+    name: str,
+    steps: int,
+    llm: str,
+    overrides: dict[str, Any],
+    label: str,
+) -> Result:
     """A run on a copy of another run's public store (the warm store of 'all on')."""
     storage = root / name
     target = policy_store_path(storage, llm)
@@ -123,14 +147,18 @@ def warm_from(base: str, root: Path, source: Path, name: str, steps: int, llm: s
 def table(results: list[Result], reference: Result, title: str) -> None:
     """One line per run, with its ratios to ``reference`` (all off)."""
     print(f"\n{title}")
-    head = (f"{'set-up':<30} {'store':<5} {'calls':>7} {'tokens in':>10} {'tokens out':>10} {'total':>10} "
-            f"{'per agent-day':>13} {'tokens/off':>10} {'calls/off':>9} {'wall s':>7}")
+    head = (
+        f"{'set-up':<30} {'store':<5} {'calls':>7} {'tokens in':>10} {'tokens out':>10} {'total':>10} "
+        f"{'per agent-day':>13} {'tokens/off':>10} {'calls/off':>9} {'wall s':>7}"
+    )
     print(head)
     print("-" * len(head))
     for r in results:
-        print(f"{r.label:<30} {r.store:<5} {r.calls:>7,} {r.tokens_in:>10,} {r.tokens_out:>10,} {r.tokens:>10,} "
-              f"{r.per_agent_day:>13,.0f} {r.tokens / reference.tokens:>10.1%} {r.calls / reference.calls:>9.1%} "
-              f"{r.wall:>7.1f}")
+        print(
+            f"{r.label:<30} {r.store:<5} {r.calls:>7,} {r.tokens_in:>10,} {r.tokens_out:>10,} {r.tokens:>10,} "
+            f"{r.per_agent_day:>13,.0f} {r.tokens / reference.tokens:>10.1%} {r.calls / reference.calls:>9.1%} "
+            f"{r.wall:>7.1f}"
+        )
 
 
 def top_tasks(result: Result, n: int = 8) -> str:
@@ -144,15 +172,19 @@ def policy_line(result: Result) -> str:
     c = result.policy
     if not c:
         return "policy off"
-    return (f"plans reused {c['plan_exact'] + c['plan_similar']} / asked {c['plan_miss']}; "
-            f"groundings reused {c['grounding_hit']} / made {c['grounding_miss'] + c['grounding_rejected']}; "
-            f"short activities mapped {c['canonical_exact'] + c['canonical_similar']} / new {c['canonical_miss']}")
+    return (
+        f"plans reused {c['plan_exact'] + c['plan_similar']} / asked {c['plan_miss']}; "
+        f"groundings reused {c['grounding_hit']} / made {c['grounding_miss'] + c['grounding_rejected']}; "
+        f"short activities mapped {c['canonical_exact'] + c['canonical_similar']} / new {c['canonical_miss']}"
+    )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--llm", default="scripted", help="model spec (default: the scripted test model)")
-    ap.add_argument("--steps", type=int, default=2 * DAY, help="steps of the 3-resident runs (default 17,280)")
+    ap.add_argument(
+        "--steps", type=int, default=2 * DAY, help="steps of the 3-resident runs (default 17,280)"
+    )
     ap.add_argument("--steps25", type=int, default=DAY, help="steps of the 25-resident runs (default 8,640)")
     ap.add_argument("--quick", action="store_true", help="3 residents only, no ablation")
     ap.add_argument("--no-ablation", action="store_true", help="skip the one-saving-off runs")
@@ -166,15 +198,23 @@ def main() -> None:
             results += cold_and_warm(BASE3, root, f"c{i}", args.steps, llm, overrides, label)
         off = next(r for r in results if r.label == "all off")
         days = args.steps / DAY
-        print(f"cost benchmark: {BASE3}, 3 residents, {args.steps:,} steps ({days:g} game days); model: {llm}"
-              + (" (test double; its prompts are the real ones)" if llm == "scripted" else ""))
+        print(
+            f"cost benchmark: {BASE3}, 3 residents, {args.steps:,} steps ({days:g} game days); model: {llm}"
+            + (" (test double; its prompts are the real ones)" if llm == "scripted" else "")
+        )
         print(f"tokens counted by: {off.counter}")
-        table(results, off, "3 residents: set-ups x public store (cold = empty; warm = after one earlier run; "
-                            "without the policy there is no store, so only cold)")
+        table(
+            results,
+            off,
+            "3 residents: set-ups x public store (cold = empty; warm = after one earlier run; "
+            "without the policy there is no store, so only cold)",
+        )
         on_warm = next(r for r in results if r.label == "all on" and r.store == "warm")
-        print(f"\ngoals, 3 residents, warm store: all on = {on_warm.tokens / off.tokens:.1%} of all off "
-              f"(goal <= 20 %; AGA 31.1 %), {on_warm.per_agent_day:,.0f} tokens per agent per game day "
-              f"(goal <= 40,000; original about 760,000, AGA about 240,000)")
+        print(
+            f"\ngoals, 3 residents, warm store: all on = {on_warm.tokens / off.tokens:.1%} of all off "
+            f"(goal <= 20 %; AGA 31.1 %), {on_warm.per_agent_day:,.0f} tokens per agent per game day "
+            f"(goal <= 40,000; original about 760,000, AGA about 240,000)"
+        )
         for r in results:
             print(f"  {r.label} / {r.store}: {policy_line(r)}")
             print(f"      top tasks: {top_tasks(r)}")
@@ -184,18 +224,41 @@ def main() -> None:
             ablation: list[Result] = []
             for name in SAVINGS:
                 overrides = {"disabled_savings": [name]}
-                ablation.append(run_once(BASE3, root / f"a-{name}", "cold", args.steps, llm, overrides,
-                                         f"all on, no {name}", "cold"))
-                ablation.append(warm_from(BASE3, root, source, f"w-{name}", args.steps, llm, overrides,
-                                          f"all on, no {name}"))
+                ablation.append(
+                    run_once(
+                        BASE3,
+                        root / f"a-{name}",
+                        "cold",
+                        args.steps,
+                        llm,
+                        overrides,
+                        f"all on, no {name}",
+                        "cold",
+                    )
+                )
+                ablation.append(
+                    warm_from(
+                        BASE3, root, source, f"w-{name}", args.steps, llm, overrides, f"all on, no {name}"
+                    )
+                )
             base_rows = [r for r in results if r.label == "all on"]
-            table(base_rows + ablation, off, "ablation, 3 residents: all on with one saving switched off "
-                                             "(warm = on a copy of the store 'all on' left after its two runs)")
+            table(
+                base_rows + ablation,
+                off,
+                "ablation, 3 residents: all on with one saving switched off "
+                "(warm = on a copy of the store 'all on' left after its two runs)",
+            )
 
         if not (args.quick or args.no_25):
-            r25 = cold_and_warm(BASE25, root, "n25-off", args.steps25, llm, CONFIGS["all off"], "all off", warm=False)
+            r25 = cold_and_warm(
+                BASE25, root, "n25-off", args.steps25, llm, CONFIGS["all off"], "all off", warm=False
+            )
             r25 += cold_and_warm(BASE25, root, "n25-on", args.steps25, llm, CONFIGS["all on"], "all on")
-            table(r25, r25[0], f"25 residents ({BASE25}), {args.steps25:,} steps ({args.steps25 / DAY:g} game day)")
+            table(
+                r25,
+                r25[0],
+                f"25 residents ({BASE25}), {args.steps25:,} steps ({args.steps25 / DAY:g} game day)",
+            )
             for r in r25:
                 print(f"  {r.label} / {r.store}: {policy_line(r)}")
                 print(f"      top tasks: {top_tasks(r)}")

@@ -16,8 +16,16 @@ needs_gguf = pytest.mark.skipif(not GGUF.is_file(), reason="the embedded model f
 
 
 def _req(system: str = "Rate it.", user: str = "Isabella is brewing coffee") -> LLMRequest:
-    return LLMRequest(task="t", system=system, user=user, json_schema=None, choices=None, max_tokens=8,
-                      temperature=0.0, vars={})
+    return LLMRequest(
+        task="t",
+        system=system,
+        user=user,
+        json_schema=None,
+        choices=None,
+        max_tokens=8,
+        temperature=0.0,
+        vars={},
+    )
 
 
 def test_simple_counter_counts_words_and_marks():
@@ -32,7 +40,11 @@ def test_gguf_tokenizer_counts_like_the_embedded_model():
     tok = GGUFTokenizer(GGUF)
     assert "Qwen2.5" in tok.name and GGUF.name in tok.name
     # BPE merges common words: fewer tokens than characters, more than zero
-    assert 0 < tok.tokens("Isabella is brewing coffee at Hobbs Cafe") < len("Isabella is brewing coffee at Hobbs Cafe")
+    assert (
+        0
+        < tok.tokens("Isabella is brewing coffee at Hobbs Cafe")
+        < len("Isabella is brewing coffee at Hobbs Cafe")
+    )
     # the chat template adds its role markers around the two parts
     bare = tok.tokens("Rate it.") + tok.tokens("Isabella is brewing coffee")
     assert tok.prompt_tokens("Rate it.", "Isabella is brewing coffee") > bare

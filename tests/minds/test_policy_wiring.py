@@ -38,7 +38,9 @@ def _klaus(town, personas) -> Resident:  # type: ignore[no-untyped-def]
 
 
 def _ctx(town, gw, r, policy, step, config=None):  # type: ignore[no-untyped-def]
-    ctx = make_ctx(town, gw, [r], DAY + timedelta(seconds=10 * step), step=step, config=config or MindConfig())
+    ctx = make_ctx(
+        town, gw, [r], DAY + timedelta(seconds=10 * step), step=step, config=config or MindConfig()
+    )
     return replace(ctx, policy=policy)
 
 
@@ -60,7 +62,9 @@ class EmbedSpy:
 
 
 # ---------------------------------------------------------------------- decompositions
-def test_a_stored_decomposition_is_reused_rescaled_to_the_new_duration(town, personas, scripted, policy) -> None:  # type: ignore[no-untyped-def]
+def test_a_stored_decomposition_is_reused_rescaled_to_the_new_duration(
+    town, personas, scripted, policy
+) -> None:  # type: ignore[no-untyped-def]
     r, gw = _klaus(town, personas), scripted()
     task = "working on his research paper at the library"
     first = asyncio.run(decompose_activity(r, _ctx(town, gw, r, policy, 10), task, 180, 540))
@@ -76,7 +80,9 @@ def test_a_stored_decomposition_is_reused_rescaled_to_the_new_duration(town, per
     assert all(abs(row.minutes / 60 - share) <= 5 / 60 + 1e-9 for row, share in zip(again, shares))
 
 
-def test_reused_rows_are_named_after_the_stored_text_so_their_groundings_hit(town, personas, scripted, policy) -> None:  # type: ignore[no-untyped-def]
+def test_reused_rows_are_named_after_the_stored_text_so_their_groundings_hit(
+    town, personas, scripted, policy
+) -> None:  # type: ignore[no-untyped-def]
     r, gw = _klaus(town, personas), scripted()
     stored = "Having breakfast and checking his emails"
     asyncio.run(decompose_activity(r, _ctx(town, gw, r, policy, 10), stored, 60, 480))
@@ -116,14 +122,18 @@ def test_the_same_step_does_not_see_its_own_new_grounding(town, personas, script
     assert not again.reused and _tasks(gw)
 
 
-def test_a_grounding_at_a_place_the_resident_does_not_know_is_not_reused(town, personas, scripted, policy) -> None:  # type: ignore[no-untyped-def]
+def test_a_grounding_at_a_place_the_resident_does_not_know_is_not_reused(
+    town, personas, scripted, policy
+) -> None:  # type: ignore[no-untyped-def]
     klaus, gw = _klaus(town, personas), scripted()
     text = "having a drink at The Rose and Crown Pub"
     made = asyncio.run(ground_action(klaus, _ctx(town, gw, klaus, policy, 10), text))
     assert "The Rose and Crown Pub" in made.address
     _tasks(gw)
     newcomer = _klaus(town, personas)
-    newcomer.spatial = type(newcomer.spatial)({"Dorm for Oak Hill College": town.tree()["Dorm for Oak Hill College"]})
+    newcomer.spatial = type(newcomer.spatial)(
+        {"Dorm for Oak Hill College": town.tree()["Dorm for Oak Hill College"]}
+    )
     again = asyncio.run(ground_action(newcomer, _ctx(town, gw, newcomer, policy, 20), text))
     assert not again.reused and _tasks(gw)
     assert "Rose and Crown" not in again.address  # it could not go to a pub it does not know
@@ -133,7 +143,9 @@ def test_groundings_are_per_resident_unless_shared(town, personas, scripted, tmp
     store = PublicStore(tmp_path / "shared.db")
     try:
         own = LifestylePolicy(store, sim="own", embed_model="hash-embedder-v1")
-        shared = LifestylePolicy(store, sim="shared", embed_model="hash-embedder-v1", share_across_agents=True)
+        shared = LifestylePolicy(
+            store, sim="shared", embed_model="hash-embedder-v1", share_across_agents=True
+        )
         klaus, maria = _klaus(town, personas), Resident.from_persona(personas["Maria Lopez"], town)
         for obj in town.tree()["Hobbs Cafe"]["cafe"]:
             maria.spatial.learn("Hobbs Cafe", "cafe", obj)  # she knows the place
@@ -149,7 +161,9 @@ def test_groundings_are_per_resident_unless_shared(town, personas, scripted, tmp
 
 def test_a_fallback_place_is_never_stored(town, personas, scripted, policy) -> None:  # type: ignore[no-untyped-def]
     r = _klaus(town, personas)
-    gw = scripted(with_rules(action_sector=lambda req, rng: "the moon", action_arena=lambda req, rng: "the moon"))
+    gw = scripted(
+        with_rules(action_sector=lambda req, rng: "the moon", action_arena=lambda req, rng: "the moon")
+    )
     asyncio.run(ground_action(r, _ctx(town, gw, r, policy, 10), "buying paint"))
     assert policy.store.stats()["groundings"] == 0
 
@@ -162,8 +176,14 @@ def test_chat_and_wait_places_are_never_stored(town, personas) -> None:  # type:
 
 def test_short_activities_map_to_the_stored_text(town, personas, scripted, policy) -> None:  # type: ignore[no-untyped-def]
     r, gw = _klaus(town, personas), scripted()
-    assert asyncio.run(canonical_text(r, _ctx(town, gw, r, policy, 10), "Taking a short walk")) == "Taking a short walk"
-    assert asyncio.run(canonical_text(r, _ctx(town, gw, r, policy, 20), "taking a short walk.")) == "Taking a short walk"
+    assert (
+        asyncio.run(canonical_text(r, _ctx(town, gw, r, policy, 10), "Taking a short walk"))
+        == "Taking a short walk"
+    )
+    assert (
+        asyncio.run(canonical_text(r, _ctx(town, gw, r, policy, 20), "taking a short walk."))
+        == "Taking a short walk"
+    )
 
 
 def test_next_action_logs_a_reused_grounding_as_not_new(town, personas, scripted, policy) -> None:  # type: ignore[no-untyped-def]
@@ -202,14 +222,20 @@ def test_with_the_policy_keys_are_embedded(town, personas, scripted, policy) -> 
 def test_one_call_gives_all_five_details(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
     r, gw = _klaus(town, personas), scripted()
     text = "having breakfast (making coffee)"
-    g = asyncio.run(ground_action(r, _ctx(town, gw, r, NullPolicy(), 10, MindConfig(action_details=True)), text))
+    g = asyncio.run(
+        ground_action(r, _ctx(town, gw, r, NullPolicy(), 10, MindConfig(action_details=True)), text)
+    )
     tasks = _tasks(gw)
     assert "action_details" in tasks
-    assert not {"action_emoji", "event_triple", "object_state", "object_emoji", "object_event_triple"} & set(tasks)
+    assert not {"action_emoji", "event_triple", "object_state", "object_emoji", "object_event_triple"} & set(
+        tasks
+    )
     assert g.address.count(":") == 3 and g.obj_description and g.obj_emoji and g.obj_event and g.emoji
     five = asyncio.run(ground_action(r, _ctx(town, gw, r, NullPolicy(), 11), text))
     tasks = _tasks(gw)
-    assert {"action_emoji", "event_triple", "object_state", "object_emoji", "object_event_triple"} <= set(tasks)
+    assert {"action_emoji", "event_triple", "object_state", "object_emoji", "object_event_triple"} <= set(
+        tasks
+    )
     assert "action_details" not in tasks
     assert five.address == g.address and five.obj_description == g.obj_description
 
@@ -220,7 +246,14 @@ def test_plan_rules_take_a_named_sector_and_the_previous_subtask_sector(town, pe
     g = asyncio.run(ground_action(r, ctx, "having lunch at Hobbs Cafe"))
     assert ":Hobbs Cafe:" in g.address and "action_sector" not in _tasks(gw)
     parent = "working on his research paper"
-    r.action = Action("plan", f"{parent} (reading)", DAY, DAY, Grounding(f"{r.world}:Oak Hill College:library", "📚", ("read", "books")), parent)
+    r.action = Action(
+        "plan",
+        f"{parent} (reading)",
+        DAY,
+        DAY,
+        Grounding(f"{r.world}:Oak Hill College:library", "📚", ("read", "books")),
+        parent,
+    )
     g = asyncio.run(ground_action(r, ctx, f"{parent} (taking notes)", parent=parent))
     assert ":Oak Hill College:" in g.address and "action_sector" not in _tasks(gw)
     # without the rules the model is asked
@@ -239,7 +272,9 @@ def test_plan_rules_put_sleep_in_the_own_room_without_asking(town, personas, scr
 def test_plan_rules_read_the_wake_up_hour_the_lifestyle_states(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
     r = _klaus(town, personas)
     gw = scripted(with_rules(wake_up_hour=lambda req, rng: {"hour": 9}))
-    assert asyncio.run(wake_up_hour(r, _ctx(town, gw, r, NullPolicy(), 0, ALL_SAVINGS))) == 7  # "wakes up around 7 am"
+    assert (
+        asyncio.run(wake_up_hour(r, _ctx(town, gw, r, NullPolicy(), 0, ALL_SAVINGS))) == 7
+    )  # "wakes up around 7 am"
     assert _tasks(gw) == []
     assert asyncio.run(wake_up_hour(r, _ctx(town, gw, r, NullPolicy(), 0))) == 9
     assert _tasks(gw) == ["wake_up_hour"]

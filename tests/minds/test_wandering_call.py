@@ -27,8 +27,17 @@ def _klaus(town, personas) -> Resident:  # type: ignore[no-untyped-def]
 
 def _remember(r: Resident, texts: list[str], vectors: np.ndarray) -> None:
     for text, vec in zip(texts, vectors):
-        r.memory.add("event", created=DAY, subject=r.name, predicate="is", obj="x", description=text,
-                     embedding_key=text, importance=3, vector=vec)
+        r.memory.add(
+            "event",
+            created=DAY,
+            subject=r.name,
+            predicate="is",
+            obj="x",
+            description=text,
+            embedding_key=text,
+            importance=3,
+            vector=vec,
+        )
 
 
 def _planted(r: Resident, party: int = 20, lone: int = 4, dim: int = 256) -> tuple[list[str], list[str]]:
@@ -62,7 +71,9 @@ def test_the_draw_follows_inverse_cluster_size_weights(town, personas, scripted)
     gw = scripted(with_rules(mind_wandering=rec))
     n = 400
     for step in range(n):  # each step draws with its own generator
-        asyncio.run(wander(r, make_ctx(town, gw, [r], DAY + timedelta(seconds=10 * step), step=step, config=WANDER)))
+        asyncio.run(
+            wander(r, make_ctx(town, gw, [r], DAY + timedelta(seconds=10 * step), step=step, config=WANDER))
+        )
     assert len(rec.shown) == n and all(len(set(m)) == 3 for m in rec.shown)
     # 5 clusters (the party and 4 lone memories) weigh the same: the first draw is the party with
     # probability 1/5, where a plain draw over memories would give 20/24

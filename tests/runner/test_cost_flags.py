@@ -57,7 +57,12 @@ class Run:
     def activity_texts(self) -> set[str]:
         """Texts of planned activities the action logs name (actions and their parents)."""
         texts = {e["task"] for log in self.actions.values() for e in log if e.get("task")}
-        texts |= {e["parent"] for log in self.actions.values() for e in log if e.get("parent") not in (None, "root", "react")}
+        texts |= {
+            e["parent"]
+            for log in self.actions.values()
+            for e in log
+            if e.get("parent") not in (None, "root", "react")
+        }
         return texts
 
 

@@ -111,7 +111,9 @@ class GGUFTokenizer:
         """Tokens of the prompt as the embedded backend builds it (chat template applied)."""
         if self._formatter is None:
             return self.tokens(system) + self.tokens(user)
-        messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
+        messages = ([{"role": "system", "content": system}] if system else []) + [
+            {"role": "user", "content": user}
+        ]
         return self.tokens(self._formatter(messages=messages).prompt)
 
     def completion_tokens(self, text: str) -> int:

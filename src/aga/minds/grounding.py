@@ -109,7 +109,9 @@ async def _choose(
     was taken. A single option is taken without asking."""
     if len(options) == 1:
         return options[0], True
-    answer = await ctx.gateway.choose(task, options, vars, agent=r.name, game_time=ctx.now, fallback=_Fallback(fallback))
+    answer = await ctx.gateway.choose(
+        task, options, vars, agent=r.name, game_time=ctx.now, fallback=_Fallback(fallback)
+    )
     if isinstance(answer, _Fallback) or answer not in options:
         return str(fallback), False
     return answer, True
@@ -124,7 +126,9 @@ def _previous_sector(r: Resident, parent: str | None) -> str | None:
     return parts[1] if not a.address.startswith("<") and len(parts) >= 3 else None
 
 
-async def pick_place(r: Resident, ctx: StepContext, description: str, *, parent: str | None = None) -> tuple[str, bool]:
+async def pick_place(
+    r: Resident, ctx: StepContext, description: str, *, parent: str | None = None
+) -> tuple[str, bool]:
     """Pick sector, arena and object among known places: (address, chosen).
 
     ``chosen`` is False when a fallback stood in for an unusable answer (home sector, home arena,
@@ -191,7 +195,9 @@ async def choose_place(r: Resident, ctx: StepContext, description: str) -> str:
 
 
 # ---------------------------------------------------------------------- how it shows
-async def _details_one_call(r: Resident, ctx: StepContext, description: str, obj: str) -> tuple[Grounding, bool]:
+async def _details_one_call(
+    r: Resident, ctx: StepContext, description: str, obj: str
+) -> tuple[Grounding, bool]:
     """Emoji, event triple and the used object's state from one call.
 
     The object's emoji is the activity's and its triple is (object, "is", state): what the two
@@ -204,7 +210,9 @@ async def _details_one_call(r: Resident, ctx: StepContext, description: str, obj
         ans = await ask(ctx, r.name, ACTION_DETAILS, vars, fallback=none)
         if ans is none:
             state = "being used"
-            return Grounding("", DEFAULT_EMOJI, ("is", activity[:160]), state, DEFAULT_EMOJI, ("is", state)), False
+            return Grounding(
+                "", DEFAULT_EMOJI, ("is", activity[:160]), state, DEFAULT_EMOJI, ("is", state)
+            ), False
         state = ans.object_state
         return Grounding("", ans.emoji, (ans.predicate, ans.object), state, ans.emoji, ("is", state)), True
     none_look = sentinel(ActionLook)
@@ -214,7 +222,9 @@ async def _details_one_call(r: Resident, ctx: StepContext, description: str, obj
     return Grounding("", look.emoji, (look.predicate, look.object)), True
 
 
-async def _details_five_calls(r: Resident, ctx: StepContext, description: str, obj: str) -> tuple[Grounding, bool]:
+async def _details_five_calls(
+    r: Resident, ctx: StepContext, description: str, obj: str
+) -> tuple[Grounding, bool]:
     """The original's separate calls: emoji, event triple, object state, its emoji and triple."""
     activity = subtask_text(description)
     defaulted: list[bool] = []

@@ -393,7 +393,9 @@ async def decompose_activity(r: Resident, ctx: StepContext, task: str, minutes: 
     rows = decomposed_rows(task, steps, minutes)
     if policy.enabled and rows[0].parent == task:
         cut = len(task) + 2  # rows read "<task> (<subtask>)"
-        policy.add_plan(r.name, task, minutes, [(x.description[cut:-1], x.minutes) for x in rows], vector, ctx.step)
+        policy.add_plan(
+            r.name, task, minutes, [(x.description[cut:-1], x.minutes) for x in rows], vector, ctx.step
+        )
     return rows
 
 
