@@ -9,7 +9,7 @@ views, states and events are rebuilt only when something they show changed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -129,28 +129,8 @@ class Resident:
     def from_persona(cls, persona: Persona, town: Town) -> Resident:
         """A resident at the start of a simulation (seed memories are rated on the first step)."""
         parts = persona.living_area.split(":")
-        identity = Identity(
-            name=persona.name,
-            first_name=persona.first_name,
-            last_name=persona.last_name,
-            age=persona.age,
-            innate=persona.innate,
-            learned=persona.learned,
-            currently=persona.currently,
-            lifestyle=persona.lifestyle,
-            daily_plan_req=persona.daily_plan_req,
-            living_area=persona.living_area,
-        )
-        params = Params(
-            vision_r=persona.vision_r,
-            att_bandwidth=persona.att_bandwidth,
-            retention=persona.retention,
-            recency_decay=persona.recency_decay,
-            importance_trigger_max=persona.importance_trigger_max,
-            recency_w=persona.recency_w,
-            relevance_w=persona.relevance_w,
-            importance_w=persona.importance_w,
-        )
+        identity = Identity(**_fields_of(Identity, persona))
+        params = Params(**_fields_of(Params, persona))
         spatial = SpatialMemory(persona.known_places)
         tree = town.tree()
         if len(parts) >= 2:
@@ -473,3 +453,8 @@ class Resident:
 def _plain(obj: Any) -> dict[str, Any]:
     """Fields of a flat dataclass as a dict (no deep copy: the fields are plain values)."""
     return {f: getattr(obj, f) for f in obj.__dataclass_fields__}
+
+
+def _fields_of(cls: type, persona: Persona) -> dict[str, Any]:
+    """The persona's values for the fields of dataclass ``cls`` (its field names match the persona's)."""
+    return {f.name: getattr(persona, f.name) for f in fields(cls)}
