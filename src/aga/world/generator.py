@@ -237,11 +237,19 @@ class _Plan:
     def find(
         self, free: np.ndarray, reserved: np.ndarray, w: int, h: int, *, interior: bool
     ) -> tuple[int, int, int, int] | None:
-        room = free | (self.data.object_grid != 0)
+        # Only the window around the free tiles matters: nothing outside it can fit, and the
+        # room's border (walls) separates it from every other room's objects.
+        fy, fx = np.nonzero(free)
+        if fy.size == 0:
+            return None
+        y0, x0 = max(0, int(fy.min()) - 2), max(0, int(fx.min()) - 2)
+        y1, x1 = int(fy.max()) + 3, int(fx.max()) + 3
+        room = free[y0:y1, x0:x1] | (self.data.object_grid[y0:y1, x0:x1] != 0)
+        in1, in2 = _eroded(room, 1, (y0, x0), free.shape), _eroded(room, 2, (y0, x0), free.shape)
         ys, xs = np.nonzero(room)
-        cells = sorted(zip(ys.tolist(), xs.tolist(), strict=True))
-        edge = [(y, x) for y, x in cells if not _inside(room, x, y)]
-        inner = [(y, x) for y, x in cells if _inside(room, x, y) and _inside(room, x, y, 2)]
+        cells = [(int(y) + y0, int(x) + x0) for y, x in zip(ys, xs, strict=True)]  # row-major = sorted
+        edge = [c for c, i in zip(cells, in1[ys, xs].tolist(), strict=True) if not i]
+        inner = [c for c, i, j in zip(cells, in1[ys, xs].tolist(), in2[ys, xs].tolist(), strict=True) if i and j]
         passes = (
             [(inner, True), (edge, True), (cells, False)]
             if interior
@@ -253,6 +261,23 @@ class _Plan:
                     if self.fits((x, y, sw, sh), free, reserved, spaced=spaced):
                         return (x, y, sw, sh)
         return None
+
+
+def _eroded(room: np.ndarray, r: int, origin: tuple[int, int], shape: tuple[int, ...]) -> np.ndarray:
+    """For each tile of the window ``room`` (placed at ``origin`` in a map of ``shape``): whether
+    every tile within ``r`` belongs to the room and lies on the map (as :func:`_inside`)."""
+    h, w = room.shape
+    padded = np.zeros((h + 2 * r, w + 2 * r), dtype=bool)
+    padded[r : r + h, r : r + w] = room
+    out = np.ones_like(room)
+    for dy in range(2 * r + 1):
+        for dx in range(2 * r + 1):
+            out &= padded[dy : dy + h, dx : dx + w]
+    y0, x0 = origin
+    ys = np.arange(h)[:, None] + y0
+    xs = np.arange(w)[None, :] + x0
+    out &= (ys - r >= 0) & (xs - r >= 0) & (ys + r < shape[0]) & (xs + r < shape[1])
+    return out
 
 
 def _inside(room: np.ndarray, x: int, y: int, r: int = 1) -> bool:
@@ -287,3 +312,12 @@ def generate_town(plan_path: str | Path) -> TownData:
     if not isinstance(plan, dict):
         raise TownError(f"{path}: a plan must be a mapping")
     return _Plan(path, plan).build()
+
+
+def generate_plan(plan: dict[str, Any], source: str = "<plan>") -> TownData:
+    """Lay out a plan given as a mapping (e.g. from :func:`aga.world.layout.town_plan`).
+
+    Raises:
+        TownError: something does not fit (names the building/room).
+    """
+    return _Plan(Path(source), plan).build()
