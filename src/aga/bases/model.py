@@ -34,6 +34,10 @@ class Persona(BaseModel):
     start_tile: Tile | None = Field(default=None, description="None: a spawn tile of the living area")
     known_places: KnownPlaces = Field(default_factory=dict)
     seed_memories: list[str] = Field(default_factory=list, description="facts they remember at the start")
+    workplace: str | None = Field(
+        default=None,
+        description="'sector' or 'sector:arena' of the town where they work or study (for aga eval), e.g. 'Hobbs Cafe'",
+    )
     # perception and memory parameters (GA_NOTES 2.1)
     vision_r: int = 8
     att_bandwidth: int = 8
@@ -43,6 +47,24 @@ class Persona(BaseModel):
     recency_w: float = 1.0
     relevance_w: float = 1.0
     importance_w: float = 1.0
+
+
+class SeededFact(BaseModel):
+    """A fact the base plants in some residents' minds, declared so ``aga eval`` can follow it.
+
+    A text carries the fact when it holds every item of ``words`` (case-insensitive); an item may
+    offer alternatives separated by ``|`` (``"mayor|election"``).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="short key, e.g. 'party'")
+    about: str = Field(default="", description="the fact in one sentence, for reports")
+    words: list[str] = Field(min_length=1, description="identifying words; a text must hold every item")
+    question: str = Field(default="", description="interview question that asks whether one knows it")
+    place: str | None = Field(default=None, description="'sector' or 'sector:arena' of an event the fact announces")
+    starts: datetime | None = Field(default=None, description="start of the announced event")
+    ends: datetime | None = Field(default=None, description="end of the announced event")
 
 
 class BaseSim(BaseModel):
@@ -57,3 +79,4 @@ class BaseSim(BaseModel):
     sec_per_step: int = Field(default=10, ge=1)
     seed: int = 0
     residents: list[Persona]
+    facts: list[SeededFact] = Field(default_factory=list, description="seeded facts aga eval follows")

@@ -3,7 +3,8 @@
 Layout (documented for users in docs/bases.md)::
 
     <folder>/base.yaml                 name, description, town, start, sec_per_step, seed,
-                                       persona_defaults (optional), personas (list of files)
+                                       persona_defaults (optional), personas (list of files),
+                                       facts (optional: seeded facts, see SeededFact)
     <folder>/personas/<first>_<last>.yaml   one Persona each
 
 Only ``personas`` is required in base.yaml; the rest falls back to the BaseSim defaults and the
@@ -26,7 +27,7 @@ from aga.bases.model import BaseSim, Persona
 from aga.errors import BaseSimError
 
 BASE_FILE = "base.yaml"
-_BASE_KEYS = ("name", "description", "town", "start", "sec_per_step", "seed", "persona_defaults", "personas")
+_BASE_KEYS = ("name", "description", "town", "start", "sec_per_step", "seed", "persona_defaults", "personas", "facts")
 _IDENTITY = ("name", "first_name", "last_name")
 
 

@@ -29,6 +29,9 @@ def _register() -> None:
     app.command("metrics")(metrics.metrics)
     app.add_typer(viewer.app, name="replay", help="Compress runs and import original ones for watching.")
     app.command("serve")(viewer.serve)
+    from aga.cli import eval as evaluate
+
+    app.command("eval")(evaluate.eval_command)
 
 
 _register()
