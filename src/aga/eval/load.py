@@ -120,7 +120,7 @@ def _base_parts(
 
 
 def _load_store(folder: Path, step: int | None, with_town: bool) -> SimRecords:
-    from aga.store import SimStore
+    from aga.store.sim_store import SimStore
 
     store = SimStore.open(folder)
     try:
