@@ -30,7 +30,7 @@ SOCIAL_TASKS = {"social_summary", "relationship_update"}
 
 def aga_run(storage: Path, sim: str, steps: int, *flags: str) -> subprocess.Popen:
     env = {**os.environ, "AGA_STORAGE": str(storage)}
-    args = [*AGA, "run", "-o", BASE3, "-t", sim, "-s", str(steps), "--llm", "scripted", "-q", *flags]
+    args = [*AGA, "run", "-o", BASE3, "-t", sim, "-s", str(steps), "--llm", "scripted", "--quiet", *flags]
     return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 

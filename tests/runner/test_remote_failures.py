@@ -141,7 +141,7 @@ def aga_env(storage: Path, base_url: str, **extra: str) -> dict[str, str]:
 
 
 def run_args(sim: str, steps: int, *, fork_base: bool) -> list[str]:
-    args = [*AGA, "run", "-t", sim, "-s", str(steps), "-q"]
+    args = [*AGA, "run", "-t", sim, "-s", str(steps), "--quiet"]
     if fork_base:
         args += ["-o", BASE3, "--llm", f"openai:{CHAT_MODEL}", "--embed", f"openai:{EMBED_MODEL}"]
     return args

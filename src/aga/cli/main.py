@@ -29,9 +29,11 @@ def _register() -> None:
     app.command("metrics")(metrics.metrics)
     app.add_typer(viewer.app, name="replay", help="Compress runs and import original ones for watching.")
     app.command("serve")(viewer.serve)
-    from aga.cli import eval as evaluate
+    from aga.cli import interview as talk
 
-    app.command("eval")(evaluate.eval_command)
+    app.command("interview")(talk.interview)
+    app.command("ask")(talk.ask)
+    app.command("whisper")(talk.whisper)
 
 
 _register()

@@ -104,7 +104,11 @@ def run(
             "merged_reflection, action_details, plan_rules, ... (see docs/cost.md).",
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar (no short form: -q asks questions in reverie_offline.py).")] = False,
+    whispers: Annotated[
+        Optional[Path],
+        typer.Option("--whispers", help="With -o: a whisper file ('Name,Whisper' CSV, see docs/interview.md) told right after forking."),
+    ] = None,
 ) -> None:
     """Fork a base into a new simulation and run N steps (-o BASE -t NEW -s N), or continue one (-t SIM -s N)."""
     from aga.runner.lifecycle import RunSettings, check_sim_name, check_steps, fork as do_fork, open_simulation
@@ -123,10 +127,23 @@ def run(
         "share_policy": share_policy,
         "disabled_savings": disable_saving or None,
     }
+    told = None
+    if whispers is not None:  # checked before anything is forked: a bad line stores nothing
+        if fork is None:
+            raise InputError("--whispers applies right after forking with -o; tell an existing simulation with `aga whisper`")
+        from aga.bases import load_base
+        from aga.interview.whisper import parse_whispers
+
+        told = parse_whispers(whispers, [p.name for p in load_base(fork).residents])
     if fork is not None:
         settings = RunSettings().merged(overrides)
         folder = do_fork(fork, root, sim, town=town, settings=settings, force=force)
         console.print(f"forked [bold]{fork}[/] into [bold]{folder}[/]", highlight=False)
+        if told:
+            from aga.cli.interview import apply_whisper_file
+
+            count = apply_whisper_file(folder, told)
+            console.print(f"told {count} whispers from {whispers}", highlight=False)
         overrides = {}
     else:
         if town is not None or force:

@@ -298,6 +298,43 @@ THOUGHT_NOTES = Task("thought_notes", ThoughtNotes, max_tokens=400)
 CHAT_THOUGHTS = Task("chat_thoughts", ChatThoughts, max_tokens=150)
 INSIGHTS_ALL = Task("insights_all", Insights, max_tokens=800, temperature=0.3)
 
+# ---------------------------------------------------------------------- interviews and whispers (aga.interview)
+class InterviewAnswer(_Answer):
+    """An interview answer: the memory it rests on (copied, or "nothing"), then the answer."""
+
+    recalled: Text
+    answer: Text
+
+
+class InterviewMemory(_Answer):
+    """How a remembered interview is kept: "<name> is <summary>" and its importance."""
+
+    summary: Short
+    importance: Rating
+
+
+class WhisperThought(_Answer):
+    """What a resident was told, as their own first-person thought."""
+
+    thought: Text
+
+
+INTERVIEW_ANSWER = Task("interview_answer", InterviewAnswer, max_tokens=220, temperature=0.0)
+INTERVIEW_MEMORY = Task("interview_memory", InterviewMemory, max_tokens=60)
+WHISPER_THOUGHT = Task("whisper_thought", WhisperThought, max_tokens=120)
+WHISPER_IMPORTANCE = Task("whisper_importance", Importance, max_tokens=12)
+
+
+# ---------------------------------------------------------------------- evaluation (aga eval --judge)
+class Judgement(_Answer):
+    """A believability score of one line (1 broken .. 5 natural and specific) and why."""
+
+    score: Literal[1, 2, 3, 4, 5]
+    reason: Short
+
+
+JUDGE_BELIEVABILITY = Task("judge_believability", Judgement, max_tokens=80)
+
 ALL_TASKS: tuple[Task, ...] = (
     WAKE_UP_HOUR, DAILY_PLAN, TASK_DECOMP, NEW_DAY_REVIEW, NEW_DAY_REVISION, SCHEDULE_REWRITE,
     ACTION_SECTOR, ACTION_ARENA, ACTION_OBJECT, ACTION_EMOJI, EVENT_TRIPLE, OBJECT_STATE,
@@ -306,6 +343,7 @@ ALL_TASKS: tuple[Task, ...] = (
     FOCAL_POINTS, INSIGHTS, CHAT_PLANNING_NOTE, CHAT_MEMO,
     ACTION_DETAILS, ACTION_LOOK, MIND_WANDERING,
     SOCIAL_SUMMARY, RELATIONSHIP_UPDATE, EVENT_RATINGS, THOUGHT_NOTES, CHAT_THOUGHTS, INSIGHTS_ALL,
+    INTERVIEW_ANSWER, INTERVIEW_MEMORY, WHISPER_THOUGHT, WHISPER_IMPORTANCE,
 )  # fmt: skip
 """Every task of the minds, in a stable order."""
 

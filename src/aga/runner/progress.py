@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from aga.gateway.metrics import write_metrics
 from aga.runner.simulation import Simulation, StepReport
+from aga.store.side_ledger import all_ledger_rows
 
 METRICS_EVERY = 360  # one game hour of 10-second steps
 
@@ -24,7 +25,8 @@ def write_sim_metrics(sim: Simulation) -> None:
     """
     if sim.failed_step is not None:
         sim.store.add_ledger_rows(sim.failed_step, [row.to_dict() for row in sim.gateway.ledger.drain()])
-    write_metrics(sim.store.ledger_rows(), sim.store.folder / "metrics", action_logs=sim.store.action_logs())
+    rows = all_ledger_rows(sim.store.ledger_rows(), sim.store.folder)  # + interviews (aga.store.side_ledger)
+    write_metrics(rows, sim.store.folder / "metrics", action_logs=sim.store.action_logs())
 
 
 async def run_with_progress(sim: Simulation, steps: int, *, quiet: bool = False, console: Console | None = None) -> int:

@@ -216,6 +216,35 @@ class SimStore:
             with self.transaction() as cur:
                 cur.executemany("INSERT INTO ledger (step, row) VALUES (?, ?)", [(step, _dumps(r)) for r in rows])
 
+    def add_memories(
+        self,
+        step: int,
+        memories: Mapping[str, list[dict[str, Any]]],
+        embeddings: Sequence[tuple[str, str, np.ndarray]] = (),
+        ledger: Sequence[dict[str, Any]] = (),
+    ) -> None:
+        """Add memory records told from outside a step (whispers, remembered interviews) with their
+        vectors and the ledger rows of the calls that made them, in one transaction; the step
+        counter does not move. Raises StoreError if a record's id is already taken."""
+        with self.transaction() as cur:
+            for agent, recs in memories.items():
+                for r in recs:
+                    taken = cur.execute(
+                        "SELECT 1 FROM memories WHERE agent = ? AND id = ?", (agent, int(r["id"]))
+                    ).fetchone()
+                    if taken:
+                        raise StoreError(f"memory {r['id']} of {agent!r} already exists in {self.folder}")
+            cur.executemany(
+                "INSERT INTO memories (agent, id, record) VALUES (?, ?, ?)",
+                [(a, int(r["id"]), _dumps(r)) for a, recs in memories.items() for r in recs],
+            )
+            cur.executemany(
+                "INSERT OR IGNORE INTO embeddings (model, text, vector) VALUES (?, ?, ?)",
+                [(m, t, np.asarray(v, dtype=np.float32).tobytes()) for m, t, v in embeddings],
+            )
+            if ledger:
+                cur.executemany("INSERT INTO ledger (step, row) VALUES (?, ?)", [(step, _dumps(r)) for r in ledger])
+
     def write_initial(self, states: Mapping[str, dict[str, Any]], memories: Mapping[str, list[dict[str, Any]]],
                       embeddings: Sequence[tuple[str, str, np.ndarray]] = ()) -> None:
         """Write the residents' starting state (before step 0)."""

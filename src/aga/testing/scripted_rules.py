@@ -606,6 +606,88 @@ def mind_wandering(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
     return {"idea": f"finding out more about {' '.join(words[-3:])}"[:150]}
 
 
+# ---------------------------------------------------------------------- interviews and whispers
+# These rules read only the rendered prompt (request.user), as a real model would.
+_PLAIN = frozenset(
+    "what when where which with from that this have does your about there their they them will would "
+    "could should know heard hear anyone anything someone been into just only also some more tell".split()
+)
+
+
+def _section(text: str, start: str) -> str:
+    """The prompt text after the line ending with ``start`` (up to a blank line)."""
+    at = text.find(start)
+    if at < 0:
+        return ""
+    rest = text[at + len(start) :].lstrip("\n")
+    return rest.split("\n\n", 1)[0]
+
+
+def _content(text: str) -> set[str]:
+    return {w for w in _words(text) if len(w) >= 4 and w not in _PLAIN}
+
+
+def interview_answer(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
+    """The listed memory sharing the most words with the last question, or 'not heard of it'."""
+    text = request.user or ""
+    questions = re.findall(r"^Interviewer: (.*)$", text, re.MULTILINE)
+    question = questions[-1] if questions else ""
+    match = re.search(r"^What (.+?) remembers:$", text, re.MULTILINE)
+    name = match.group(1) if match else ""
+    memories = [
+        re.sub(r"^\([^)]*\)\s*", "", ln[2:].strip())
+        for ln in _section(text, " remembers:").splitlines()
+        if ln.startswith("- ")
+    ]
+    wanted = _content(question) - _content(name)
+    names = _content(" ".join(re.findall(r"(?<!^)(?<![.?!] )\b[A-Z][a-z]+", question)))
+    best, score = "", 0.0
+    for memory in memories:
+        shared = wanted & _content(memory)
+        value = len(shared - names) + 0.5 * len(shared & names)  # a name alone is not the topic
+        if value > score:
+            best, score = memory, value
+    if score >= 2:
+        return {"recalled": best[:600], "answer": f"Yes, I remember: {best}"[:600]}
+    return {"recalled": "nothing", "answer": "I have not heard anything about that."}
+
+
+def interview_memory(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
+    """'talking with an interviewer about <the first question's words>'."""
+    lines = re.findall(r"^Interviewer: (.*)$", request.user or "", re.MULTILINE)
+    topic = " ".join(sorted(_content(lines[0]))[:4]) if lines else ""
+    return {"summary": f"talking with an interviewer about {topic or 'their day'}"[:160], "importance": 3}
+
+
+def whisper_thought(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
+    """'I heard that <what was told>'."""
+    match = re.search(r"was told: (.+)", request.user or "")
+    told = match.group(1).strip().rstrip(".") if match else "something new"
+    return {"thought": f"I heard that {told}."[:600]}
+
+
+def whisper_importance(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
+    """Importance by keywords of the news."""
+    match = re.search(r"now knows: (.+)", request.user or "")
+    return _rating(match.group(1) if match else "")
+
+
+def judge_believability(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
+    """1 for a line naming the resident in the third person after "I", 2 for an empty-ish line,
+    else 3 (plain) or 4 (ten words or more): read from the prompt's Resident and Line."""
+    text = request.user or ""
+    name = re.search(r"^Resident: (.*)$", text, re.MULTILINE)
+    line = re.search(r"^Line: (.*)$", text, re.MULTILINE)
+    who = name.group(1).strip() if name else ""
+    said = line.group(1).strip() if line else ""
+    if who and who in said and re.search(r"\bI\b", said):
+        return {"score": 1, "reason": "names the speaker as someone else"}
+    words = said.split()
+    if len(words) < 3:
+        return {"score": 2, "reason": "too short to read as a person"}
+    return {"score": 4 if len(words) >= 10 else 3, "reason": "plain and fitting"}
+
+
 RULES: dict[str, Rule] = {
     "wake_up_hour": wake_up_hour,
     "daily_plan": daily_plan,
@@ -642,6 +724,10 @@ RULES: dict[str, Rule] = {
     "thought_notes": thought_notes,
     "chat_thoughts": chat_thoughts,
     "insights_all": insights_all,
+    "interview_answer": interview_answer,
+    "interview_memory": interview_memory,
+    "whisper_thought": whisper_thought,
+    "whisper_importance": whisper_importance,
 }
 """Task name -> rule. Every task of ``aga.prompts.tasks`` has one."""
 
