@@ -63,6 +63,7 @@ def test_whisper_command_stores_a_rated_embedded_thought(tmp_path) -> None:
     assert rec["created"] == when and 1 <= rec["poignancy"] <= 10
     assert rec["description"] in vectors
     assert "whisper_thought" in ledger and "whisper_importance" in ledger
+    assert '"function_name": "whisper_thought"' in (folder / "metrics" / "detail_info.json").read_text()
 
 
 def test_bad_whisper_file_stores_nothing(tmp_path) -> None:

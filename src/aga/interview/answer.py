@@ -184,6 +184,13 @@ def _why(rows: Sequence[LedgerRow]) -> str:
     return "no usable answer from the model"
 
 
+def rewrite_metrics(folder: Path) -> None:
+    """Rewrite ``<sim>/metrics/`` from the store's ledger followed by the side ledger (read-only)."""
+    with SimSnapshot(folder) as snap:
+        rows = all_ledger_rows(snap.store.ledger_rows(), folder)
+        write_metrics(rows, folder / "metrics", action_logs=snap.store.action_logs())
+
+
 def record_calls(folder: Path, snap: SimSnapshot, calls: Calls) -> None:
     """Append the session's calls to the side ledger and rewrite the metrics files with them."""
     if not calls.rows:

@@ -11,27 +11,24 @@ resident's latest state. A resident "at step N" is rebuilt from them:
 - the persona: the stored state's identity when that state was written at or before step N or on
   the same game day (identities are revised once a day), else the base's persona.
 
-The store is opened read-only: ``immutable=1`` when no write-ahead log is pending (nothing is
-created next to it), else ``mode=ro`` so pending steps of a live run are read too. Neither
-checkpoints, so ``sim.db`` stays byte for byte as it was.
+The store is opened read-only (:func:`aga.store.read_only.open_read_only`), so ``sim.db`` stays
+byte for byte as it was.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-from aga.errors import InputError, StoreError
+from aga.errors import InputError
 from aga.minds.memory import TIME_FORMAT as MEMORY_TIME
 from aga.minds.memory import MemoryNode, MemoryStream
 from aga.minds.resident import Params
 from aga.minds.text import Identity
-from aga.store.sim_store import DB_NAME, SimStore
+from aga.store.read_only import movement_at, open_read_only, state_steps
 
 PLAN_PREDICATE = "plan"
 """Predicate of the plan thought the minds store each morning (``minds.plan.remember_plan``)."""
@@ -43,33 +40,6 @@ class StepError(InputError):
 
 class ResidentError(InputError):
     """A resident name the simulation does not have (the message lists the known ones)."""
-
-
-def _ro_connect(db: Path) -> sqlite3.Connection:
-    """A read-only connection that never writes, checkpoints or creates files."""
-    wal = db.with_name(db.name + "-wal")
-    pending = wal.exists() and wal.stat().st_size > 0
-    mode = "mode=ro" if pending else "mode=ro&immutable=1"
-    uri = f"file:{quote(str(db.resolve()))}?{mode}"
-    try:
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30.0)
-        conn.execute("PRAGMA query_only=1")
-        conn.execute("SELECT COUNT(*) FROM meta").fetchone()
-    except sqlite3.DatabaseError as err:
-        raise StoreError(f"{db}: cannot read the simulation store: {err}") from err
-    return conn
-
-
-def open_read_only(folder: Path) -> SimStore:
-    """The store of ``folder`` opened read-only (its reading methods work, writing fails).
-
-    Raises:
-        StoreError: no simulation there, or the file cannot be read.
-    """
-    db = folder / DB_NAME
-    if not db.is_file():
-        raise StoreError(f"no simulation at {folder} (missing {DB_NAME})")
-    return SimStore(folder, _ro_connect(db))
 
 
 @dataclass(frozen=True)
@@ -207,8 +177,7 @@ class SimSnapshot:
         """Latest stored state of every resident."""
         if self._states is None:
             self._states = self.store.resident_states()
-            rows = self.store._conn.execute("SELECT name, step FROM residents").fetchall()
-            self._state_steps = {str(n): int(s) for n, s in rows}
+            self._state_steps = state_steps(self.store)
         return self._states
 
     def _base_identity(self, name: str) -> Identity | None:
@@ -256,13 +225,10 @@ class SimSnapshot:
         )
 
     def _movement(self, name: str, step: int) -> tuple[str, str, str | None]:
-        row = self.store._conn.execute(
-            "SELECT description, chat FROM movements WHERE agent = ? AND step <= ? ORDER BY step DESC LIMIT 1",
-            (name, step),
-        ).fetchone()
-        if row is None:
+        found = movement_at(self.store, name, step)
+        if found is None:
             return "", "", None
-        description, chat = str(row[0]), row[1]
+        description, chat = found
         doing, _, address = description.partition(" @ ")
         parts = [p for p in address.split(":") if p]
         place = ", ".join(reversed(parts[1:3])) if len(parts) >= 2 else address
@@ -270,10 +236,7 @@ class SimSnapshot:
             place = ""
         partner = None
         if chat:
-            import json
-
-            lines = json.loads(chat)
-            speakers = {str(line[0]) for line in lines if line}
+            speakers = {str(line[0]) for line in chat if line}
             others = sorted(speakers - {name})
             partner = others[0] if others else None
         return doing.strip(), place, partner

@@ -27,7 +27,7 @@ import numpy as np
 
 from aga.errors import InputError, ModelAnswerError
 from aga.gateway import Gateway
-from aga.interview.answer import child_gateway, gateway_for
+from aga.interview.answer import child_gateway, gateway_for, rewrite_metrics
 from aga.interview.snapshot import SimSnapshot
 from aga.minds.memory import TIME_FORMAT
 from aga.minds.text import proper_nouns
@@ -150,6 +150,7 @@ async def whisper(
         vectors = np.asarray(await child.embed([t for _, t, _ in made]), dtype=np.float32)
     except BaseException:
         append_side_rows(sim_dir, [r.to_dict() for r in child.ledger.drain()])  # real calls, nothing stored
+        rewrite_metrics(sim_dir)
         raise
     finally:
         if gateway is None:
@@ -169,6 +170,7 @@ async def whisper(
         store.add_memories(step, records, embeddings, [r.to_dict() for r in child.ledger.drain()])
     finally:
         store.close()
+    rewrite_metrics(sim_dir)
     return told
 
 
