@@ -8,7 +8,7 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from aga.errors import BackendUnavailable, ModelAnswerError
+from aga.errors import BackendUnavailable, InputError
 from aga.gateway import FatalBackendError, MemoryCache, TransientBackendError
 from aga.testing import ScriptedBackend
 
@@ -76,12 +76,24 @@ def test_attempts_spent_returns_the_fallback_marked_defaulted():
     assert not any(r.ok for r in rows)
 
 
-def test_attempts_spent_without_fallback_raises_model_answer_error():
+def test_attempts_spent_without_fallback_return_none_and_the_ledger_says_defaulted():
     gw, _, _ = make_gateway(ScriptedBackend(rules={}, faults=["nope"] * 3), max_attempts=3)
-    with pytest.raises(ModelAnswerError) as info:
-        run(gw.ask(RATE, {"name": "A", "event": "b"}, agent="A", game_time=None))
-    assert info.value.task == "rate_event" and "nope" in str(info.value)
-    assert len(gw.ledger.drain()) == 3  # failed attempts are recorded even when raising
+    assert run(gw.ask(RATE, {"name": "A", "event": "b"}, agent="A", game_time=None)) is None
+    rows = gw.ledger.drain()
+    assert len(rows) == 3 and [r.defaulted for r in rows] == [False, False, True]
+    assert all(r.error.startswith("invalid answer:") for r in rows)
+    gw, _, _ = make_gateway(ScriptedBackend(rules={}, faults=['{"choice": "moon"}'] * 3))
+    assert run(gw.choose(PICK, ["cafe", "park"], {"name": "A", "query": "x"}, agent="A", game_time=None)) is None
+    assert gw.ledger.drain()[-1].defaulted
+
+
+def test_an_input_the_template_does_not_use_is_refused_naming_task_and_inputs():
+    gw, backend, _ = make_gateway()
+    with pytest.raises(InputError, match=r"task 'rate_event' .*not used by the template: extra, mood"):
+        run(gw.ask(RATE, {"name": "A", "event": "b", "mood": "x", "extra": 1}, agent="A", game_time=None))
+    with pytest.raises(InputError, match=r"placeholder \$event has no value"):
+        run(gw.ask(RATE, {"name": "A"}, agent="A", game_time=None))
+    assert backend.calls == []
 
 
 def test_choose_returns_exactly_one_option_and_accepts_loose_matches():

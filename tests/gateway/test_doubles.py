@@ -40,15 +40,49 @@ def test_generic_instances_fit_nested_schemas():
         Plan.model_validate(value)
 
 
-def test_choice_follows_query_words_and_ties_are_deterministic():
+def test_choice_follows_the_words_of_the_input_and_ties_are_deterministic():
     backend = ScriptedBackend(rules={})
     options = ("Hobbs Cafe", "Oak Hill College library", "Johnson Park")
-    req = _req(choices=options, schema=choice_schema(options), vars={"query": "study at the library"})
+    menu = "\n\nOptions:\n" + "\n".join(f"- {o}" for o in options)
+    req = _req(user="Activity: study at the library" + menu, choices=options, schema=choice_schema(options))
     assert json.loads(backend.answer(req)) == {"choice": "Oak Hill College library"}
-    tie = _req(choices=options, schema=choice_schema(options), vars={"query": "nothing shared"})
+    tie = _req(user="nothing shared" + menu, choices=options, schema=choice_schema(options))
     assert backend.answer(tie) == backend.answer(tie)
     no_query = _req(user="Go to the park now\n\nOptions:\n- Hobbs Cafe\n- Johnson Park", choices=options)
     assert json.loads(backend.answer(no_query)) == {"choice": "Johnson Park"}
+
+
+def test_rules_see_the_rendered_prompt_and_the_hint_never_the_inputs():
+    got = []
+
+    def rule(req, rng):
+        got.append((dict(req.vars), req.hint, req.user))
+        return {"rating": 3, "reason": "rule"}
+
+    backend = ScriptedBackend(rules={"t": rule})
+    req = LLMRequest("t", "sys", "Event: tea", Rating.model_json_schema(), None, 50, 0.0, {"secret": 1}, "the hint")
+    backend.answer(req)
+    assert got == [({}, "the hint", "Event: tea")]
+    probe = ScriptedBackend(handler=rule)  # a test's own handler may probe the inputs
+    probe.answer(req)
+    assert got[-1][0] == {"secret": 1}
+
+
+def test_seen_reads_back_what_each_placeholder_of_a_bundled_template_filled():
+    from aga.gateway.task import Task
+    from aga.prompts.tasks import ACTION_SECTOR, DECIDE_TO_TALK
+    from aga.testing.scripted import seen
+
+    def rendered(task: Task, vars: dict) -> LLMRequest:
+        system, user = task.render(vars)
+        return LLMRequest(task.name, system, user + "\n\nOptions:\n- a\n- b", None, ("a", "b"), 10, 0.0)
+
+    names = sorted(ACTION_SECTOR.placeholders())
+    vars = {n: f"value of {n} with  two spaces" for n in names}
+    got = seen(rendered(ACTION_SECTOR, vars))
+    assert {k: got[k] for k in names} == {n: f"value of {n} with  two spaces" for n in names}
+    talk = {n: f"<{n}>" for n in DECIDE_TO_TALK.placeholders()}
+    assert seen(rendered(DECIDE_TO_TALK, talk))["context"] == "<context>"
 
 
 def test_rules_are_used_per_task_and_a_handler_overrides_them():

@@ -73,7 +73,7 @@ def test_valid_answers_through_the_real_sdk_with_schema_and_max_tokens(env):
 
 def test_each_fault_is_survived_and_counted_in_the_ledger(env):
     plans = [("429", "500", "slow"), ("truncated", "broken_body"), ("invalid_json", "drop")]
-    gw, sleep = gateway()
+    gw, sleep = gateway(structured="json_schema")  # forced: prose is a bad answer, not a refused form
 
     async def work():
         out = []

@@ -6,7 +6,7 @@ files. Cached answers are rows with ``cached=True`` and zero tokens (they cost n
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal
 
@@ -31,6 +31,10 @@ class LedgerRow:
         cached: answered from the response cache (no cost).
         defaulted: attempts were spent and the task's fallback was used.
         kind: ``"llm"`` or ``"embed"``.
+        prompt: the system and user text sent (``None`` when not kept).
+        answer: the model's raw answer text (``None`` when there was none).
+        cached_tokens: of ``prompt_tokens``, those the server read from its prompt cache (when it
+            says so); priced at the model's cached-input price.
     """
 
     task: str
@@ -46,6 +50,11 @@ class LedgerRow:
     cached: bool = False
     defaulted: bool = False
     kind: Kind = "llm"
+    cached_tokens: int = 0
+    # The text sent and the text answered (for the viewer's inspector; None on rows stored before
+    # they were kept, and on failures that got no answer). Not compared: rows are equal by their figures.
+    prompt: str | None = field(default=None, compare=False, repr=False)
+    answer: str | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict; ``game_time`` as ISO text."""

@@ -9,7 +9,8 @@ Under ``<sim>/metrics/`` (keys are task names, the AGA "function_name"):
 - ``function_name_fail_reason.json`` ``{task: [str, ...]}``: their reasons, in order
 - ``model_count.json`` / ``model_token.json``: the same per model
 - ``detail_info.json``: every ledger row, in order, as ``{function_name, model, token, time}`` plus
-  ``agent, game_time, prompt_tokens, completion_tokens, cached, defaulted, ok, kind, backend, error``
+  ``agent, game_time, prompt_tokens, completion_tokens, cached_tokens, cached, defaulted, ok, kind,
+  backend, error`` (``cached_tokens``: prompt tokens the server read from its prompt cache)
 - ``<Full Name>.json``: a resident's action log, when given
 
 Files are written atomically (temp file + ``os.replace``) from the whole ledger, so a resumed
@@ -81,6 +82,7 @@ def metrics_files(rows: Iterable[LedgerRow | Mapping[str, Any]]) -> dict[str, An
                 "game_time": row.game_time.isoformat() if row.game_time else None,
                 "prompt_tokens": row.prompt_tokens,
                 "completion_tokens": row.completion_tokens,
+                "cached_tokens": row.cached_tokens,
                 "cached": row.cached,
                 "defaulted": row.defaulted,
                 "ok": row.ok,

@@ -1,7 +1,8 @@
 """What a run cost: the editable price table and per-task / per-model summaries of a ledger.
 
-The bundled table is ``aga/gateway/prices.yaml`` (USD per million input / output tokens); a
-user's file adds to it or replaces entries. Local backends cost nothing; a model missing from
+The bundled table is ``aga/gateway/prices.yaml`` (USD per million input / output tokens, and
+optionally cached input tokens: prompt tokens the server read from its prompt cache); a user's
+file adds to it or replaces entries. Local backends cost nothing; a model missing from
 the table has an unknown cost (shown as such, never guessed).
 """
 
@@ -21,10 +22,11 @@ BUNDLED = Path(__file__).with_name("prices.yaml")
 
 @dataclass(frozen=True)
 class Price:
-    """USD per million tokens."""
+    """USD per million tokens; ``cached_input`` (None: the input price) for cached prompt tokens."""
 
     input: float
     output: float
+    cached_input: float | None = None
 
 
 @dataclass(frozen=True)
@@ -44,12 +46,18 @@ class PriceTable:
         best = max((k for k in self.models if name.startswith(k)), key=len, default=None)
         return self.models[best] if best else None
 
-    def cost(self, model: str, backend: str, prompt_tokens: int, completion_tokens: int) -> float | None:
-        """Dollars for these tokens, or None when the model has no price."""
+    def cost(
+        self, model: str, backend: str, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0
+    ) -> float | None:
+        """Dollars for these tokens (``cached_tokens`` of the prompt at the cached price), or None
+        when the model has no price."""
         price = self.price_for(model, backend)
         if price is None:
             return None
-        return (prompt_tokens * price.input + completion_tokens * price.output) / 1_000_000
+        cached = max(0, min(int(cached_tokens), int(prompt_tokens)))
+        cached_price = price.input if price.cached_input is None else price.cached_input
+        fresh = prompt_tokens - cached
+        return (fresh * price.input + cached * cached_price + completion_tokens * price.output) / 1_000_000
 
 
 def load_prices(path: str | Path | None = None) -> PriceTable:
@@ -81,13 +89,21 @@ def _read(path: Path) -> tuple[dict[str, Price], set[str]]:
         )
     models: dict[str, Price] = {}
     for name, entry in (data.get("models") or {}).items():
-        if not isinstance(entry, dict) or set(entry) - {"input", "output"} or "input" not in entry:
-            raise InputError(f"price file {path}: model '{name}' needs {{input: <USD/M>, output: <USD/M>}}")
+        if not isinstance(entry, dict) or set(entry) - {"input", "output", "cached_input"} or "input" not in entry:
+            raise InputError(
+                f"price file {path}: model '{name}' needs {{input: <USD/M>, output: <USD/M>}}"
+                " (and optionally cached_input: <USD/M>)"
+            )
         try:
-            price = Price(float(entry["input"]), float(entry.get("output", 0.0)))
+            cached_input = entry.get("cached_input")
+            price = Price(
+                float(entry["input"]),
+                float(entry.get("output", 0.0)),
+                None if cached_input is None else float(cached_input),
+            )
         except (TypeError, ValueError):
             raise InputError(f"price file {path}: model '{name}' has a price that is not a number") from None
-        if price.input < 0 or price.output < 0:
+        if price.input < 0 or price.output < 0 or (price.cached_input is not None and price.cached_input < 0):
             raise InputError(f"price file {path}: model '{name}' has a negative price")
         models[str(name)] = price
     local = data.get("local_backends") or []
@@ -106,6 +122,7 @@ class Tally:
     defaulted: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0
     seconds: float = 0.0
     cost: float = 0.0
     unpriced: set[str] = field(default_factory=set)
@@ -116,6 +133,7 @@ class Tally:
         ok = bool(row.get("ok", True))
         prompt = int(row.get("prompt_tokens") or 0)
         completion = int(row.get("completion_tokens") or 0)
+        cached_tokens = int(row.get("cached_tokens") or 0)
         if prompt == completion == 0 and row.get("token") and not cached:
             prompt = int(row["token"])  # an original AGA file: only the total is known
         self.calls += 0 if cached else 1
@@ -124,8 +142,9 @@ class Tally:
         self.defaulted += bool(row.get("defaulted"))
         self.prompt_tokens += prompt
         self.completion_tokens += completion
+        self.cached_tokens += cached_tokens
         self.seconds += float(row.get("time") or 0.0)
-        cost = table.cost(str(row.get("model", "")), str(row.get("backend", "")), prompt, completion)
+        cost = table.cost(str(row.get("model", "")), str(row.get("backend", "")), prompt, completion, cached_tokens)
         if cost is None:
             if prompt or completion:
                 self.unpriced.add(str(row.get("model", "")))

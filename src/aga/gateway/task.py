@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import KW_ONLY, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 
 from aga.errors import InputError
+from aga.gateway.parsing import AnswerProblem
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -43,6 +44,14 @@ class Task(Generic[M]):
         max_tokens: upper bound on the answer's tokens (always sent to the backend).
         temperature: sampling temperature.
         template_dir: where the template lives; ``src/aga/prompts`` by default.
+        check: optional test of a valid answer for mistakes the schema cannot express (a
+            subtask that repeats another plan item, ...): returns a one-line reason, or None
+            when the answer is fine. A reason is treated like a schema error: the gateway
+            re-asks with it and never returns that answer. Bind per call with
+            ``dataclasses.replace(task, check=...)``; it is not part of the task's identity.
+        hint: the name of at most one input the template need not show: it is handed to test
+            doubles (``LLMRequest.hint``) and never sent to a model. Every other input must be
+            used by the template.
     """
 
     name: str
@@ -51,6 +60,19 @@ class Task(Generic[M]):
     max_tokens: int
     temperature: float = 0.0
     template_dir: Path | None = field(default=None, compare=False)
+    check: Callable[[Any], str | None] | None = field(default=None, compare=False, repr=False)
+    hint: str | None = None
+
+    def checked(self, answer: M) -> M:
+        """``answer`` when :attr:`check` finds nothing wrong with it.
+
+        Raises:
+            AnswerProblem: the reason ``check`` gave (the gateway re-asks with it).
+        """
+        problem = self.check(answer) if self.check is not None else None
+        if problem:
+            raise AnswerProblem(problem)
+        return answer
 
     def __post_init__(self) -> None:
         if self.template_dir is not None and not isinstance(self.template_dir, Path):
@@ -65,16 +87,33 @@ class Task(Generic[M]):
         """The JSON schema of the answer (None for choice tasks)."""
         return _json_schema(self.schema) if self.schema is not None else None
 
+    def placeholders(self) -> frozenset[str]:
+        """The input names the template uses (its ``$name`` / ``${name}`` placeholders)."""
+        instructions, body, _ = _load(str(self.template_path))
+        return _names(instructions) | _names(body)
+
+    def hint_of(self, vars: Mapping[str, Any]) -> Any:
+        """The value of the declared hint input (None without a hint or when not given)."""
+        return vars.get(self.hint) if self.hint is not None else None
+
     def render(self, vars: Mapping[str, Any]) -> tuple[str, str]:
         """Fill the template; returns ``(instructions, input)``.
 
         The instructions end with the fixed answer-format description.
 
         Raises:
-            InputError: the template file is missing or names a placeholder ``vars`` lacks.
+            InputError: the template file is missing, names a placeholder ``vars`` lacks, or
+                ``vars`` holds an input the template does not use (other than the declared hint);
+                the message names the task, the template and the input names.
         """
         instructions, body, body_line = _load(str(self.template_path))
         path = self.template_path
+        unused = sorted(set(vars) - self.placeholders() - ({self.hint} if self.hint else set()))
+        if unused:
+            raise InputError(
+                f"task '{self.name}' ({path}): input(s) not used by the template: {', '.join(unused)}"
+                " (drop them at the call site, use them in the template, or declare one as the task's hint)"
+            )
         system = _substitute(instructions, vars, path, 1)
         user = _substitute(body, vars, path, body_line)
         fmt = CHOICE_FORMAT if self.schema is None else answer_format(self.json_schema() or {})
@@ -109,6 +148,17 @@ def _load(path: str) -> tuple[str, str, int]:
     return "", text, 1
 
 
+@lru_cache(maxsize=512)
+def _names(text: str) -> frozenset[str]:
+    """The placeholder names of a template text."""
+    out = set()
+    for m in string.Template.pattern.finditer(text):
+        name = m.group("named") or m.group("braced")
+        if name:
+            out.add(name)
+    return frozenset(out)
+
+
 def _substitute(text: str, vars: Mapping[str, Any], path: Path, first_line: int) -> str:
     try:
         return string.Template(text).substitute({k: _as_text(v) for k, v in vars.items()})
@@ -116,7 +166,7 @@ def _substitute(text: str, vars: Mapping[str, Any], path: Path, first_line: int)
         name = err.args[0]
         line = first_line + _line_of(text, name)
         raise InputError(
-            f"{path}:{line}: placeholder ${name} has no value (inputs given: {sorted(vars)})"
+            f"{path}:{line}: placeholder ${name} has no value (inputs given: {', '.join(sorted(vars))})"
         ) from None
     except ValueError as err:
         raise InputError(f"{path}: bad placeholder in template: {err} (write $$ for a dollar sign)") from None

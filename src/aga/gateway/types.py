@@ -28,7 +28,10 @@ class LLMRequest:
         choices: for choice tasks, the allowed options (answer is ``{"choice": <one of these>}``).
         max_tokens: upper bound on generated tokens; always sent to the backend.
         temperature: sampling temperature.
-        vars: the task inputs, for test doubles and logs only (never sent to a model).
+        vars: the task inputs, for logs and tests' own probes only (never sent to a model; the
+            scripted test double's rules do not read them).
+        hint: the value of the task's one declared hint input, if it has one: a test double may
+            read it, a model never sees it.
     """
 
     task: str
@@ -39,16 +42,29 @@ class LLMRequest:
     max_tokens: int
     temperature: float
     vars: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    hint: Any = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
 class LLMResponse:
-    """What a backend answered: the raw text and the token counts it reported."""
+    """What a backend answered: the raw text and the token counts it reported.
+
+    Attributes:
+        text: the answer text.
+        prompt_tokens: input tokens billed (cached ones included).
+        completion_tokens: output tokens billed.
+        model: the model that answered.
+        cached_tokens: of ``prompt_tokens``, those the server read from its prompt cache (when it
+            reports them: ``usage.prompt_tokens_details.cached_tokens``); priced apart.
+        cached: answered from the gateway's response cache (set by the cache layer; no cost).
+    """
 
     text: str
     prompt_tokens: int
     completion_tokens: int
     model: str
+    cached_tokens: int = 0
+    cached: bool = False
 
 
 @runtime_checkable

@@ -251,11 +251,11 @@ class NewIdea(_Answer):
 
 # ---------------------------------------------------------------------- planning
 WAKE_UP_HOUR = Task("wake_up_hour", WakeUpHour, max_tokens=16)
-DAILY_PLAN = Task("daily_plan", DailyPlan, max_tokens=400, temperature=0.6)
+DAILY_PLAN = Task("daily_plan", DailyPlan, max_tokens=400, temperature=0.6, hint="home")
 TASK_DECOMP = Task("task_decomp", TaskDecomp, max_tokens=300)
 NEW_DAY_REVIEW = Task("new_day_review", DayReview, max_tokens=200)
 NEW_DAY_REVISION = Task("new_day_revision", DayRevision, max_tokens=200)
-SCHEDULE_REWRITE = Task("schedule_rewrite", ScheduleRewrite, max_tokens=400)
+SCHEDULE_REWRITE = Task("schedule_rewrite", ScheduleRewrite, max_tokens=400, hint="after")
 MIND_WANDERING = Task("mind_wandering", NewIdea, max_tokens=48, temperature=0.7)
 
 # ---------------------------------------------------------------------- grounding an action
@@ -279,7 +279,7 @@ CHAT_IMPORTANCE = Task("chat_importance", Importance, max_tokens=12)
 DECIDE_TO_TALK = Task("decide_to_talk", YesNo, max_tokens=12)
 DECIDE_TO_REACT = Task("decide_to_react", WaitOrGo, max_tokens=12)
 RELATIONSHIP_SUMMARY = Task("relationship_summary", Summary, max_tokens=120)
-CONVERSATION_TURN = Task("conversation_turn", Turn, max_tokens=120, temperature=0.6)
+CONVERSATION_TURN = Task("conversation_turn", Turn, max_tokens=120, temperature=0.6, hint="turn")
 CONVERSATION_SUMMARY = Task("conversation_summary", Summary, max_tokens=60)
 
 # ---------------------------------------------------------------------- reflection
@@ -293,8 +293,8 @@ SOCIAL_SUMMARY = Task("social_summary", Summary, max_tokens=120)
 RELATIONSHIP_UPDATE = Task("relationship_update", TieUpdate, max_tokens=200)
 
 # ---------------------------------------------------------------------- savings (MindConfig switches)
-EVENT_RATINGS = Task("event_ratings", Ratings, max_tokens=300)
-THOUGHT_NOTES = Task("thought_notes", ThoughtNotes, max_tokens=400)
+EVENT_RATINGS = Task("event_ratings", Ratings, max_tokens=300, hint="items")
+THOUGHT_NOTES = Task("thought_notes", ThoughtNotes, max_tokens=400, hint="items")
 CHAT_THOUGHTS = Task("chat_thoughts", ChatThoughts, max_tokens=150)
 INSIGHTS_ALL = Task("insights_all", Insights, max_tokens=800, temperature=0.3)
 

@@ -14,6 +14,15 @@ the key, to test scrubbing), ``404``, ``slow`` (answers after ``slow_seconds``),
 (answer cut short, finish_reason length), ``invalid_json`` (prose instead of JSON),
 ``broken_body`` (the HTTP body itself is cut), ``drop`` (connection closed without an answer).
 ``dead_url()`` gives an address where nothing listens (connection refused).
+
+Structured-output behaviour per form (``structured={"json_schema": "500", ...}``), as servers
+differ: ``ok`` (the form is honoured), ``400`` / ``422`` / ``500`` (refused with that status and
+a message naming the field), ``prose`` (ignored: the model answers in words). Forms are
+``json_schema``, ``json_object`` and ``tools``; a request with none of them gets the model's
+answer to the prompt alone (it reads the answer-format line, as a real model would). With
+``latency`` every answer takes that long (concurrency benchmarks); ``in_flight`` and
+``most_in_flight`` count the requests being served. ``prompt_cache=True`` reports the tokens of
+an instructions text seen before as ``usage.prompt_tokens_details.cached_tokens``.
 """
 
 from __future__ import annotations
@@ -32,6 +41,13 @@ from aga.testing.hash_embedder import HashEmbedder
 from aga.testing.scripted import OPTIONS_MARK, ScriptedBackend
 
 FAULTS = ("429", "quota", "500", "401", "404", "slow", "truncated", "invalid_json", "broken_body", "drop")
+FORM_BEHAVIOURS = ("ok", "400", "422", "500", "prose")
+PROSE = "I would say the answer is fairly clear."
+REFUSALS = {
+    "json_schema": "'response_format' of type 'json_schema' is not supported by this server",
+    "json_object": "response_format.schema: unknown field in 'response_format' of type 'json_object'",
+    "tools": "'tools' and 'tool_choice' are not supported by this server",
+}
 SHAPE_MARK = "Answer with one JSON object of this shape and nothing else: "
 
 
@@ -151,10 +167,13 @@ class FakeOpenAIServer(LoopbackServer):
         backend: answers chat requests (a ScriptedBackend by default).
         embedder: answers embedding requests (a HashEmbedder by default).
         json_schema_support: when False, ``response_format`` json_schema is rejected with 400
-            (like llama.cpp's server), so clients must fall back to JSON mode.
+            (short for ``structured={"json_schema": "400"}``).
         api_key: when set, requests must carry it as a bearer token (else 401).
         retry_after: the Retry-After header of a ``429`` fault, in seconds.
         slow_seconds: how long a ``slow`` fault takes.
+        structured: behaviour per structured-output form (see the module docstring).
+        latency: seconds every chat answer takes.
+        prompt_cache: report the tokens of repeated instructions as cached prompt tokens.
     """
 
     faults_known = FAULTS
@@ -169,14 +188,38 @@ class FakeOpenAIServer(LoopbackServer):
         api_key: str | None = None,
         retry_after: float = 0.01,
         slow_seconds: float = 1.0,
+        structured: dict[str, str] | None = None,
+        latency: float = 0.0,
+        prompt_cache: bool = False,
     ) -> None:
         super().__init__()
         self.backend = backend or ScriptedBackend()
         self.embedder = embedder or HashEmbedder()
-        self.json_schema_support = json_schema_support
+        self.structured = {"json_schema": "ok", "json_object": "ok", "tools": "ok"}
+        if not json_schema_support:
+            self.structured["json_schema"] = "400"
+        for form, behaviour in (structured or {}).items():
+            if form not in self.structured or behaviour not in FORM_BEHAVIOURS:
+                raise ValueError(
+                    f"structured {form}={behaviour!r}: forms {', '.join(self.structured)}, "
+                    f"behaviours {', '.join(FORM_BEHAVIOURS)}"
+                )
+            self.structured[form] = behaviour
         self.api_key = api_key
         self.retry_after = retry_after
         self.slow_seconds = slow_seconds
+        self.latency = latency
+        self.prompt_cache = prompt_cache
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self._seen_systems: set[str] = set()
+
+    def form_of(self, body: dict[str, Any]) -> str:
+        """The structured-output form a chat request body asks for (``prompt``: none)."""
+        if body.get("tools"):
+            return "tools"
+        kind = (body.get("response_format") or {}).get("type")
+        return kind if kind in ("json_schema", "json_object") else "prompt"
 
     # ------------------------------------------------------------------ answers
 
@@ -187,31 +230,55 @@ class FakeOpenAIServer(LoopbackServer):
         )
         user = "\n".join(m.get("content", "") for m in body.get("messages", []) if m.get("role") == "user")
         fmt = body.get("response_format") or {}
+        form = self.form_of(body)
+        behaviour = self.structured.get(form, "ok")
         schema, task = None, "chat"
-        if fmt.get("type") == "json_schema":
+        if behaviour == "prose":
+            schema = None
+        elif form == "json_schema":
             schema = fmt.get("json_schema", {}).get("schema")
             task = fmt.get("json_schema", {}).get("name", "chat")
-        elif fmt.get("type") == "json_object":
+        elif form == "json_object":
             schema = fmt.get("schema") or json_mode_schema(system, user)
+        elif form == "tools":
+            function = body["tools"][0].get("function", {})
+            schema, task = function.get("parameters"), function.get("name", "chat")
+        else:  # no format asked: the model follows the answer-format line of the instructions
+            schema = json_mode_schema(system, user)
         choices = _choices_of(schema)
         max_tokens = int(body.get("max_tokens") or body.get("max_completion_tokens") or 256)
         request = LLMRequest(
             task, system, user, schema, choices, max_tokens, float(body.get("temperature") or 0), {}
         )
-        text = self.backend.answer(request, lenient_rules=True)
+        text = PROSE if behaviour == "prose" else self.backend.answer(request, lenient_rules=True)
         prompt_tokens = _count(system) + _count(user)
+        with self._lock:
+            cached = _count(system) if self.prompt_cache and system in self._seen_systems else 0
+            self._seen_systems.add(system)
+        message: dict[str, Any] = {"role": "assistant", "content": text}
+        if form == "tools" and behaviour == "ok":
+            message = {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": f"call-{len(self.requests)}",
+                        "type": "function",
+                        "function": {"name": task, "arguments": text},
+                    }
+                ],
+            }
         completion = {
             "id": f"chatcmpl-fake-{len(self.requests)}",
             "object": "chat.completion",
             "created": 0,
             "model": body.get("model", "fake"),
-            "choices": [
-                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
-            ],
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
             "usage": {
                 "prompt_tokens": prompt_tokens,
                 "completion_tokens": _count(text),
                 "total_tokens": prompt_tokens + _count(text),
+                "prompt_tokens_details": {"cached_tokens": cached},
             },
         }
         return completion, text
@@ -280,17 +347,25 @@ class _OpenAIHandler(JsonHandler):
             return self.send_json(200, fake.embeddings(body))
         if not self.path.rstrip("/").endswith("/chat/completions"):
             return self._error(404, f"unknown path {self.path}", None)
-        fmt = body.get("response_format") or {}
-        if fmt.get("type") == "json_schema" and not fake.json_schema_support:
-            return self._error(
-                400, "response_format type 'json_schema' is not supported by this server", None
-            )
-        completion, text = fake.chat(body)
+        form = fake.form_of(body)
+        behaviour = fake.structured.get(form, "ok")
+        if behaviour in ("400", "422", "500"):
+            return self._error(int(behaviour), REFUSALS[form], None)
+        with fake._lock:
+            fake.in_flight += 1
+            fake.most_in_flight = max(fake.most_in_flight, fake.in_flight)
+        try:
+            if fake.latency:
+                time.sleep(fake.latency)
+            completion, text = fake.chat(body)
+        finally:
+            with fake._lock:
+                fake.in_flight -= 1
         if fault == "truncated":
             completion["choices"][0]["message"]["content"] = text[: max(1, len(text) // 2)]
             completion["choices"][0]["finish_reason"] = "length"
         elif fault == "invalid_json":
-            completion["choices"][0]["message"]["content"] = "I would say the answer is fairly clear."
+            completion["choices"][0]["message"] = {"role": "assistant", "content": PROSE}
         if fault == "broken_body":
             raw = json.dumps(completion).encode()
             return self.send_raw(200, raw[: len(raw) // 2], {})

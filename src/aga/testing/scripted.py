@@ -1,10 +1,15 @@
 """ScriptedBackend: a test double for the language model. Deterministic, instant, always valid.
 
 Answers are seeded by the sha256 of the prompt, so the same request always gets the same answer
-and a resumed run gets exactly what an uninterrupted one got. Choice tasks pick the option that
-shares the most words with ``vars["query"]`` (or with the input text); schema tasks use the
+and a resumed run gets exactly what an uninterrupted one got. The double sees what a real model
+sees: the rendered prompt, the options and the schema, plus the task's one declared hint
+(``LLMRequest.hint``) when it has one; its rules get the request with ``vars`` emptied.
+:func:`seen` splits the rendered prompt back into the parts the template filled (matching the
+template's own literal text), so a rule reads "the activity line" as a model would. Choice
+tasks pick the option that shares the most words with the input text; schema tasks use the
 task's rule from ``aga.testing.scripted_rules`` when there is one, else a generic instance built
-from the JSON schema. Tests can inject failures (exceptions or malformed answers) call by call.
+from the JSON schema. Tests can inject failures (exceptions or malformed answers) call by call;
+a test's own ``handler`` gets the full request (its probes may look at the inputs).
 Selected with ``--llm scripted``; never a default for real runs.
 """
 
@@ -16,8 +21,12 @@ import importlib
 import json
 import random
 import re
+import string
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from aga.gateway.tokens import TokenCounter, default_counter
@@ -28,6 +37,9 @@ Fault = BaseException | str | None
 
 _WORD = re.compile(r"[a-z0-9']+")
 OPTIONS_MARK = "\n\nOptions:\n"
+REPAIR_MARK = "\n\nYour previous answer could not be used:"
+FORMAT_MARK = "\n\nAnswer with one JSON object"
+PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 
 
 def request_rng(request: LLMRequest) -> random.Random:
@@ -134,7 +146,8 @@ class ScriptedBackend:
         rule = self.handler or self.rules.get(request.task)
         if rule is not None:
             try:
-                out = rule(request, rng)
+                # a project rule sees what a model sees; a test's own handler may probe the inputs
+                out = rule(request if self.handler else replace(request, vars={}), rng)
             except (KeyError, IndexError, TypeError, ValueError, AttributeError):
                 if not lenient_rules:
                     raise
@@ -157,13 +170,90 @@ def input_words(request: LLMRequest) -> list[str]:
 
 
 def pick_option(request: LLMRequest, rng: random.Random) -> str:
-    """The option sharing the most words with ``vars['query']`` (or the input); ties by ``rng``."""
+    """The option sharing the most words with the input text; ties by ``rng``."""
     options = list(request.choices or ())
-    query = request.vars.get("query") if request.vars else None
-    wanted = set(_WORD.findall(str(query).lower())) if query else set(input_words(request))
+    wanted = set(input_words(request))
     scores = [len(wanted & set(_WORD.findall(o.lower()))) for o in options]
     best = max(scores)
     return rng.choice([o for o, s in zip(options, scores) if s == best])
+
+
+def seen(request: LLMRequest) -> dict[str, str]:
+    """The rendered text of each placeholder of the request's template, read back from the prompt.
+
+    The prompt is matched against the task's template (``src/aga/prompts/<task>.txt``): its
+    literal text must appear as is, each placeholder takes what stands in its place. The options
+    list, a repair note and the answer-format line the gateway adds are cut off first. Empty when
+    the task has no bundled template or the prompt does not fit it.
+    """
+    return dict(_seen(request.task, request.system, request.user))
+
+
+@lru_cache(maxsize=64)
+def _seen(task: str, system: str, user: str) -> tuple[tuple[str, str], ...]:
+    template = _template(task)
+    if template is None:
+        return ()
+    at = system.rfind(FORMAT_MARK)
+    system = system[:at] if at >= 0 else ("" if system.startswith(FORMAT_MARK.strip()) else system)
+    user = user.split(REPAIR_MARK)[0].split(OPTIONS_MARK)[0]
+    out: dict[str, str] = {}
+    for pattern, text in zip(template, (system, user)):
+        if pattern is None:
+            continue
+        m = pattern.match(text)
+        if m:
+            out.update({k: v.strip() for k, v in m.groupdict().items() if v is not None})
+    return tuple(out.items())
+
+
+@lru_cache(maxsize=128)
+def _template(task: str) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None] | None:
+    path = PROMPTS_DIR / f"{task}.txt"
+    if not re.fullmatch(r"[A-Za-z0-9_]+", task) or not path.is_file():
+        return None
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for i, line in enumerate(lines):
+        if line.strip() == "---":
+            parts = ("\n".join(lines[:i]), "\n".join(lines[i + 1 :]))
+            break
+    else:
+        parts = ("", "\n".join(lines))
+    return tuple(_pattern(p) if p.strip() else None for p in parts)  # type: ignore[return-value]
+
+
+def _pattern(text: str) -> re.Pattern[str]:
+    """A regex of a template: literal text as is (line breaks kept, other spaces free), each
+    placeholder a lazy group (a repeated one must repeat its text)."""
+    parts: list[str] = []
+    named: set[str] = set()
+    pos = 0
+    for m in string.Template.pattern.finditer(text):
+        parts.append(_literal(text[pos : m.start()]))
+        name = m.group("named") or m.group("braced")
+        if m.group("escaped") is not None:
+            parts.append(re.escape("$"))
+        elif name:
+            parts.append(f"(?P={name})" if name in named else f"(?P<{name}>.*?)")
+            named.add(name)
+        else:
+            parts.append(re.escape(m.group()))
+        pos = m.end()
+    parts.append(_literal(text[pos:]))
+    return re.compile(r"\s*" + "".join(parts) + r"\s*\Z", re.DOTALL)
+
+
+def _literal(text: str) -> str:
+    """Literal template text as a regex: a line break must stay one, other spaces may vary."""
+    out = []
+    for piece in re.split(r"(\s+)", text):
+        if not piece:
+            continue
+        if piece.isspace():
+            out.append(r"[ \t]*\n\s*" if "\n" in piece else r"[ \t]*")
+        else:
+            out.append(re.escape(piece))
+    return "".join(out)
 
 
 def instance_of(schema: Mapping[str, Any], rng: random.Random, words: list[str]) -> Any:

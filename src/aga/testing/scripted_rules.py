@@ -1,7 +1,9 @@
 """Rules of the scripted test model: a plausible, deterministic answer per task.
 
-TEST DOUBLE. Each rule reads ``request.vars`` (the task inputs the minds pass) and the
-request-seeded ``rng``, and returns the answer object as a dict (or, for choice tasks, one of
+TEST DOUBLE. Each rule reads what a real model sees: the rendered prompt (split back into the
+parts its template filled, ``aga.testing.scripted.seen``), the options, the schema, plus the
+task's one declared hint (``request.hint``) where it has one; never ``request.vars``. With the
+request-seeded ``rng`` it returns the answer object as a dict (or, for choice tasks, one of
 the options). Rules never fail on missing inputs: they fall back to something generic. They make
 a scripted town look alive: residents get up by their lifestyle, go to work or study at the
 place their persona names, lunch at Hobbs Cafe, spend evenings out, talk to people they know.
@@ -16,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from aga.gateway.types import LLMRequest
+from aga.testing.scripted import seen
 
 Rule = Callable[[LLMRequest, random.Random], "dict[str, Any] | str"]
 
@@ -24,8 +27,24 @@ _MINUTES = (5, 10, 15, 20, 25, 30, 40, 45, 50, 60, 90, 120)
 
 
 def _v(request: LLMRequest, key: str, default: Any = "") -> Any:
-    value = request.vars.get(key) if request.vars else None
+    """The rendered text that filled placeholder ``key`` of the prompt (``default`` if none)."""
+    value = seen(request).get(key)
     return default if value is None else value
+
+
+def _persona(request: LLMRequest, label: str, default: str = "") -> str:
+    """A line of the rendered persona block ("Habits: ..." -> its text)."""
+    m = re.search(rf"^{label}: (.*)$", str(_v(request, "persona")), re.MULTILINE)
+    return m.group(1).strip() if m else default
+
+
+def _full_name(request: LLMRequest, default: str = "") -> str:
+    """The name the prompt shows: the ``name`` part, else the persona's Name line."""
+    name = str(_v(request, "name", ""))
+    if name:
+        return name
+    m = re.match(r"(.*?) \(age", _persona(request, "Name"))
+    return m.group(1) if m else (_persona(request, "Name") or default)
 
 
 def _words(text: str) -> set[str]:
@@ -58,7 +77,7 @@ def _inner(text: str) -> str:
 # ---------------------------------------------------------------------- planning
 def wake_up_hour(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
     """The hour named in the lifestyle text ('wakes up around 7 am'), else 7."""
-    return {"hour": _hour_after(_v(request, "lifestyle"), "wak", 7)}
+    return {"hour": _hour_after(_persona(request, "Habits"), "wak", 7)}
 
 
 def _work_place(text: str, sectors: Sequence[str], home: str, rng: random.Random) -> str:
@@ -83,11 +102,12 @@ def _work_phrase(text: str, place: str) -> str:
 
 def daily_plan(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
     """A day built from the persona: work place named in its texts, meals, an evening out."""
-    text = " ".join(str(_v(request, k)) for k in ("learned", "daily_req", "persona"))
-    sectors = [str(s) for s in _v(request, "sectors", [])]
-    home = str(_v(request, "home"))
+    text = " ".join((_persona(request, "About"), str(_v(request, "daily_req")), str(_v(request, "persona"))))
+    sectors = [s.strip() for s in str(_v(request, "places")).split(";") if s.strip()]
+    home = str(request.hint or "")  # the declared hint of daily_plan: the resident's home sector
     wake = int(_v(request, "wake_hour", 7))
-    bed = _hour_after(str(_v(request, "lifestyle")), "bed", 23)
+    bed = _hour_after(_persona(request, "Habits"), "bed", 23)
+    idea = re.search(r"wants to do today: (.*)\.$", str(_v(request, "plan_note")), re.MULTILINE)
     bed = 23 if bed < wake + 4 else min(bed, 23)
     place = _work_place(text, sectors, home, rng)
     work = _work_phrase(text, place)
@@ -105,7 +125,7 @@ def daily_plan(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
         (max(12, wake + 3), lunch),
         (max(13, wake + 4), work),
         (max(18, wake + 6), "having dinner at home"),
-        (max(19, wake + 7), str(_v(request, "new_idea")) or rng.choice(outings)),  # Mind Wandering's idea
+        (max(19, wake + 7), idea.group(1) if idea else rng.choice(outings)),  # Mind Wandering's idea
         (max(21, wake + 8), "relaxing at home"),
         (max(bed, wake + 9), "going to bed"),
     ]
@@ -175,8 +195,8 @@ def task_decomp(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
 
 
 def schedule_rewrite(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
-    """Keep the original plan after the interruption (its rows, rough minutes)."""
-    after = _v(request, "after", [])
+    """Keep the original plan after the interruption (its rows, rough minutes; the declared hint)."""
+    after = request.hint or []
     acts = []
     for item in after:
         try:
@@ -189,7 +209,7 @@ def schedule_rewrite(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
 
 def new_day_review(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
     """A plain look back."""
-    name = str(_v(request, "name", "They"))
+    name = _full_name(request, "They")
     return {
         "plan_note": f"{name} wants to keep up with the usual work today.",
         "feelings": f"{name} feels rested and ready for a new day.",
@@ -197,10 +217,10 @@ def new_day_review(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
 
 
 def new_day_revision(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
-    """Keep the status and the standing requirements."""
+    """Keep the status; today's notes become the standing requirements."""
     return {
-        "currently": str(_v(request, "currently", "going about the day")),
-        "daily_requirements": str(_v(request, "daily_req", "follow the usual routine")),
+        "currently": _persona(request, "Currently", "going about the day"),
+        "daily_requirements": str(_v(request, "plan_note", "")) or "follow the usual routine",
     }
 
 
@@ -268,7 +288,7 @@ def _best(options: Sequence[str], wanted: set[str]) -> list[str]:
 def action_sector(request: LLMRequest, rng: random.Random) -> str:
     """The sector named in the activity; home for private activities; else some sector."""
     options = list(request.choices or ())
-    query = _words(_v(request, "query"))
+    query = _words(_v(request, "activity"))
     best = _best(options, query - {"the", "at", "in", "of", "and", "for", "to", "a"})
     if best:
         return rng.choice(best)
@@ -281,7 +301,7 @@ def action_sector(request: LLMRequest, rng: random.Random) -> str:
 def action_arena(request: LLMRequest, rng: random.Random) -> str:
     """The arena named in the activity, a room matching it, else the first (own room)."""
     options = list(request.choices or ())
-    query = _words(_v(request, "query"))
+    query = _words(_v(request, "activity"))
     best = _best(options, query - {"the", "at", "in", "of", "and", "a"})
     if best:
         return rng.choice(best)
@@ -296,7 +316,7 @@ def action_arena(request: LLMRequest, rng: random.Random) -> str:
 def action_object(request: LLMRequest, rng: random.Random) -> str:
     """The object named in the activity, or one suited to it, else any."""
     options = list(request.choices or ())
-    query = _words(_v(request, "query"))
+    query = _words(_v(request, "activity"))
     best = _best(options, query - {"the", "at", "in", "of", "and", "a", "on"})
     if best:
         return rng.choice(best)
@@ -354,8 +374,12 @@ def object_emoji(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
 
 def event_triple(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
     """Predicate = first word of the activity (without -ing), object = its last word."""
-    words = _WORD.findall(_inner(str(_v(request, "activity", "being here"))).lower())
-    name_words = _words(_v(request, "name"))
+    return _triple(str(_v(request, "activity", "being here")), str(_v(request, "name")))
+
+
+def _triple(activity: str, name: str) -> dict[str, Any]:
+    words = _WORD.findall(_inner(activity or "being here").lower())
+    name_words = _words(name)
     words = [w for w in words if w not in name_words and w not in ("is", "are")] or ["is", "here"]
     verb = words[0]
     if verb.endswith("ing") and len(verb) > 5:
@@ -411,8 +435,9 @@ def chat_importance(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------- reactions and chats
 def decide_to_talk(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
-    """Mostly yes to acquaintances not talked to recently, rarely to strangers."""
-    known = bool(_v(request, "acquainted", False))
+    """Mostly yes to acquaintances not talked to recently, rarely to strangers (the prompt says
+    what the person remembers of the other: nothing in particular for a stranger)."""
+    known = str(_v(request, "context", "")).strip(" .").lower() not in ("", "nothing in particular")
     recent = bool(_v(request, "last_chat", ""))
     chance = 0.2 if not known else (0.25 if recent else 0.8)
     return {"answer": "yes" if rng.random() < chance else "no"}
@@ -438,7 +463,7 @@ def _chat_length(a: str, b: str) -> int:
 def conversation_turn(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
     """A greeting, small talk about what they are doing, a goodbye; ends after 2-6 lines."""
     speaker, listener = str(_v(request, "speaker", "A")), str(_v(request, "listener", "B"))
-    turn = int(_v(request, "turn", 0))
+    turn = int(request.hint or 0)  # the declared hint of conversation_turn: lines said so far
     length = _chat_length(speaker, listener)
     first = listener.split()[0] if listener else "there"
     if turn == 0:
@@ -494,7 +519,7 @@ def focal_points(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
 def insights(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
     """Insights each citing one to three statement numbers that exist."""
     name = str(_v(request, "name", "They"))
-    size = max(1, int(_v(request, "size", 1)))
+    size = max(1, len(_statements(request)))
     count = int(_v(request, "count", 5))
     stmts = _statements(request) or ["the day"]
     out = []
@@ -516,8 +541,11 @@ def chat_planning_note(request: LLMRequest, rng: random.Random) -> dict[str, Any
 
 
 def chat_memo(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
-    """A memo naming the other speaker."""
-    other = str(_v(request, "other", "someone"))
+    """A memo naming the other speaker (the transcript's speaker who is not the resident)."""
+    name = str(_v(request, "name", ""))
+    speakers = re.findall(r"^([^:\n]+):", str(_v(request, "transcript")), re.MULTILINE)
+    others = [x.strip() for x in speakers if x.strip() and x.strip() != name]
+    other = others[0] if others else "someone"
     return {"note": f"enjoyed catching up with {other}."}
 
 
@@ -553,7 +581,7 @@ def relationship_update(request: LLMRequest, rng: random.Random) -> dict[str, An
 
 
 def _items(request: LLMRequest, key: str) -> list[str]:
-    items = _v(request, "items", None)
+    items = request.hint  # the declared hint of the batch tasks: the listed texts
     if isinstance(items, (list, tuple)) and items:
         return [str(x) for x in items]
     lines = [ln.strip() for ln in str(_v(request, key)).splitlines() if ln.strip()]
@@ -569,8 +597,7 @@ def thought_notes(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
     """The thought-importance and event-triple rules for each listed thought."""
     notes = []
     for text in _items(request, "thoughts"):
-        vars = {"activity": text, "name": _v(request, "name")}
-        triple = event_triple(LLMRequest("event_triple", "", "", None, None, 40, 0.0, vars), rng)
+        triple = _triple(text, str(_v(request, "name")))
         notes.append({**triple, "importance": _rating(text)["rating"]})
     return {"notes": notes}
 

@@ -1,9 +1,11 @@
 """OpenAI-compatible chat and embedding backends (OpenAI, Ollama, vLLM, LM Studio, llama.cpp server).
 
 Built on the official ``openai`` SDK with its own retries switched off: the gateway owns retries.
-Structured output goes through ``response_format`` json_schema; a server that rejects it is
-asked in JSON mode (``json_object``) from then on, and one that rejects that too gets plain
-prompts (the gateway validates and repairs either way). ``max_tokens`` is sent on every call
+Structured output adapts to the server (``aga.gateway.structured``): json_schema, then
+json_object with the schema, then a forced tool call, then the plain prompt (the gateway
+validates and repairs either way); a refused form is replaced at once and remembered per
+endpoint and model, never counted against the retry budget. ``--llm-option KEY=VALUE`` fields
+ride in the body of every call; cached prompt tokens are read where the server reports them. ``max_tokens`` is sent on every call
 (``max_completion_tokens`` where the server insists). SDK errors become
 ``TransientBackendError`` (timeouts, connection errors, 429, 5xx) or ``FatalBackendError``
 (400/401/403/404...), keeping the HTTP status and the server's message, with keys scrubbed.
@@ -15,7 +17,7 @@ import ipaddress
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlparse
 
@@ -24,6 +26,14 @@ import openai
 
 from aga.errors import InputError
 from aga.gateway.secrets import scrub
+from aga.gateway.structured import (
+    FORM_MEMORY,
+    FORMS,
+    FormMemory,
+    check_structured,
+    is_refusal,
+    looks_like_prose,
+)
 from aga.gateway.tokens import count_tokens
 from aga.gateway.types import FatalBackendError, LLMRequest, LLMResponse, TransientBackendError
 
@@ -166,52 +176,118 @@ def _mentions(err: Exception, *words: str) -> bool:
 
 
 class OpenAIBackend:
-    """Chat completions on an OpenAI-compatible endpoint.
+    """Chat completions on an OpenAI-compatible endpoint, adapting the structured-output form.
 
     Args:
         model: the model name as the server knows it.
         client: an ``openai.AsyncOpenAI`` built with ``max_retries=0``.
-        base_url: the endpoint (for messages).
+        base_url: the endpoint (for messages and the form memory).
         name: backend name for the ledger (``openai``, ``openai-local``, ``openai-compatible``).
+        structured: ``auto`` (adapt: json_schema, json_object, tools, prompt) or one form to force.
+        options: extra request fields (``--llm-option``), sent in the body of every call.
+        memory: where the learned form is kept (the process-wide one by default).
     """
 
     def __init__(
-        self, model: str, client: openai.AsyncOpenAI, *, base_url: str, name: str = "openai"
+        self,
+        model: str,
+        client: openai.AsyncOpenAI,
+        *,
+        base_url: str,
+        name: str = "openai",
+        structured: str = "auto",
+        options: Mapping[str, Any] | None = None,
+        memory: FormMemory | None = None,
     ) -> None:
         self.model = model
         self.name = name
         self.base_url = base_url
+        self.structured = check_structured(structured)
+        self.options = dict(options or {})
+        self._memory = memory or FORM_MEMORY
         self._client = client
-        self.format_mode = "json_schema"  # then "json_object", then "none", as the server rejects them
         self.tokens_param = "max_tokens"  # or "max_completion_tokens" if the server insists
 
     @classmethod
-    def from_env(cls, model: str, *, timeout: float | None = None) -> OpenAIBackend:
+    def from_env(
+        cls,
+        model: str,
+        *,
+        timeout: float | None = None,
+        structured: str = "auto",
+        options: Mapping[str, Any] | None = None,
+    ) -> OpenAIBackend:
         """Build from OPENAI_BASE_URL / OPENAI_API_KEY (a key is optional for local servers)."""
         client, base_url, name = client_from_env(f"--llm openai:{model}", timeout=timeout)
-        return cls(model, client, base_url=base_url, name=name)
+        return cls(model, client, base_url=base_url, name=name, structured=structured, options=options)
+
+    @property
+    def format_mode(self) -> str:
+        """The structured-output form the next schema call uses."""
+        if self.structured != "auto":
+            return self.structured
+        return self._memory.get(self.base_url, self.model)
+
+    @property
+    def server(self) -> str:
+        """The endpoint as shown in messages (host and port)."""
+        parsed = urlparse(self.base_url)
+        return parsed.netloc or self.base_url
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
-        """One chat completion; adapts once per kind of rejected parameter."""
-        for _ in range(4):
+        """One answer. A refused structured form is replaced at once by the next one (never
+        counted as an outage); an outage or another rejection is raised for the retry layer."""
+        form = self.format_mode if request.json_schema is not None else "prompt"
+        billed_prompt = billed_completion = billed_cached = 0
+        for _ in range(len(FORMS) + 3):
             try:
-                completion = await self._client.chat.completions.create(**self._params(request))
-            except openai.BadRequestError as err:
-                if not self._adapt(err):
-                    raise map_error(err, self.base_url, [self._client.api_key]) from None
-                continue
-            except openai.UnprocessableEntityError as err:
-                if not self._adapt(err):
-                    raise map_error(err, self.base_url, [self._client.api_key]) from None
-                continue
+                completion = await self._client.chat.completions.create(**self._params(request, form))
+            except openai.APIStatusError as err:
+                message = _server_message(err)
+                if self.tokens_param == "max_tokens" and _mentions(err, "max_completion_tokens"):
+                    self.tokens_param = "max_completion_tokens"
+                    continue
+                if request.json_schema is not None and form != "prompt" and is_refusal(err.status_code, message):
+                    following = self._refused(form, f"HTTP {err.status_code}: {scrub(message)[:120]}")
+                    if following is not None:
+                        form = following
+                        continue
+                    raise FatalBackendError(
+                        err.status_code,
+                        scrub(message, [self._client.api_key]),
+                        f"the server at {self.base_url} refuses the {form} form; "
+                        "try --structured auto, or another form",
+                    ) from None
+                raise map_error(err, self.base_url, [self._client.api_key]) from None
             except (openai.OpenAIError, ValueError) as err:
                 raise map_error(err, self.base_url, [self._client.api_key]) from None
-            return self._response(completion, request)
+            response = self._response(completion, request, form)
+            if request.json_schema is not None and form != "prompt" and looks_like_prose(response.text):
+                following = self._refused(form, "it answered prose")
+                if following is not None:
+                    billed_prompt += response.prompt_tokens
+                    billed_completion += response.completion_tokens
+                    billed_cached += response.cached_tokens
+                    form = following
+                    continue
+            return LLMResponse(
+                response.text,
+                response.prompt_tokens + billed_prompt,
+                response.completion_tokens + billed_completion,
+                response.model,
+                response.cached_tokens + billed_cached,
+            )
         raise FatalBackendError(
             400, "the server kept rejecting the request parameters", _fatal_hint(400, self.base_url)
         )
 
-    def _params(self, request: LLMRequest) -> dict[str, Any]:
+    def _refused(self, form: str, why: str) -> str | None:
+        """The next form after a refusal of ``form`` (None when forced or none is left)."""
+        if self.structured != "auto":
+            return None
+        return self._memory.refused(self.base_url, self.model, form, self.server, why)
+
+    def _params(self, request: LLMRequest, form: str) -> dict[str, Any]:
         messages = []
         if request.system:
             messages.append({"role": "system", "content": request.system})
@@ -222,47 +298,52 @@ class OpenAIBackend:
             "temperature": request.temperature,
             self.tokens_param: request.max_tokens,
         }
-        if request.json_schema is not None and self.format_mode == "json_schema":
+        schema = request.json_schema
+        name = _schema_name(request.task)
+        if schema is not None and form == "json_schema":
             params["response_format"] = {
                 "type": "json_schema",
-                "json_schema": {
-                    "name": _schema_name(request.task),
-                    "schema": request.json_schema,
-                    "strict": False,
-                },
+                "json_schema": {"name": name, "schema": schema, "strict": False},
             }
-        elif request.json_schema is not None and self.format_mode == "json_object":
-            params["response_format"] = {"type": "json_object"}
+        elif schema is not None and form == "json_object":
+            params["response_format"] = {"type": "json_object", "schema": schema}
+        elif schema is not None and form == "tools":
+            params["tools"] = [
+                {
+                    "type": "function",
+                    "function": {"name": name, "description": "Give the answer.", "parameters": schema},
+                }
+            ]
+            params["tool_choice"] = {"type": "function", "function": {"name": name}}
+        if self.options:
+            params["extra_body"] = dict(self.options)
         return params
 
-    def _adapt(self, err: Exception) -> bool:
-        """Remember what the server rejected; True when the request can be sent again differently."""
-        if self.tokens_param == "max_tokens" and _mentions(err, "max_completion_tokens"):
-            self.tokens_param = "max_completion_tokens"
-            return True
-        if _mentions(err, "response_format", "json_schema", "json_object"):
-            if self.format_mode == "json_schema":
-                self.format_mode = "json_object"
-                return True
-            if self.format_mode == "json_object":
-                self.format_mode = "none"
-                return True
-        return False
-
-    def _response(self, completion: Any, request: LLMRequest) -> LLMResponse:
+    def _response(self, completion: Any, request: LLMRequest, form: str) -> LLMResponse:
         choices = getattr(completion, "choices", None)
         if not choices:
             raise TransientBackendError(None, f"malformed response from {self.base_url} (no choices)")
-        text = choices[0].message.content or ""
+        message = choices[0].message
+        text = message.content or ""
+        calls = getattr(message, "tool_calls", None) or []
+        if form == "tools" and calls:
+            function = getattr(calls[0], "function", None)
+            text = getattr(function, "arguments", None) or text
         usage = getattr(completion, "usage", None)
         prompt = getattr(usage, "prompt_tokens", None)
         completion_tokens = getattr(usage, "completion_tokens", None)
+        details = getattr(usage, "prompt_tokens_details", None)
+        cached = getattr(details, "cached_tokens", None) if details is not None else None
         if prompt is None:
             prompt = count_tokens(request.system) + count_tokens(request.user)
         if completion_tokens is None:
             completion_tokens = count_tokens(text)
         return LLMResponse(
-            text, int(prompt), int(completion_tokens), getattr(completion, "model", None) or self.model
+            text,
+            int(prompt),
+            int(completion_tokens),
+            getattr(completion, "model", None) or self.model,
+            int(cached or 0),
         )
 
     async def aclose(self) -> None:
