@@ -41,11 +41,15 @@ def fork_scripted(storage: Path, name: str, steps: int) -> Path:
 def digest(folder: Path) -> dict[str, str]:
     """sha256 of every file of the simulation's store (sim.db and any WAL/SHM next to it)."""
     return {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("sim.db*")) if p.is_file()
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.glob("sim.db*"))
+        if p.is_file()
     }
 
 
-def aga(storage: Path, *args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def aga(
+    storage: Path, *args: str, stdin: str | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
     """Run the ``aga`` command (a subprocess) with ``AGA_STORAGE=storage``."""
     env = {**os.environ, "AGA_STORAGE": str(storage), "COLUMNS": "200"}
     return subprocess.run(

@@ -18,7 +18,10 @@ PARTY_Q = DIFFUSION.texts[0]
 
 def _created(folder, name: str) -> dict[int, datetime]:
     with SimSnapshot(folder) as snap:
-        return {int(r["id"]): datetime.strptime(r["created"], TIME_FORMAT) for r in snap.store.memory_records(name)}
+        return {
+            int(r["id"]): datetime.strptime(r["created"], TIME_FORMAT)
+            for r in snap.store.memory_records(name)
+        }
 
 
 def test_told_resident_knows_and_others_do_not(told_sim) -> None:
@@ -37,8 +40,11 @@ def test_an_earlier_step_never_sees_a_later_memory(told_sim) -> None:
     folder, told_step = told_sim
     created = _created(folder, "Klaus Mueller")
     with SimSnapshot(folder) as snap:
-        whisper_id = max(i for i, r in ((int(r["id"]), r) for r in snap.store.memory_records("Klaus Mueller"))
-                         if "whisper" in r["keywords"])
+        whisper_id = max(
+            i
+            for i, r in ((int(r["id"]), r) for r in snap.store.memory_records("Klaus Mueller"))
+            if "whisper" in r["keywords"]
+        )
         before = told_step - 1
         limit = snap.time_of(before)
     [late] = answer_questions_sync(folder, [PARTY_Q], residents=["Klaus Mueller"])

@@ -19,8 +19,17 @@ def _one_line(stderr: str) -> str:
 def test_interview_messages_as_json_and_the_store_unchanged(told_sim) -> None:
     folder, _ = told_sim
     before = digest(folder)
-    proc = aga(folder.parent, "interview", folder.name, "Klaus Mueller", "--json",
-               "-m", "Have you heard of a Valentine's Day party at Hobbs Cafe?", "-m", "Who is Maria Lopez?")
+    proc = aga(
+        folder.parent,
+        "interview",
+        folder.name,
+        "Klaus Mueller",
+        "--json",
+        "-m",
+        "Have you heard of a Valentine's Day party at Hobbs Cafe?",
+        "-m",
+        "Who is Maria Lopez?",
+    )
     assert proc.returncode == 0, proc.stderr
     answers = json.loads(proc.stdout)
     assert [a["resident"] for a in answers] == ["Klaus Mueller", "Klaus Mueller"]
@@ -45,7 +54,9 @@ def test_interactive_commands_show_state_without_a_model_call(told_sim) -> None:
     folder, _ = told_sim
     ledger = folder / "interviews" / "ledger.jsonl"
     calls_before = ledger.read_text().count('"interview_answer"') if ledger.exists() else 0
-    proc = aga(folder.parent, "interview", folder.name, "Klaus Mueller", stdin="/who\n/plan\n/memories party\n/bye\n")
+    proc = aga(
+        folder.parent, "interview", folder.name, "Klaus Mueller", stdin="/who\n/plan\n/memories party\n/bye\n"
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Name: Klaus Mueller" in proc.stdout and "Klaus Mueller is" in proc.stdout
     assert "plan for" in proc.stdout
@@ -58,8 +69,17 @@ def test_remember_stores_one_chat_memory_at_the_step(sim_copy) -> None:
     with SimSnapshot(sim_copy) as snap:
         count = len(snap.store.memory_records("Maria Lopez"))
         when = snap.time_of(7).strftime("%Y-%m-%d %H:%M:%S")
-    proc = aga(sim_copy.parent, "interview", sim_copy.name, "Maria Lopez", "--step", "7", "--remember",
-               "-m", "What are you studying?")
+    proc = aga(
+        sim_copy.parent,
+        "interview",
+        sim_copy.name,
+        "Maria Lopez",
+        "--step",
+        "7",
+        "--remember",
+        "-m",
+        "What are you studying?",
+    )
     assert proc.returncode == 0, proc.stderr
     with SimSnapshot(sim_copy) as snap:
         records = snap.store.memory_records("Maria Lopez")
@@ -92,14 +112,28 @@ def test_reverie_offline_q_writes_question_txt_in_the_cwd(told_sim, tmp_path) ->
     folder, _ = told_sim
     env = {**os.environ, "COLUMNS": "200"}
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "reverie_offline.py"), "-t", folder.name, "--storage", str(folder.parent), "-q"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            str(ROOT / "reverie_offline.py"),
+            "-t",
+            folder.name,
+            "--storage",
+            str(folder.parent),
+            "-q",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     text = (tmp_path / f"{folder.name}_question.txt").read_text()
     blocks = text.strip().split("\n\n")
     assert [b.splitlines()[0] for b in blocks] == [
-        "=== Isabella Rodriguez ===", "=== Klaus Mueller ===", "=== Maria Lopez ===",
+        "=== Isabella Rodriguez ===",
+        "=== Klaus Mueller ===",
+        "=== Maria Lopez ===",
     ]
     assert all(b.count("\nQ: ") == 3 and b.count("\nA: ") == 3 for b in blocks)
 
@@ -110,10 +144,22 @@ def test_reverie_offline_c_opens_the_interview(told_sim, tmp_path) -> None:
 
     folder, _ = told_sim
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "reverie_offline.py"), "-t", folder.name, "--storage", str(folder.parent),
-         "-c", "Klaus Mueller"],
-        cwd=tmp_path, env={**os.environ, "COLUMNS": "200"}, input="Have you heard of the Valentine's Day party?\n",
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            str(ROOT / "reverie_offline.py"),
+            "-t",
+            folder.name,
+            "--storage",
+            str(folder.parent),
+            "-c",
+            "Klaus Mueller",
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "200"},
+        input="Have you heard of the Valentine's Day party?\n",
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     assert "Interviewing Klaus Mueller" in proc.stderr and "Hobbs Cafe" in proc.stdout

@@ -13,7 +13,11 @@ from aga.interview.questions import fill
 
 def test_battery_has_five_questions_in_each_of_five_categories() -> None:
     assert Counter(q.category for q in BATTERY.questions) == {
-        "self-knowledge": 5, "memory": 5, "plans": 5, "reactions": 5, "reflection": 5,
+        "self-knowledge": 5,
+        "memory": 5,
+        "plans": 5,
+        "reactions": 5,
+        "reflection": 5,
     }
     assert len(set(BATTERY.texts)) == 25
 
@@ -33,7 +37,9 @@ def test_other_takes_the_other_residents_in_turn() -> None:
 
 def test_question_file(tmp_path) -> None:
     path = tmp_path / "friends.yaml"
-    path.write_text("questions:\n  - What do you think of {other}?\n  - text: Who are you?\n    category: self\n")
+    path.write_text(
+        "questions:\n  - What do you think of {other}?\n  - text: Who are you?\n    category: self\n"
+    )
     qs = load_question_set(str(path))
     assert qs.name == "friends" and qs.texts == ["What do you think of {other}?", "Who are you?"]
     assert qs.questions[1].category == "self"

@@ -83,7 +83,21 @@ def test_run_with_whispers_tells_them_right_after_the_fork(tmp_path) -> None:
     storage = tmp_path / "storage"
     path = tmp_path / "history.csv"
     path.write_text(f"Name,Whisper\nKlaus Mueller,{PARTY}\n")
-    proc = aga(storage, "run", "-o", BASE3, "-t", "told", "-s", "2", "--llm", "scripted", "--quiet", "--whispers", str(path))
+    proc = aga(
+        storage,
+        "run",
+        "-o",
+        BASE3,
+        "-t",
+        "told",
+        "-s",
+        "2",
+        "--llm",
+        "scripted",
+        "--quiet",
+        "--whispers",
+        str(path),
+    )
     assert proc.returncode == 0, proc.stderr
     with SimSnapshot(storage / "told") as snap:
         told = [r for r in snap.store.memory_records("Klaus Mueller") if "whisper" in r["keywords"]]
@@ -91,6 +105,20 @@ def test_run_with_whispers_tells_them_right_after_the_fork(tmp_path) -> None:
     assert len(told) == 1 and told[0]["created"] == start
     bad = tmp_path / "bad.csv"
     bad.write_text("Klaus Mueller\n")
-    proc = aga(storage, "run", "-o", BASE3, "-t", "other", "-s", "2", "--llm", "scripted", "--quiet", "--whispers", str(bad))
+    proc = aga(
+        storage,
+        "run",
+        "-o",
+        BASE3,
+        "-t",
+        "other",
+        "-s",
+        "2",
+        "--llm",
+        "scripted",
+        "--quiet",
+        "--whispers",
+        str(bad),
+    )
     assert proc.returncode == 1 and f"{bad}:1" in proc.stderr
     assert not (storage / "other").exists()

@@ -20,7 +20,9 @@ err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 STORAGE_HELP = "Folder holding the simulations (default: $AGA_STORAGE or ./storage)."
 LLM_HELP = "Model to answer with (default: the simulation's own): embedded, openai:<model>, gemini:<model>, scripted, ..."
-HELP_TEXT = "Commands: /who, /plan, /memories <query>, /help; an empty line, /bye or Ctrl-D ends the interview."
+HELP_TEXT = (
+    "Commands: /who, /plan, /memories <query>, /help; an empty line, /bye or Ctrl-D ends the interview."
+)
 
 
 def sim_folder(sim: str, storage: Path | None) -> Path:
@@ -53,12 +55,17 @@ def _split_names(values: Sequence[str] | None) -> list[str] | None:
 # ---------------------------------------------------------------------- aga interview
 def interview(
     sim: Annotated[str, typer.Argument(help="Simulation name (in the storage folder) or folder.")],
-    name: Annotated[str, typer.Argument(help="Full name of the resident, e.g. \"Klaus Mueller\".")],
-    step: Annotated[Optional[int], typer.Option("--step", help="Committed step to interview at (default: the last).")] = None,
-    message: Annotated[
-        Optional[list[str]], typer.Option("--message", "-m", help="Ask this and print the answer (repeatable); no prompt.")
+    name: Annotated[str, typer.Argument(help='Full name of the resident, e.g. "Klaus Mueller".')],
+    step: Annotated[
+        Optional[int], typer.Option("--step", help="Committed step to interview at (default: the last).")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="With -m: print the answers as JSON, with memory ids.")] = False,
+    message: Annotated[
+        Optional[list[str]],
+        typer.Option("--message", "-m", help="Ask this and print the answer (repeatable); no prompt."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="With -m: print the answers as JSON, with memory ids.")
+    ] = False,
     remember: Annotated[
         bool, typer.Option("--remember", help="Store the exchange as a conversation memory at that step.")
     ] = False,
@@ -73,7 +80,13 @@ def interview(
 
 
 async def _interview(
-    folder: Path, name: str, step: int | None, messages: list[str], as_json: bool, remember: bool, llm: str | None
+    folder: Path,
+    name: str,
+    step: int | None,
+    messages: list[str],
+    as_json: bool,
+    remember: bool,
+    llm: str | None,
 ) -> int:
     from aga.interview.session import InterviewSession
     from aga.interview.snapshot import ResidentError, StepError
@@ -138,12 +151,18 @@ async def _chat(session: object) -> None:
 def ask(
     sim: Annotated[str, typer.Argument(help="Simulation name (in the storage folder) or folder.")],
     questions: Annotated[
-        str, typer.Option("--questions", "-Q", help="Question set: diffusion, battery, or a YAML question file.")
+        str,
+        typer.Option("--questions", "-Q", help="Question set: diffusion, battery, or a YAML question file."),
     ],
     residents: Annotated[
-        Optional[list[str]], typer.Option("--residents", "-r", help="Residents to ask (repeatable or comma-separated; default: all).")
+        Optional[list[str]],
+        typer.Option(
+            "--residents", "-r", help="Residents to ask (repeatable or comma-separated; default: all)."
+        ),
     ] = None,
-    step: Annotated[Optional[int], typer.Option("--step", help="Committed step to ask at (default: the last).")] = None,
+    step: Annotated[
+        Optional[int], typer.Option("--step", help="Committed step to ask at (default: the last).")
+    ] = None,
     llm: Annotated[Optional[str], typer.Option("--llm", help=LLM_HELP)] = None,
     storage: Annotated[Optional[Path], typer.Option("--storage", help=STORAGE_HELP)] = None,
 ) -> None:
@@ -169,7 +188,9 @@ def run_question_set(
         _usage_exit(error)
     records = asyncio.run(answer_questions(folder, qset.texts, residents=residents, step=at, llm=llm))
     for r in records:
-        out.print(f"[bold]{r.resident}[/] — {r.question}\n  {r.answer or '(no answer: ' + str(r.error) + ')'}")
+        out.print(
+            f"[bold]{r.resident}[/] — {r.question}\n  {r.answer or '(no answer: ' + str(r.error) + ')'}"
+        )
     json_path, md_path = write_question_reports(folder, qset.name, at, records)
     err.print(f"{len(records)} answers at step {at}; written to {json_path} and {md_path}")
     return records
@@ -181,14 +202,18 @@ def whisper(
     name: Annotated[Optional[str], typer.Argument(help="Full name of the resident told.")] = None,
     text: Annotated[Optional[str], typer.Argument(help="What they are told.")] = None,
     file: Annotated[
-        Optional[Path], typer.Option("--file", "-f", help="History CSV of the original: 'Name,Whisper' lines, statements split by ';'.")
+        Optional[Path],
+        typer.Option(
+            "--file", "-f", help="History CSV of the original: 'Name,Whisper' lines, statements split by ';'."
+        ),
     ] = None,
     llm: Annotated[Optional[str], typer.Option("--llm", help=LLM_HELP)] = None,
     storage: Annotated[Optional[Path], typer.Option("--storage", help=STORAGE_HELP)] = None,
 ) -> None:
     """Tell a resident something (or apply a whisper file); it becomes their thought at the current step."""
     from aga.interview.snapshot import ResidentError, SimSnapshot
-    from aga.interview.whisper import Whisper, parse_whispers, whisper as do_whisper
+    from aga.interview.whisper import Whisper, parse_whispers
+    from aga.interview.whisper import whisper as do_whisper
 
     folder = sim_folder(sim, storage)
     if (file is None) == (name is None):
@@ -206,11 +231,17 @@ def whisper(
             err.print("[bold red]error:[/] give the text to whisper after the resident's name")
             raise typer.Exit(2)
         if name not in names:
-            _usage_exit(ResidentError(f"no resident {name!r} in simulation {folder.name!r}; residents: {', '.join(names)}"))
+            _usage_exit(
+                ResidentError(
+                    f"no resident {name!r} in simulation {folder.name!r}; residents: {', '.join(names)}"
+                )
+            )
         items = [Whisper(str(name), text.strip())]
     told = asyncio.run(do_whisper(folder, items, llm=llm))
     for t in told:
-        out.print(f"[bold]{t.name}[/] (memory {t.memory_id}, importance {t.importance}, step {t.step}): {t.thought}")
+        out.print(
+            f"[bold]{t.name}[/] (memory {t.memory_id}, importance {t.importance}, step {t.step}): {t.thought}"
+        )
 
 
 def apply_whisper_file(folder: Path, items: Sequence[object]) -> int:

@@ -198,7 +198,9 @@ def record_calls(folder: Path, snap: SimSnapshot, calls: Calls) -> None:
     append_side_rows(folder, [r.to_dict() for r in calls.rows])
     calls.rows.clear()
     write_metrics(
-        all_ledger_rows(snap.store.ledger_rows(), folder), folder / "metrics", action_logs=snap.store.action_logs()
+        all_ledger_rows(snap.store.ledger_rows(), folder),
+        folder / "metrics",
+        action_logs=snap.store.action_logs(),
     )
 
 

@@ -43,7 +43,11 @@ def _write(path: Path, text: str) -> Path:
 
 
 def report_data(
-    folder: Path, set_name: str, step: int, records: Sequence[AnswerRecord], texts: Mapping[tuple[str, int], str]
+    folder: Path,
+    set_name: str,
+    step: int,
+    records: Sequence[AnswerRecord],
+    texts: Mapping[tuple[str, int], str],
 ) -> dict[str, Any]:
     """The JSON report: the set, the step and one entry per answer with the memories it used."""
     return {

@@ -204,4 +204,3 @@ def _phrase(summary: str, name: str) -> str:
         if text.lower().startswith(lead.lower()):
             text = text[len(lead) :]
     return text or "talking with an interviewer"
-

@@ -89,7 +89,9 @@ def parse_whispers(path: Path, names: Sequence[str]) -> list[Whisper]:
                 )
             name, cell = row[0].strip(), row[1]
             if name not in known:
-                raise InputError(f"{path}:{line}: unknown resident {name!r}; residents: {', '.join(sorted(known))}")
+                raise InputError(
+                    f"{path}:{line}: unknown resident {name!r}; residents: {', '.join(sorted(known))}"
+                )
             statements = [s.strip() for s in cell.split(";") if s.strip()]
             if not statements:
                 raise InputError(f"{path}:{line}: empty whisper for {name!r}")
@@ -134,7 +136,9 @@ async def whisper(
                 fallback=none,
             )
             if ans is None or ans is none or not getattr(ans, "thought", ""):
-                raise ModelAnswerError(WHISPER_THOUGHT.name, "", f"no usable thought for the whisper to {w.name!r}")
+                raise ModelAnswerError(
+                    WHISPER_THOUGHT.name, "", f"no usable thought for the whisper to {w.name!r}"
+                )
             thought = " ".join(str(ans.thought).split())
             no_rating = Importance.model_construct()
             rating = await child.ask(
@@ -145,7 +149,9 @@ async def whisper(
                 fallback=no_rating,
             )
             if rating is None or rating is no_rating:
-                raise ModelAnswerError(WHISPER_IMPORTANCE.name, "", f"no usable rating for the whisper to {w.name!r}")
+                raise ModelAnswerError(
+                    WHISPER_IMPORTANCE.name, "", f"no usable rating for the whisper to {w.name!r}"
+                )
             made.append((w, thought, int(rating.rating)))
         vectors = np.asarray(await child.embed([t for _, t, _ in made]), dtype=np.float32)
     except BaseException:

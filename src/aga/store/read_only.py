@@ -23,7 +23,9 @@ def _connect(db: Path) -> sqlite3.Connection:
     pending = wal.exists() and wal.stat().st_size > 0
     mode = "mode=ro" if pending else "mode=ro&immutable=1"
     try:
-        conn = sqlite3.connect(f"file:{quote(str(db.resolve()))}?{mode}", uri=True, isolation_level=None, timeout=30.0)
+        conn = sqlite3.connect(
+            f"file:{quote(str(db.resolve()))}?{mode}", uri=True, isolation_level=None, timeout=30.0
+        )
         conn.execute("PRAGMA query_only=1")
         conn.execute("SELECT COUNT(*) FROM meta").fetchone()
     except sqlite3.DatabaseError as err:
@@ -44,7 +46,7 @@ def open_read_only(folder: Path) -> SimStore:
 
 
 def state_steps(store: SimStore) -> dict[str, int]:
-    """resident -> the step at which its stored state was written (-1: the fork's)."""
+    """Resident -> the step at which its stored state was written (-1: the fork's)."""
     return {str(n): int(s) for n, s in store._conn.execute("SELECT name, step FROM residents")}
 
 
