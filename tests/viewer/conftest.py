@@ -131,11 +131,11 @@ def serve() -> Iterator[Any]:
         server.server_close()
 
 
-def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, Any, bytes]:
     """GET ``url`` (loopback): status, headers, body; error statuses are returned, not raised."""
     request = urllib.request.Request(url, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=10) as res:
-            return res.status, dict(res.headers), res.read()
+            return res.status, res.headers, res.read()  # header names are case-insensitive
     except urllib.error.HTTPError as err:
-        return err.code, dict(err.headers), err.read()
+        return err.code, err.headers, err.read()

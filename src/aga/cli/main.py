@@ -29,14 +29,12 @@ def _register() -> None:
     app.command("metrics")(metrics.metrics)
     app.add_typer(viewer.app, name="replay", help="Compress runs and import original ones for watching.")
     app.command("serve")(viewer.serve)
+    app.command("story")(viewer.story)
     from aga.cli import interview as talk
 
     app.command("interview")(talk.interview)
     app.command("ask")(talk.ask)
     app.command("whisper")(talk.whisper)
-    from aga.cli import eval as evaluate
-
-    app.command("eval")(evaluate.eval_command)
 
 
 _register()

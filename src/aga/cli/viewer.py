@@ -4,6 +4,7 @@ Registered by the CLI root as::
 
     app.add_typer(viewer.app, name="replay", help="Compress runs and import original ones for watching.")
     app.command("serve")(viewer.serve)
+    app.command("story")(viewer.story)
 """
 
 from __future__ import annotations
@@ -67,6 +68,9 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on (127.0.0.1 = this machine only).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on (0 = any free port).")] = 8000,
     verbose: Annotated[bool, typer.Option("--verbose", help="Log every request.")] = False,
+    interview_llm: Annotated[
+        str | None, typer.Option("--interview-llm", help="Model that answers interviews (default: the run's own).")
+    ] = None,
 ) -> None:
     """Serve the replay viewer: a list of simulations at /, each playable at /demo/<sim>/<step>/<speed>."""
     from aga.errors import InputError
@@ -74,7 +78,7 @@ def serve(
 
     if not 0 <= port <= 65535:
         raise InputError(f"--port must be from 0 to 65535, got {port}")
-    server = make_server(storage_dir(storage), host, port, verbose=verbose)
+    server = make_server(storage_dir(storage), host, port, verbose=verbose, interview_llm=interview_llm)
     typer.echo(f"serving {server.library.storage} at {server.url}/ (Ctrl+C to stop)")
     try:
         server.serve_forever()
@@ -85,3 +89,22 @@ def serve(
 
 
 app.command("serve", help="Same as `aga serve`.")(serve)
+
+
+def story(
+    sim: Annotated[str, typer.Argument(help="Simulation name (in the storage folder) or a simulation folder.")],
+    resident: Annotated[str | None, typer.Option("--resident", help="Only this resident's day (full name).")] = None,
+    short: Annotated[bool, typer.Option("--short", help="Print one paragraph per resident instead.")] = False,
+    storage: Annotated[Path | None, typer.Option("--storage", help=STORAGE_HELP)] = None,
+) -> None:
+    """Write <sim>/story.md: each resident's day as a readable timeline (wake, places, chats, thoughts)."""
+    from aga.errors import InputError
+    from aga.viewer.story import short_story, write_story
+
+    folder = Path(sim) if Path(sim).is_dir() and (Path(sim) / "sim.db").is_file() else storage_dir(storage) / sim
+    if not (folder / "sim.db").is_file():
+        raise InputError(f"no simulation {sim!r} (looked for {folder / 'sim.db'}); pass --storage or a folder")
+    path = write_story(folder, resident)
+    if short:
+        typer.echo(short_story(folder))
+    typer.echo(f"wrote {path}")

@@ -755,6 +755,7 @@ RULES: dict[str, Rule] = {
     "interview_memory": interview_memory,
     "whisper_thought": whisper_thought,
     "whisper_importance": whisper_importance,
+    "judge_believability": judge_believability,
 }
 """Task name -> rule. Every task of ``aga.prompts.tasks`` has one."""
 

@@ -251,6 +251,20 @@ class Library:
             "; it has no simulations yet"
         raise UnknownSimulation(f"no simulation named {sim!r} in {self.storage}{listed}")
 
+    def store_folder(self, sim: str) -> Path:
+        """The folder of ``sim`` when it has a store (the inspector, timeline and cost need one).
+
+        Raises:
+            UnknownSimulation: no such simulation, or it is a replay folder without a store.
+        """
+        folder = self.folder(sim)
+        if not (folder / DB_NAME).is_file():
+            raise UnknownSimulation(
+                f"simulation {sim!r} is a replay without a store ({DB_NAME}): it has movements only, "
+                "no residents' minds, calls or costs to show"
+            )
+        return folder
+
     def source(self, sim: str) -> Source:
         """The source of ``sim``: its store if it has one, else its replay folder."""
         folder = self.folder(sim)

@@ -32,6 +32,14 @@
     return (parts.length > 1 ? parts.slice(1) : parts).join(" › ");
   }
 
+  // A short text label for an action, shown instead of its emoji where no emoji font exists:
+  // the action's first word (lower case, at most 10 letters), e.g. "sleeping", "brewing".
+  function shortLabel(description) {
+    const action = splitDescription(description).action.toLowerCase();
+    const word = (action.match(/[a-z\u00c0-\u024f]+/) || [""])[0];
+    return word.length > 10 ? word.slice(0, 9) + "…" : word;
+  }
+
   function initials(name) {
     const words = (name || "?").split(/\s+/).filter(Boolean);
     if (words.length === 1) return words[0].slice(0, 2).toUpperCase();
@@ -148,7 +156,7 @@
   }
 
   return {
-    SPEEDS, stepsPerSecond, splitDescription, shortPlace, initials, colorFor, gameTime,
+    SPEEDS, stepsPerSecond, splitDescription, shortPlace, shortLabel, initials, colorFor, gameTime,
     expandChunk, ChunkCache, position, fitView, clampView,
   };
 });

@@ -33,7 +33,22 @@
     get total() { return total; },
     get playing() { return playing; },
     get held() { return cache ? cache.chunks.size : 0; },
+    get following() { return following; },
+    emojiShown(text) { return showEmoji(text); },
+    get radiusPx() { return Math.max(tile * 0.55, 11 / view.scale) * view.scale; }, // a disc's radius on screen
+    live: { events: 0, last: null }, // server-sent events received (a running simulation)
+    // Where resident `name` is drawn, in the page's CSS pixels (for tests and tools), or null.
+    screenPos(name) {
+      const p = where(name);
+      if (!p) return null;
+      const rect = canvas.getBoundingClientRect();
+      return { x: rect.left + view.x + (p.x + 0.5) * tile * view.scale,
+        y: rect.top + view.y + (p.y + 0.5) * tile * view.scale };
+    },
+    tileOf(name) { const f = cache && cache.frame(Math.floor(pos)); return f && f[name] ? f[name].movement : null; },
   };
+  // Emoji need a font that has them; without one the bubble and the cards show a text label.
+  const showEmoji = (text) => (window.AgaEmoji ? window.AgaEmoji.renders(text) : true);
 
   // ------------------------------------------------------------------ data
   async function getJSON(url) {
@@ -78,6 +93,21 @@
       error = "could not load steps: " + e.message;
       setTimeout(() => pump(true), 2000);
     }
+  }
+
+  let liveStream = null;
+  function listenLive() { // a running simulation pushes its new steps (server-sent events)
+    if (!info.live || !window.EventSource) return;
+    liveStream = new EventSource(cfg.api + "/live?since=" + total);
+    liveStream.addEventListener("step", (e) => {
+      const msg = JSON.parse(e.data);
+      window.agaReplay.live.events += 1;
+      window.agaReplay.live.last = msg;
+      lastPoll = performance.now();
+      if (msg.total > total) { total = msg.total; pump(true); }
+      if (window.AgaInspect) window.AgaInspect.live(msg);
+    });
+    liveStream.onerror = () => { lastPoll = 0; }; // the browser reconnects; polling covers the gap
   }
 
   async function poll() {
@@ -194,9 +224,11 @@
     ctx.textBaseline = "middle";
     ctx.font = "bold " + r * 0.85 + "px system-ui, sans-serif";
     ctx.fillText(C.initials(name), x, y + r * 0.05);
-    if (entry.pronunciatio) { // the emoji in a bubble above the marker
-      ctx.font = r * 1.05 + "px system-ui, 'Noto Color Emoji', sans-serif";
-      const tw = ctx.measureText(entry.pronunciatio).width;
+    const emojiOk = showEmoji(entry.pronunciatio);
+    const label = emojiOk ? entry.pronunciatio : C.shortLabel(entry.description);
+    if (label) { // the emoji (or, without a font for it, a word of the action) in a bubble above the marker
+      ctx.font = (emojiOk ? r * 1.05 : r * 0.7) + "px system-ui, 'Noto Color Emoji', sans-serif";
+      const tw = ctx.measureText(label).width;
       const bw = tw + r * 0.6, bh = r * 1.45, bx = x - bw / 2, by = y - r * 1.25 - bh;
       ctx.fillStyle = "rgba(255, 255, 255, 0.93)";
       ctx.beginPath();
@@ -206,7 +238,7 @@
       ctx.lineTo(x + r * 0.25, by + bh);
       ctx.fill();
       ctx.fillStyle = "#000";
-      ctx.fillText(entry.pronunciatio, x, by + bh / 2 + r * 0.05);
+      ctx.fillText(label, x, by + bh / 2 + r * 0.05);
     }
     if (view.scale * tile >= 18) { // names once zoomed in enough to read them
       ctx.font = r * 0.62 + "px system-ui, sans-serif";
@@ -256,7 +288,10 @@
         continue;
       }
       const d = C.splitDescription(entry.description);
-      c.emoji.textContent = entry.pronunciatio;
+      const emojiOk = showEmoji(entry.pronunciatio);
+      c.emoji.textContent = emojiOk ? entry.pronunciatio : C.shortLabel(entry.description);
+      c.emoji.classList.toggle("label", !emojiOk);
+      c.emoji.title = entry.pronunciatio;
       c.action.textContent = d.action || "—";
       c.place.textContent = C.shortPlace(d.place) || "—";
       c.place.title = d.place;
@@ -314,6 +349,7 @@
   function follow(name) {
     following = following === name ? null : name;
     if (following) fitted = false;
+    if (following && window.AgaInspect) window.AgaInspect.open(following, Math.floor(pos));
     updatePanel(cache && cache.frame(Math.floor(pos)));
   }
 
@@ -331,13 +367,17 @@
     else status = cache && !cache.has(Math.floor(pos)) && total > 0 ? "loading step " + Math.floor(pos) + "…" : "paused";
     if (total === 0) status = "waiting for the run's first step…";
     pump(false);
-    if (info.live && now - lastPoll > 3000) { lastPoll = now; poll(); }
+    if (info.live && now - lastPoll > (liveStream && liveStream.readyState === 1 ? 15000 : 3000)) {
+      lastPoll = now;
+      poll();
+    }
     draw();
     const s = Math.floor(pos);
     const state = cache.frame(s);
     if (state && s !== shownStep) { // only a loaded step replaces what the panel shows
       shownStep = s;
       updatePanel(state);
+      if (window.AgaInspect) window.AgaInspect.step(s);
     }
     updateHeader();
     if (now - lastUrl > 1000) {
@@ -435,7 +475,7 @@
         case ".": seek(Math.floor(pos) + 1); break;
         case "Home": seek(0); break;
         case "End": seek(total - 1); break;
-        case "Escape": following = null; break;
+        case "Escape": following = null; if (window.AgaInspect) window.AgaInspect.close(); break;
         default: return;
       }
       e.preventDefault();
@@ -492,12 +532,21 @@
       showNote((info.town_error || "No town") + " — residents are drawn on a plain grid.");
     }
     resize();
+    if (window.AgaInspect) {
+      window.AgaInspect.init({
+        cfg: cfg, info: info, names: names,
+        seek: (step) => { setPlaying(false); seek(step); },
+        follow: (name) => { if (following !== name) follow(name); },
+        get total() { return total; },
+      });
+    }
     const params = new URLSearchParams(location.search); // ?follow=<name>&zoom=<factor>&paused=1
     const zoom = parseFloat(params.get("zoom") || "");
     if (zoom > 0) zoomAt(zoom, canvas.clientWidth / 2, canvas.clientHeight / 2);
     if (params.get("follow") && names().includes(params.get("follow"))) follow(params.get("follow"));
     seek(cfg.step);
     setPlaying(!params.get("paused"));
+    listenLive();
     requestAnimationFrame(frame);
   }
 
