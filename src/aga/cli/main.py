@@ -35,6 +35,9 @@ def _register() -> None:
     app.command("interview")(talk.interview)
     app.command("ask")(talk.ask)
     app.command("whisper")(talk.whisper)
+    from aga.cli import eval as evaluate
+
+    app.command("eval")(evaluate.eval_command)
 
 
 _register()

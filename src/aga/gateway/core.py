@@ -1,17 +1,17 @@
 """The Gateway: the one door cognition uses to reach language and embedding models.
 
-Layers, top to bottom: ``ask``/``choose`` render the task and validate the answer (re-asking
-with a repair note, then the fallback or ``ModelAnswerError``); ``_complete`` consults the
-response cache, bounds the calls in flight and retries transient failures; the backend does the
-call. Every backend call (and every failed attempt) leaves one ledger row.
+The Gateway renders a task (refusing inputs its template does not use), validates the answer
+against the schema or the options, and re-asks with a repair note; when the attempts are spent
+``ask``/``choose`` return None (or the caller's fallback) and the last ledger row says
+``defaulted``. Everything between the Gateway and the backend is a stack of small layers
+(``aga.gateway.layers``: retry, ledger, response cache, concurrency bound, timeout), built by
+``build_gateway``; every backend call and every failed attempt leaves one ledger row.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -20,9 +20,9 @@ from typing import Any, TypeVar
 import numpy as np
 from pydantic import BaseModel
 
-from aga.errors import ModelAnswerError
-from aga.gateway.cache import ResponseCache, request_key
+from aga.gateway.cache import ResponseCache
 from aga.gateway.embeddings import EmbeddingCache
+from aga.gateway.layers import CallMeta, Stack, jitter_rng, stack_layers, with_timeout
 from aga.gateway.ledger import Ledger, LedgerRow
 from aga.gateway.parsing import AnswerProblem, match_choice, parse_answer
 from aga.gateway.retry import RetryPolicy, call_with_retries
@@ -34,8 +34,6 @@ from aga.gateway.types import (
     BackendError,
     Embedder,
     LLMRequest,
-    LLMResponse,
-    TransientBackendError,
     choice_schema,
 )
 
@@ -55,17 +53,20 @@ REPAIR_NOTE = (
 
 
 class Gateway:
-    """Asks tasks of a backend and embeds texts, with validation, retries, cache and ledger.
+    """Asks tasks of a backend and embeds texts: rendering, validation and repair on top of layers.
 
     Args:
         backend: the language model.
         embedder: the embedding model.
-        cache: optional response cache (``MemoryCache`` or ``SqliteCache``).
+        cache: optional response cache (``MemoryCache`` or ``SqliteCache``); only answers that
+            passed validation are stored.
         retry: budget for transient backend failures.
-        max_in_flight: most backend calls running at once.
-        max_attempts: answers tried per ask/choose before the fallback or ``ModelAnswerError``.
+        max_in_flight: most backend calls running at once, across every caller.
+        max_attempts: answers tried per ask/choose before giving up (None / the fallback).
         timeout: optional per-call time limit in seconds (a timeout is a transient failure).
         sleep: how retries wait (tests pass a fast one).
+        stack: a ready stack of layers (``build_gateway`` passes one); built from the arguments
+            above when None.
     """
 
     def __init__(
@@ -79,31 +80,46 @@ class Gateway:
         max_attempts: int = 3,
         timeout: float | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        stack: Stack | None = None,
     ) -> None:
-        if max_in_flight < 1:
-            raise ValueError("max_in_flight must be at least 1")
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.backend = backend
         self.embedder = embedder
         self.cache = cache
         self.retry = retry or RetryPolicy()
-        self.max_in_flight = max_in_flight
         self.max_attempts = max_attempts
         self.timeout = timeout
-        self.ledger = Ledger()
+        if stack is None:
+            stack = stack_layers(
+                backend,
+                ledger=Ledger(),
+                cache=cache,
+                retry=self.retry,
+                max_in_flight=max_in_flight,
+                timeout=timeout,
+                sleep=sleep,
+            )
+        self.stack = stack
+        self.ledger = stack.ledger
+        self.bound = stack.bound
         self._sleep = sleep
         self._embeddings = EmbeddingCache()
-        self._jitter = random.Random(
-            int.from_bytes(hashlib.sha256(f"{backend.name}/{backend.model}".encode()).digest()[:8], "big")
-        )
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._semaphore: asyncio.Semaphore | None = None
+        self._jitter = jitter_rng(backend)
 
     @property
     def embed_model(self) -> str:
         """Name of the embedding model; part of every stored vector's key."""
         return self.embedder.model
+
+    @property
+    def max_in_flight(self) -> int:
+        """Most backend calls at once."""
+        return self.bound.limit
+
+    def load(self) -> tuple[int, int]:
+        """``(calls waiting for a slot, calls in flight)`` right now, for the progress line."""
+        return self.bound.waiting, self.bound.in_flight
 
     # ----------------------------------------------------------------- cognition calls
 
@@ -115,11 +131,14 @@ class Gateway:
         agent: str | None,
         game_time: datetime | None,
         fallback: M | None = None,
-    ) -> M:
-        """Ask ``task`` and return its validated answer.
+    ) -> M | None:
+        """Ask ``task``; its validated answer, or None when the attempts are spent.
+
+        When no valid answer came, the last ledger row says ``defaulted`` and ``fallback`` (None
+        unless given) is returned, so a caller tells a failed answer by ``is None``.
 
         Raises:
-            ModelAnswerError: no valid answer within the attempts and no fallback given.
+            InputError: an input the template does not use, or a placeholder no input fills.
             BackendUnavailable: the backend failed past the retry budget.
         """
         schema = task.schema
@@ -127,9 +146,17 @@ class Gateway:
             raise TypeError(f"task '{task.name}' has no schema; use Gateway.choose for choice tasks")
         system, user = task.render(vars)
         request = LLMRequest(
-            task.name, system, user, task.json_schema(), None, task.max_tokens, task.temperature, dict(vars)
+            task.name,
+            system,
+            user,
+            task.json_schema(),
+            None,
+            task.max_tokens,
+            task.temperature,
+            dict(vars),
+            task.hint_of(vars),
         )
-        return await self._solve(request, lambda text: parse_answer(text, schema), agent, game_time, fallback)
+        return await self._solve(request, lambda text: task.checked(parse_answer(text, schema)), agent, game_time, fallback)
 
     async def choose(
         self,
@@ -140,13 +167,14 @@ class Gateway:
         agent: str | None,
         game_time: datetime | None,
         fallback: str | None = None,
-    ) -> str:
-        """Ask the model to pick one of ``options``; returns exactly one of them.
+    ) -> str | None:
+        """Ask the model to pick one of ``options``: exactly one of them, or None when the
+        attempts are spent (``fallback`` instead, when given; the ledger row says ``defaulted``).
 
         A single option is returned without a model call.
 
         Raises:
-            ModelAnswerError: no valid pick within the attempts and no fallback given.
+            InputError: an input the template does not use, or a placeholder no input fills.
             BackendUnavailable: the backend failed past the retry budget.
         """
         if task.schema is not None:
@@ -169,6 +197,7 @@ class Gateway:
             task.max_tokens,
             task.temperature,
             dict(vars),
+            task.hint_of(vars),
         )
         return await self._solve(request, lambda text: match_choice(text, opts), agent, game_time, fallback)
 
@@ -196,7 +225,7 @@ class Gateway:
         if close is not None:
             close()
 
-    # ----------------------------------------------------------------- layers
+    # ----------------------------------------------------------------- validation and repair
 
     async def _solve(
         self,
@@ -205,111 +234,42 @@ class Gateway:
         agent: str | None,
         game_time: datetime | None,
         fallback: T | None,
-    ) -> T:
-        """Validation and repair: ask, read, re-ask with the problem, then fallback or raise."""
-        rows: list[LedgerRow] = []
+    ) -> T | None:
+        """Ask, read, re-ask with the problem; then the fallback (None unless given)."""
+        meta = CallMeta(agent, game_time)
         text, problem = "", ""
-        try:
-            for attempt in range(self.max_attempts):
-                req = request if attempt == 0 else _repaired(request, text, problem)
-                response, row = await self._complete(req, agent, game_time, rows)
-                try:
-                    return read(response.text)
-                except AnswerProblem as err:
-                    text, problem = response.text, str(err)
-                    row.ok, row.error = False, f"{INVALID_ANSWER}{problem}"[:300]
-                    log.debug("task %s attempt %d: %s", request.task, attempt + 1, problem)
-            if fallback is not None:
-                rows[-1].defaulted = True
-                log.info(
-                    "task %s: no valid answer after %d attempts; using the fallback",
-                    request.task,
-                    self.max_attempts,
-                )
-                return fallback
-            raise ModelAnswerError(request.task, text, problem)
-        finally:
-            self.ledger.extend(rows)
+        for attempt in range(self.max_attempts):
+            req = request if attempt == 0 else _repaired(request, text, problem)
+            response = await self.stack.top(req, meta)
+            try:
+                answer = read(response.text)
+            except AnswerProblem as err:
+                meta.on_valid.clear()  # the cache never keeps an answer that did not fit
+                text, problem = response.text, str(err)
+                row = meta.rows[-1]
+                row.ok, row.error = False, f"{INVALID_ANSWER}{problem}"[:300]
+                log.debug("task %s attempt %d: %s", request.task, attempt + 1, problem)
+                continue
+            meta.accept()
+            return answer
+        meta.rows[-1].defaulted = True
+        log.info("task %s: no valid answer after %d attempts; defaulted", request.task, self.max_attempts)
+        return fallback
 
-    async def _complete(
-        self, request: LLMRequest, agent: str | None, game_time: datetime | None, rows: list[LedgerRow]
-    ) -> tuple[LLMResponse, LedgerRow]:
-        """Cache, concurrency bound and retries around one backend call; appends its ledger rows."""
-        backend = self.backend
-        key = request_key(backend.name, backend.model, request) if self.cache is not None else ""
-        if self.cache is not None:
-            t0 = time.monotonic()
-            hit = self.cache.get(key)
-            if hit is not None:
-                row = LedgerRow(
-                    request.task,
-                    agent,
-                    game_time,
-                    hit.model,
-                    backend.name,
-                    0,
-                    0,
-                    time.monotonic() - t0,
-                    cached=True,
-                )
-                rows.append(row)
-                return hit, row
-        timing: dict[str, float] = {}
-
-        def failed(err: BackendError, seconds: float) -> None:
-            rows.append(
-                LedgerRow(
-                    request.task,
-                    agent,
-                    game_time,
-                    backend.model,
-                    backend.name,
-                    seconds=seconds,
-                    ok=False,
-                    error=scrub(str(err))[:300],
-                )
-            )
-            log.warning("%s call for task %s failed: %s", backend.name, request.task, scrub(str(err)))
-
-        response = await call_with_retries(
-            lambda: self._attempt(lambda: backend.complete(request), timing),
-            policy=self.retry,
-            backend=backend.name,
-            model=backend.model,
-            rng=self._jitter,
-            on_failure=failed,
-            sleep=self._sleep,
-        )
-        row = LedgerRow(
-            request.task,
-            agent,
-            game_time,
-            response.model or backend.model,
-            backend.name,
-            int(response.prompt_tokens),
-            int(response.completion_tokens),
-            timing["seconds"],
-            prompt=f"{request.system}\n\n{request.user}",
-            answer=response.text,
-        )
-        rows.append(row)
-        if self.cache is not None:
-            self.cache.put(key, response)
-        return response, row
+    # ----------------------------------------------------------------- embeddings
 
     async def _embed_batch(self, texts: list[str]) -> np.ndarray:
-        """One embedder call (with retries); leaves its ledger rows.
+        """One embedder call (with retries, inside the bound and the time limit); leaves its rows.
 
         An embedder may offer ``embed_counted(texts) -> (vectors, billed tokens)``; otherwise the
         tokens are estimated.
         """
         embedder = self.embedder
         name = str(getattr(embedder, "name", "embedded"))
-        rows: list[LedgerRow] = []
         timing: dict[str, float] = {}
 
         def failed(err: BackendError, seconds: float) -> None:
-            rows.append(
+            self.ledger.add(
                 LedgerRow(
                     "embed",
                     model=embedder.model,
@@ -328,51 +288,33 @@ class Gateway:
                 return await counted(texts)
             return await embedder.embed(texts), None
 
-        try:
-            vectors, tokens = await call_with_retries(
-                lambda: self._attempt(one_call, timing),
-                policy=self.retry,
-                backend=name,
-                model=embedder.model,
-                rng=self._jitter,
-                on_failure=failed,
-                sleep=self._sleep,
-            )
-            prompt_tokens = int(tokens) if tokens is not None else sum(count_tokens(t) for t in texts)
-            rows.append(
-                LedgerRow(
-                    "embed",
-                    model=embedder.model,
-                    backend=name,
-                    prompt_tokens=prompt_tokens,
-                    seconds=timing["seconds"],
-                    kind="embed",
-                )
-            )
-            return vectors
-        finally:
-            self.ledger.extend(rows)
-
-    async def _attempt(self, call: Callable[[], Awaitable[T]], timing: dict[str, float]) -> T:
-        """One backend call inside the concurrency bound and the optional time limit."""
-        async with self._bound():
+        async def timed() -> tuple[np.ndarray, int | None]:
             t0 = time.monotonic()
-            try:
-                if self.timeout is None:
-                    result = await call()
-                else:
-                    result = await asyncio.wait_for(call(), self.timeout)
-            except TimeoutError:
-                raise TransientBackendError(None, f"no answer within {self.timeout:g} s") from None
+            result = await with_timeout(one_call, self.timeout)
             timing["seconds"] = time.monotonic() - t0
             return result
 
-    def _bound(self) -> asyncio.Semaphore:
-        """The semaphore of the running event loop (a gateway may outlive one ``asyncio.run``)."""
-        loop = asyncio.get_running_loop()
-        if self._semaphore is None or self._loop is not loop:
-            self._loop, self._semaphore = loop, asyncio.Semaphore(self.max_in_flight)
-        return self._semaphore
+        vectors, tokens = await call_with_retries(
+            lambda: self.bound.run(timed),
+            policy=self.retry,
+            backend=name,
+            model=embedder.model,
+            rng=self._jitter,
+            on_failure=failed,
+            sleep=self._sleep,
+        )
+        prompt_tokens = int(tokens) if tokens is not None else sum(count_tokens(t) for t in texts)
+        self.ledger.add(
+            LedgerRow(
+                "embed",
+                model=embedder.model,
+                backend=name,
+                prompt_tokens=prompt_tokens,
+                seconds=timing["seconds"],
+                kind="embed",
+            )
+        )
+        return vectors
 
 
 def _repaired(request: LLMRequest, previous: str, problem: str) -> LLMRequest:
@@ -389,4 +331,5 @@ def _repaired(request: LLMRequest, previous: str, problem: str) -> LLMRequest:
         request.max_tokens,
         request.temperature,
         request.vars,
+        request.hint,
     )

@@ -33,6 +33,8 @@ class LedgerRow:
         kind: ``"llm"`` or ``"embed"``.
         prompt: the system and user text sent (``None`` when not kept).
         answer: the model's raw answer text (``None`` when there was none).
+        cached_tokens: of ``prompt_tokens``, those the server read from its prompt cache (when it
+            says so); priced at the model's cached-input price.
     """
 
     task: str
@@ -48,6 +50,7 @@ class LedgerRow:
     cached: bool = False
     defaulted: bool = False
     kind: Kind = "llm"
+    cached_tokens: int = 0
     # The text sent and the text answered (for the viewer's inspector; None on rows stored before
     # they were kept, and on failures that got no answer). Not compared: rows are equal by their figures.
     prompt: str | None = field(default=None, compare=False, repr=False)
