@@ -1,13 +1,25 @@
-"""Gateway figures: its own overhead, the cache, embedding coalescing, concurrency, HTTP round trips.
+"""Gateway figures: its own overhead, the cache, embedding coalescing, concurrency, HTTP round trips,
+and a busy game hour of 25 residents against a server with a fixed latency.
 
-Run: ``.venv/bin/python bench/gateway.py``. Uses only test doubles (scripted model, hash embedder,
-fake OpenAI server on loopback), so the figures are the gateway's cost, not a model's.
+Run: ``.venv/bin/python bench/gateway.py`` (``--busy-only`` for the busy hour alone, ``--no-busy``
+to skip it). Uses only test doubles (scripted model, hash embedder, fake OpenAI server on
+loopback), so the figures are the gateway's cost, not a model's.
+
+The busy hour: the 25-resident base is run on the scripted model up to 07:00 of its first day
+(everyone wakes, plans and starts the day between 06:00 and 09:00), then the hour 07:00-08:00
+(360 steps) is run from that same state through the real OpenAI SDK against the fake server,
+which answers every chat call after a fixed latency (200 ms), once per ``--max-in-flight``
+limit. Printed per limit: model calls, wall time, the ideal (calls x latency / limit: the time
+the calls alone need when the bound is always full), the same hour on the instant scripted model
+(the engine's own time), and the most calls seen in flight (gateway bound and server).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -133,7 +145,90 @@ def hash_embedder_speed(n: int) -> float:
     return n / (time.perf_counter() - t0)
 
 
+BUSY_BASE = "base_the_ville_n25"
+BUSY_FROM = 7 * 360  # 07:00 of the first day, in 10-second steps
+BUSY_STEPS = 360  # one game hour
+
+
+def _calls(rows: list) -> int:
+    return sum(1 for r in rows if r.get("kind", "llm") == "llm" and not r.get("cached"))
+
+
+async def _hour(folder: Path, overrides: dict) -> tuple[int, float, int]:
+    """Run the busy hour on a copy of the 07:00 simulation: (model calls, wall seconds, most in flight)."""
+    from aga.runner.lifecycle import open_simulation
+
+    sim = open_simulation(folder, overrides)
+    before = _calls(sim.store.ledger_rows())
+    t0 = time.perf_counter()
+    try:
+        await sim.run(BUSY_STEPS)
+        wall = time.perf_counter() - t0
+        calls = _calls(sim.store.ledger_rows()) - before
+        most = sim.gateway.bound.most_in_flight
+    finally:
+        await sim.gateway.aclose()
+        sim.close()
+    return calls, wall, most
+
+
+async def busy_hour(limits: tuple[int, ...] = (4, 8, 16), latency: float = 0.2) -> None:
+    """25 residents, 07:00-08:00, against a fake server answering after ``latency`` seconds."""
+    from aga.runner.lifecycle import RunSettings, fork
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        t0 = time.perf_counter()
+        folder = fork(BUSY_BASE, root, "morning", settings=RunSettings(llm="scripted"))
+        await _hour_prefix(folder)
+        print(f"busy hour: {BUSY_BASE} run to 07:00 on the scripted model in {time.perf_counter() - t0:.0f} s")
+        copy = root / "instant" / "morning"  # each run in its own storage: a cold policy store
+        shutil.copytree(folder, copy)
+        calls, wall, most = await _hour(copy, {})
+        print(
+            f"busy hour 07:00-08:00 on the instant scripted model: {calls} model calls in {wall:.1f} s "
+            f"(the engine's own time; max_in_flight 4, most in flight {most})"
+        )
+        engine = wall
+        for limit in limits:
+            with FakeOpenAIServer(backend=ScriptedBackend(), latency=latency) as server:
+                os.environ["OPENAI_BASE_URL"] = server.url
+                os.environ.pop("OPENAI_API_KEY", None)
+                copy = root / f"limit{limit}" / "morning"
+                shutil.copytree(folder, copy)
+                overrides = {"llm": "openai:bench", "embed": "hash", "max_in_flight": limit}
+                calls, wall, most = await _hour(copy, overrides)
+                ideal = calls * latency / limit
+                print(
+                    f"busy hour, {latency * 1000:.0f} ms server, --max-in-flight {limit}: {calls} model calls in "
+                    f"{wall:.1f} s; ideal {ideal:.1f} s (calls x latency / limit), wall/ideal {wall / ideal:.2f}, "
+                    f"wall minus engine {wall - engine:.1f} s; most in flight {most} (gateway), "
+                    f"{server.most_in_flight} (server)"
+                )
+
+
+async def _hour_prefix(folder: Path) -> None:
+    from aga.runner.lifecycle import open_simulation
+
+    sim = open_simulation(folder)
+    try:
+        await sim.run(BUSY_FROM)
+    finally:
+        sim.close()
+
+
 async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--busy-only", action="store_true", help="only the busy hour of 25 residents")
+    ap.add_argument("--no-busy", action="store_true", help="skip the busy hour")
+    args = ap.parse_args()
+    if not args.busy_only:
+        await small_figures()
+    if not args.no_busy:
+        await busy_hour()
+
+
+async def small_figures() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         task = _task(folder)

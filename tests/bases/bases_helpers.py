@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from reference_data import needs
 
 _SHARED = Path(__file__).resolve().parents[3] / "shared" / "reference" / "generative_agents"
 FRONTEND = _SHARED / "environment" / "frontend_server"
@@ -18,9 +19,7 @@ ORIGINAL_N3 = FRONTEND / "storage" / "base_the_ville_isabella_maria_klaus"
 HISTORY_N3 = FRONTEND / "static_dirs" / "assets" / "the_ville" / "agent_history_init_n3.csv"
 MATRIX = FRONTEND / "static_dirs" / "assets" / "the_ville" / "matrix"
 
-needs_reference = pytest.mark.skipif(
-    not ORIGINAL_N3.is_dir(), reason=f"reference data of the original project not found at {_SHARED}"
-)
+needs_reference = needs(ORIGINAL_N3, "reference data of the original project")  # fails under CI when absent
 
 
 class CsvReferenceTown:

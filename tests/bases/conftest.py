@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from bases_helpers import MATRIX, CsvReferenceTown
+from reference_data import require
 
 
 @pytest.fixture(scope="session")
 def reference_town() -> CsvReferenceTown:
     """The original map's addresses (a CSV-backed test double of ``aga.world.Town``)."""
-    if not MATRIX.is_dir():
-        pytest.skip(f"reference map CSVs not found at {MATRIX}")
+    require(MATRIX, "reference map CSVs")
     return CsvReferenceTown(MATRIX)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pytest
 from bases_helpers import MATRIX
+from reference_data import require
 
 from aga.bases import BaseSim, bundled_bases, load_base, validate_against_town
 
@@ -130,19 +131,18 @@ def test_places_exist_in_the_original_map(name: str, reference_town) -> None:
 
 @pytest.mark.parametrize("name", [N3, N25])
 def test_places_exist_in_the_bundled_town(name: str) -> None:
-    world = pytest.importorskip("aga.world", reason="the world layer (aga.world) is not available yet")
-    if "the_ville" not in world.bundled_towns():
-        pytest.skip("the bundled town 'the_ville' is not in aga.world yet")
+    from aga import world
+
+    assert "the_ville" in world.bundled_towns()
     town = world.load_town("the_ville")
     assert validate_against_town(load_base(name), town) == []
 
 
 @pytest.mark.parametrize("name", [N3, N25])
 def test_places_exist_in_the_original_map_imported_by_the_world_layer(name: str) -> None:
-    ga_import = pytest.importorskip("aga.world.ga_import", reason="the world layer's map importer is not available")
-    from aga.world import Town
-    if not MATRIX.is_dir():
-        pytest.skip(f"reference map CSVs not found at {MATRIX}")
+    from aga.world import Town, ga_import
+
+    require(MATRIX, "reference map CSVs")
     town = Town(ga_import.import_ga_matrix(MATRIX))
     assert town.world == WORLD
     assert validate_against_town(load_base(name), town) == []

@@ -18,26 +18,24 @@ from aga.store.sim_store import SimStore, StepRecord
 from aga.viewer.replay import Frame
 from aga.viewer.server import ReplayServer, make_server
 
-REFERENCE = Path("/work/shared/reference/generative_agents/environment/frontend_server")
-ORIGINAL_RUN = REFERENCE / "compressed_storage" / "July1_the_ville_isabella_maria_klaus-step-3-20"
-ORIGINAL_MATRIX = REFERENCE / "static_dirs" / "assets" / "the_ville" / "matrix"
+from reference_data import FRONTEND as REFERENCE
+from reference_data import ORIGINAL_MATRIX, ORIGINAL_RUN, require
+
 NAMES = ("Ann Lee", "Bo Chan", "Cy Diaz")
 START = datetime(2023, 2, 13, 7, 0)
 
 
 @pytest.fixture
 def original_run() -> Path:
-    """The original's recorded 2-day compressed run (skipped where the reference data is absent)."""
-    if not (ORIGINAL_RUN / "master_movement.json").is_file():
-        pytest.skip("the original's compressed run is not on this machine")
+    """The original's recorded 2-day compressed run (skipped where absent; a failure under CI)."""
+    require(ORIGINAL_RUN / "master_movement.json", "the original's compressed run")
     return ORIGINAL_RUN
 
 
 @pytest.fixture
 def original_matrix() -> Path:
-    """The original's map folder (skipped where the reference data is absent)."""
-    if not (ORIGINAL_MATRIX / "maze_meta_info.json").is_file():
-        pytest.skip("the original's map folder is not on this machine")
+    """The original's map folder (skipped where absent; a failure under CI)."""
+    require(ORIGINAL_MATRIX / "maze_meta_info.json", "the original's map folder")
     return ORIGINAL_MATRIX
 
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
-import os
 import re
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
 
 from aga.errors import BackendUnavailable, InputError, ModelAnswerError
+from aga.settings import SWITCHES, savings_help, storage_root
 
 console = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 140)
 
@@ -22,9 +23,39 @@ STORAGE_HELP = "Folder holding the simulations (default: $AGA_STORAGE or ./stora
 
 def storage_dir(storage: Path | None) -> Path:
     """--storage, else $AGA_STORAGE, else ./storage."""
-    if storage is not None:
-        return storage
-    return Path(os.environ.get("AGA_STORAGE", "storage"))
+    return storage_root(storage)
+
+
+def switch_parameters() -> list[inspect.Parameter]:
+    """The ``aga run`` options of the feature switches, from :data:`aga.settings.SWITCHES`."""
+    params = []
+    for s in SWITCHES:
+        if not s.flags:
+            continue
+        if s.on:
+            option = typer.Option(*s.flags, help=f"Switch off (on by default): {s.help}")
+            params.append(_keyword(f"disable_{s.name}", Annotated[bool, option], False))
+        else:
+            option = typer.Option(*s.flags, help=f"{s.help} (off by default)")
+            params.append(_keyword(s.name, Annotated[Optional[bool], option], None))
+    return params
+
+
+def _keyword(name: str, annotation: object, default: object) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+def switch_overrides(values: dict[str, bool | None]) -> dict[str, bool | None]:
+    """RunSettings overrides from the switch options given (None: not given)."""
+    out: dict[str, bool | None] = {}
+    for s in SWITCHES:
+        if not s.flags:
+            continue
+        if s.on:
+            out[s.name] = False if values.get(f"disable_{s.name}") else None
+        else:
+            out[s.name] = values.get(s.name)
+    return out
 
 
 class RetryNotes(logging.Handler):
@@ -81,34 +112,15 @@ def run(
     llm_cache: Annotated[
         Optional[bool], typer.Option("--llm-cache/--no-llm-cache", help="Reuse stored answers to identical requests.")
     ] = None,
-    disable_policy: Annotated[
-        bool, typer.Option("--disable_policy", "--disable-policy", help="Turn off the Lifestyle Policy (plan and grounding reuse).")
-    ] = False,
-    disable_relationship: Annotated[
-        bool,
-        typer.Option("--disable_relationship", "--disable-relationship", help="Turn off Social Memory (relationship summaries)."),
-    ] = False,
-    mind_wandering: Annotated[
-        Optional[bool], typer.Option("--mind_wandering/--no-mind_wandering", help="Sample memories for novel plans on a new day.")
-    ] = None,
-    share_policy: Annotated[
-        Optional[bool],
-        typer.Option("--share_policy/--no-share_policy", help="Lifestyle Policy: reuse every resident's entries, not only one's own."),
-    ] = None,
     disable_saving: Annotated[
-        Optional[list[str]],
-        typer.Option(
-            "--disable_saving",
-            "--disable-saving",
-            help="Switch off one cost saving (repeatable): reuse_ratings, batch_ratings, react_rules, batch_thoughts, "
-            "merged_reflection, action_details, plan_rules, ... (see docs/cost.md).",
-        ),
+        Optional[list[str]], typer.Option("--disable_saving", "--disable-saving", help=savings_help())
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar (no short form: -q asks questions in reverie_offline.py).")] = False,
     whispers: Annotated[
         Optional[Path],
         typer.Option("--whispers", help="With -o: a whisper file ('Name,Whisper' CSV, see docs/interview.md) told right after forking."),
     ] = None,
+    **switches: bool | None,
 ) -> None:
     """Fork a base into a new simulation and run N steps (-o BASE -t NEW -s N), or continue one (-t SIM -s N)."""
     from aga.runner.lifecycle import RunSettings, check_sim_name, check_steps, fork as do_fork, open_simulation
@@ -121,11 +133,8 @@ def run(
         "llm": llm,
         "embed": embed,
         "llm_cache": llm_cache,
-        "policy": False if disable_policy else None,
-        "relationship": False if disable_relationship else None,
-        "mind_wandering": mind_wandering,
-        "share_policy": share_policy,
         "disabled_savings": disable_saving or None,
+        **switch_overrides(switches),
     }
     told = None
     if whispers is not None:  # checked before anything is forked: a bad line stores nothing
@@ -151,14 +160,18 @@ def run(
         folder = root / sim
     simulation = open_simulation(folder, overrides)
     first_step = simulation.step
+
+    def resume_command(left: int) -> str:
+        return f"aga run -t {sim} -s {left}" + (f" --storage {root}" if storage is not None else "")
+
     notes = RetryNotes()
     gateway_log = logging.getLogger("aga.gateway")
     gateway_log.addHandler(notes)
     try:
-        code = asyncio.run(run_with_progress(simulation, steps, quiet=quiet, console=console))
+        code = asyncio.run(run_with_progress(simulation, steps, quiet=quiet, console=console, resume=resume_command))
     except (BackendUnavailable, ModelAnswerError) as err:
         left = steps - (simulation.step - first_step)
-        resume = f"aga run -t {sim} -s {left}" + (f" --storage {root}" if storage is not None else "")
+        resume = resume_command(left)
         console.print(f"[bold red]stopped:[/] {stop_message(err, resume, simulation.step)}", highlight=False)
         sys.exit(3)
     finally:
@@ -166,3 +179,13 @@ def run(
         simulation.close()
     if code:
         sys.exit(code)
+
+
+def _with_switches(func: Any) -> None:
+    """Give ``func`` (``run``) one keyword parameter per switch option, in place of ``**switches``."""
+    sig = inspect.signature(func, eval_str=True)  # typer reads __signature__ as it is
+    kept = [p for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    func.__signature__ = sig.replace(parameters=[*kept, *switch_parameters()])
+
+
+_with_switches(run)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from aga import settings
 from aga.policy.policy import NullPolicy
 from aga.rng import rng_for
 
@@ -28,6 +29,9 @@ Tile = tuple[int, int]
 @dataclass(frozen=True)
 class MindConfig:
     """Feature switches and tunables of the minds (one per simulation).
+
+    The boolean fields are the switches of :data:`aga.settings.SWITCHES` that the minds read
+    (``tests/test_settings.py`` checks they are the same); their help text lives there.
 
     Attributes:
         policy: Lifestyle Policy (cache of decompositions and groundings); used by the cost layer.
@@ -82,12 +86,9 @@ class MindConfig:
     plan_rules: bool = False
 
 
-SAVINGS: tuple[str, ...] = (
-    "reuse_ratings", "batch_ratings", "defer_ratings", "react_rules", "batch_thoughts", "merged_reflection",
-    "action_details", "plan_rules",
-)  # fmt: skip
+SAVINGS: tuple[str, ...] = settings.SAVINGS
 """The cost savings beyond AGA (importance, reactions, reflection, grounding, planning), one
-``MindConfig`` switch each.
+``MindConfig`` switch each; declared, with their help text, in :data:`aga.settings.SWITCHES`.
 
 ``MindConfig()`` keeps them off (the original behaviour, as for ``policy`` and ``relationship``); the
 runner turns them on unless told otherwise, e.g.
@@ -169,3 +170,5 @@ class Movement:
             "description": self.description,
             "chat": [list(t) for t in self.chat] if self.chat else None,
         }
+
+    to_dict = as_dict

@@ -30,6 +30,7 @@ from aga.minds.perceive import DEFAULT_IMPORTANCE, settle_ratings
 from aga.minds.react import fit_reaction
 from aga.minds.retrieve import merge_unique, retrieve
 from aga.minds.social import Running, keep_summary, open_summary, recall, settle_tie
+from aga.minds.state import ActionLogEntry
 from aga.minds.text import ceil_minute, chat_minutes, last_part, steps_until, subtask_text, transcript
 from aga.prompts.tasks import (
     CHAT_IMPORTANCE,
@@ -43,16 +44,16 @@ from aga.prompts.tasks import (
 
 if TYPE_CHECKING:
     from aga.minds.context import StepContext
-    from aga.minds.resident import Resident
+    from aga.minds.state import Mind
 
 RECENT_CHAT_MINUTES = 480
 
 
-def _status(r: Resident) -> str:
+def _status(r: Mind) -> str:
     return subtask_text(r.action.description) if r.action else "idle"
 
 
-async def relationship_context(speaker: Resident, other: Resident, ctx: StepContext) -> str:
+async def relationship_context(speaker: Mind, other: Mind, ctx: StepContext) -> str:
     """The original path (Social Memory off): what ``speaker`` knows about ``other`` before
     saying something, one summary call over the memories retrieved about them before every
     utterance ('' when nothing is remembered). Social Memory replaces it (:mod:`aga.minds.social`)."""
@@ -78,7 +79,7 @@ async def relationship_context(speaker: Resident, other: Resident, ctx: StepCont
     return "" if ans is none else ans.summary
 
 
-def _past_chat(speaker: Resident, other: Resident, ctx: StepContext) -> str:
+def _past_chat(speaker: Mind, other: Mind, ctx: StepContext) -> str:
     node = speaker.memory.last_chat_with(other.name)
     if node is None:
         return ""
@@ -89,7 +90,7 @@ def _past_chat(speaker: Resident, other: Resident, ctx: StepContext) -> str:
 
 
 async def _recall(
-    speaker: Resident, listener: Resident, lines: list[tuple[str, str]], ctx: StepContext
+    speaker: Mind, listener: Mind, lines: list[tuple[str, str]], ctx: StepContext
 ) -> str:
     """The original path: a relationship summary and the raw memories relevant to the moment."""
     relation = await relationship_context(speaker, listener, ctx)
@@ -112,11 +113,11 @@ async def _recall(
 
 
 async def next_turn(
-    speaker: Resident,
-    listener: Resident,
+    speaker: Mind,
+    listener: Mind,
     lines: list[tuple[str, str]],
     ctx: StepContext,
-    initiator: Resident,
+    initiator: Mind,
     running: Running | None = None,
 ) -> tuple[str, bool] | None:
     """The speaker's next utterance and end flag, or None when the model gave nothing usable.
@@ -178,7 +179,7 @@ def own_words(utterance: str, speaker: str, listener: str) -> str:
 
 
 async def talk(
-    a: Resident, b: Resident, ctx: StepContext, running: dict[str, Running] | None = None
+    a: Mind, b: Mind, ctx: StepContext, running: dict[str, Running] | None = None
 ) -> list[tuple[str, str]]:
     """The lines of a conversation started by ``a`` (at most ``max_chat_rounds`` rounds).
 
@@ -197,7 +198,7 @@ async def talk(
     return lines
 
 
-async def converse(a: Resident, b: Resident, ctx: StepContext) -> None:
+async def converse(a: Mind, b: Mind, ctx: StepContext) -> None:
     """Phase 2: ``a`` talks with ``b``; mutates exactly these two residents."""
     await asyncio.gather(settle_ratings(a, ctx, force=True), settle_ratings(b, ctx, force=True))
     before = {r.name: _status(r) for r in (a, b)}
@@ -213,8 +214,7 @@ async def converse(a: Resident, b: Resident, ctx: StepContext) -> None:
         for me, other in ((a, b), (b, a)):
             if running is not None:
                 keep_summary(me, running[me.name])
-            me.cooldown[other.name] = cooldown_end
-            me.bump()
+            me.set_cooldown(other.name, cooldown_end)
         return
     text = transcript(lines)
     none = sentinel(Summary)
@@ -237,8 +237,8 @@ async def converse(a: Resident, b: Resident, ctx: StepContext) -> None:
 
 
 async def _start_chat(
-    me: Resident,
-    other: Resident,
+    me: Mind,
+    other: Mind,
     ctx: StepContext,
     lines: list[tuple[str, str]],
     summary: str,
@@ -254,11 +254,7 @@ async def _start_chat(
     )
     action = Action("chat", summary, ctx.now, end, grounding, None)
     me.set_action(action)
-    me.chatting_with = other.name
-    me.chat = list(lines)
-    me.chat_end = end
-    me.chat_thoughts_due = True
-    me.cooldown[other.name] = cooldown_end
+    me.start_chat(other.name, lines, end, cooldown_end)
     description = f"{me.name} is {summary}"
     if ctx.config.relationship:
         context = f"{me.name} was {before[me.name]}; {other.name} was {before[other.name]}."
@@ -293,13 +289,12 @@ async def _start_chat(
         vector=vec[0],
     )
     me.log_action(
-        {
-            "task": "chat",
-            "parent": None,
-            "is_new": True,
-            "duration": minutes,
-            "time": ctx.now.strftime("%Y-%m-%d %H:%M:%S"),
-            "chat": {"person": other.name, "message": [list(line) for line in lines]},
-        }
+        ActionLogEntry(
+            task="chat",
+            parent=None,
+            is_new=True,
+            duration=minutes,
+            time=ctx.now.strftime("%Y-%m-%d %H:%M:%S"),
+            chat={"person": other.name, "message": [list(line) for line in lines]},
+        )
     )
-    me.bump()

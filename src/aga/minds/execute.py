@@ -13,10 +13,10 @@ from aga.minds.action import DEFAULT_EMOJI, PERSONA_PREFIX, WAITING_PREFIX, is_o
 from aga.minds.context import Movement, StepContext, Tile
 
 if TYPE_CHECKING:
-    from aga.minds.resident import Resident
+    from aga.minds.state import Mind
 
 
-def target_tiles(r: Resident, ctx: StepContext, address: str) -> list[Tile]:
+def target_tiles(r: Mind, ctx: StepContext, address: str) -> list[Tile]:
     """Tiles that would do for ``address``: walkable ones if any, free of others if any."""
     town = ctx.town
     tiles = town.tiles(address)
@@ -30,7 +30,7 @@ def target_tiles(r: Resident, ctx: StepContext, address: str) -> list[Tile]:
     return sorted(free or walkable)
 
 
-def plan_path(r: Resident, ctx: StepContext) -> list[Tile]:
+def plan_path(r: Mind, ctx: StepContext) -> list[Tile]:
     """The tiles to walk for the current action, excluding the current tile."""
     a = r.action
     if a is None:
@@ -58,7 +58,7 @@ def plan_path(r: Resident, ctx: StepContext) -> list[Tile]:
     return path[1:]
 
 
-def object_tiles(r: Resident, ctx: StepContext) -> list[Tile]:
+def object_tiles(r: Mind, ctx: StepContext) -> list[Tile]:
     """Tiles of the object the current action uses (empty when it uses none)."""
     a = r.action
     if a is None or not is_object_address(a.address):
@@ -66,18 +66,12 @@ def object_tiles(r: Resident, ctx: StepContext) -> list[Tile]:
     return sorted(ctx.town.tiles(a.address))
 
 
-def execute(r: Resident, ctx: StepContext) -> Movement:
+def execute(r: Mind, ctx: StepContext) -> Movement:
     """Advance one tile and report the movement in the original's shape."""
     a = r.action
     if a is not None and not r.path_set:
-        r.planned_path = plan_path(r, ctx)
-        r.object_tiles = object_tiles(r, ctx)
-        r.path_set = True
-        r.bump()
-    if r.planned_path:
-        nxt = r.planned_path.pop(0)
-        if nxt != r.tile:
-            r.tile = nxt
+        r.set_path(plan_path(r, ctx), object_tiles(r, ctx))
+    r.step_along()
     if a is None:
         return Movement(r.tile, DEFAULT_EMOJI, f"idle @ {r.identity.living_area}", None)
     chat = list(r.chat) if r.chatting_with is not None and r.chat else None

@@ -47,7 +47,7 @@ from aga.prompts.tasks import (
 if TYPE_CHECKING:
     from aga.gateway.task import Task
     from aga.minds.context import StepContext
-    from aga.minds.resident import Resident
+    from aga.minds.state import Mind
 
 __all__ = [
     "arena_options",
@@ -63,7 +63,7 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------- options
-def sector_options(r: Resident) -> list[str]:
+def sector_options(r: Mind) -> list[str]:
     """Known sectors the resident may go to, its home first."""
     home = r.home_sector
     others = [
@@ -72,7 +72,7 @@ def sector_options(r: Resident) -> list[str]:
     return ([home] if home else []) + others
 
 
-def arena_options(r: Resident, sector: str) -> list[str]:
+def arena_options(r: Mind, sector: str) -> list[str]:
     """Known arenas of ``sector`` the resident may enter (its own room first at home)."""
     arenas = [a for a in r.spatial.arenas(sector) if not is_others_private(a, r.name, r.identity.last_name)]
     if sector == r.home_sector and r.home_arena in arenas:
@@ -103,7 +103,7 @@ class _Fallback(str):
 
 
 async def _choose(
-    r: Resident, ctx: StepContext, task: Task[Any], options: list[str], vars: dict[str, Any], fallback: str
+    r: Mind, ctx: StepContext, task: Task[Any], options: list[str], vars: dict[str, Any], fallback: str
 ) -> tuple[str, bool]:
     """(pick, chosen): ``chosen`` is False when the model's answers were unusable and ``fallback``
     was taken. A single option is taken without asking."""
@@ -117,7 +117,7 @@ async def _choose(
     return answer, True
 
 
-def _previous_sector(r: Resident, parent: str | None) -> str | None:
+def _previous_sector(r: Mind, parent: str | None) -> str | None:
     """The sector of the resident's current action when it is an earlier subtask of ``parent``."""
     a = r.action
     if parent in (None, ROOT, REACT) or a is None or a.kind != "plan" or a.parent != parent:
@@ -127,7 +127,7 @@ def _previous_sector(r: Resident, parent: str | None) -> str | None:
 
 
 async def pick_place(
-    r: Resident, ctx: StepContext, description: str, *, parent: str | None = None
+    r: Mind, ctx: StepContext, description: str, *, parent: str | None = None
 ) -> tuple[str, bool]:
     """Pick sector, arena and object among known places: (address, chosen).
 
@@ -188,7 +188,7 @@ async def pick_place(
     return (arena_address, False) if town.has_address(arena_address) else (r.identity.living_area, False)
 
 
-async def choose_place(r: Resident, ctx: StepContext, description: str) -> str:
+async def choose_place(r: Mind, ctx: StepContext, description: str) -> str:
     """The address where ``description`` happens (see :func:`pick_place`)."""
     address, _chosen = await pick_place(r, ctx, description)
     return address
@@ -196,7 +196,7 @@ async def choose_place(r: Resident, ctx: StepContext, description: str) -> str:
 
 # ---------------------------------------------------------------------- how it shows
 async def _details_one_call(
-    r: Resident, ctx: StepContext, description: str, obj: str
+    r: Mind, ctx: StepContext, description: str, obj: str
 ) -> tuple[Grounding, bool]:
     """Emoji, event triple and the used object's state from one call.
 
@@ -223,7 +223,7 @@ async def _details_one_call(
 
 
 async def _details_five_calls(
-    r: Resident, ctx: StepContext, description: str, obj: str
+    r: Mind, ctx: StepContext, description: str, obj: str
 ) -> tuple[Grounding, bool]:
     """The original's separate calls: emoji, event triple, object state, its emoji and triple."""
     activity = subtask_text(description)
@@ -264,7 +264,7 @@ async def _details_five_calls(
 
 
 # ---------------------------------------------------------------------- policy conversion
-def to_policy(r: Resident, g: Grounding) -> PolicyGrounding | None:
+def to_policy(r: Mind, g: Grounding) -> PolicyGrounding | None:
     """The policy's form of a grounding (full triples, place as parts); None for special addresses."""
     parts = g.address.split(":")
     if g.address.startswith("<") or len(parts) not in (3, 4):
@@ -286,7 +286,7 @@ def to_policy(r: Resident, g: Grounding) -> PolicyGrounding | None:
         return None
 
 
-def from_policy(r: Resident, g: PolicyGrounding) -> Grounding:
+def from_policy(r: Mind, g: PolicyGrounding) -> Grounding:
     """The minds' form of a stored grounding, at its place in the resident's world."""
     p, o = g.event[1] or "is", g.event[2] or "here"
     obj_event = None
@@ -303,7 +303,7 @@ def from_policy(r: Resident, g: PolicyGrounding) -> Grounding:
     )
 
 
-def policy_accepts(r: Resident, ctx: StepContext, g: PolicyGrounding) -> bool:
+def policy_accepts(r: Mind, ctx: StepContext, g: PolicyGrounding) -> bool:
     """A stored place may be reused: it exists in this town, the resident knows it, may enter it."""
     if not ctx.town.has_address(g.address(r.world)) or not r.spatial.knows(g.sector, g.arena, g.object):
         return False
@@ -313,7 +313,7 @@ def policy_accepts(r: Resident, ctx: StepContext, g: PolicyGrounding) -> bool:
 
 # ---------------------------------------------------------------------- the seam
 async def ground_action(
-    r: Resident, ctx: StepContext, description: str, *, key: str | None = None, parent: str | None = None
+    r: Mind, ctx: StepContext, description: str, *, key: str | None = None, parent: str | None = None
 ) -> Grounding:
     """Where ``description`` happens and how it shows (place, emoji, event triples).
 

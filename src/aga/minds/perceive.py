@@ -44,7 +44,7 @@ from aga.prompts.tasks import (
 
 if TYPE_CHECKING:
     from aga.minds.context import StepContext
-    from aga.minds.resident import Resident
+    from aga.minds.state import Mind
     from aga.world import Event
 
 DEFAULT_IMPORTANCE = 4
@@ -62,7 +62,7 @@ SEED_TIME = datetime(2000, 1, 1)
 """Creation time of seed memories until their first step stamps them with the game time."""
 
 
-async def rate(r: Resident, ctx: StepContext, text: str, *, thought: bool = False) -> int:
+async def rate(r: Mind, ctx: StepContext, text: str, *, thought: bool = False) -> int:
     """Importance 1..10 of an event or thought seen by ``r`` (4 when the model fails).
 
     With ``reuse_ratings``, a text this resident has already rated (the same event seen again
@@ -72,7 +72,7 @@ async def rate(r: Resident, ctx: StepContext, text: str, *, thought: bool = Fals
     return DEFAULT_IMPORTANCE if rating is None else rating
 
 
-async def rate_or_none(r: Resident, ctx: StepContext, text: str, *, thought: bool = False) -> int | None:
+async def rate_or_none(r: Mind, ctx: StepContext, text: str, *, thought: bool = False) -> int | None:
     """As :func:`rate`, but None when the model gave nothing usable (so no memo keeps it)."""
     known = r.memory.known_rating("thought" if thought else "event", text) if _reuse(ctx) else None
     if known is not None:
@@ -89,7 +89,7 @@ def _reuse(ctx: StepContext) -> bool:
     return ctx.config.reuse_ratings
 
 
-def rating_key(r: Resident, ctx: StepContext, subject: str, sentence: str) -> str:
+def rating_key(r: Mind, ctx: StepContext, subject: str, sentence: str) -> str:
     """The text whose rating an event takes: its own sentence, or, for an object in use by a
     resident (saving ``reuse_ratings``), the sentence of that resident's activity."""
     if not _reuse(ctx) or ":" not in subject:
@@ -101,7 +101,7 @@ def rating_key(r: Resident, ctx: StepContext, subject: str, sentence: str) -> st
     return sentence
 
 
-def known_rating(r: Resident, ctx: StepContext, key: str) -> int | None:
+def known_rating(r: Mind, ctx: StepContext, key: str) -> int | None:
     """A rating that costs no call: by rule, given before, or given ahead of time."""
     if _reuse(ctx):
         if is_sleep_text(key):
@@ -114,7 +114,7 @@ def known_rating(r: Resident, ctx: StepContext, key: str) -> int | None:
     return None
 
 
-def upcoming(r: Resident, ctx: StepContext, skip: set[str]) -> list[str]:
+def upcoming(r: Mind, ctx: StepContext, skip: set[str]) -> list[str]:
     """Sentences of the resident's next activities (within ``AHEAD_MINUTES``) not rated yet."""
     if not r.schedule:
         return []
@@ -132,7 +132,7 @@ def upcoming(r: Resident, ctx: StepContext, skip: set[str]) -> list[str]:
     return out
 
 
-async def rate_events(r: Resident, ctx: StepContext, keys: list[str]) -> dict[str, int | None]:
+async def rate_events(r: Mind, ctx: StepContext, keys: list[str]) -> dict[str, int | None]:
     """Ratings of the distinct texts ``keys`` (none of them known yet), by the configured path;
     None for a text the model gave no usable rating for (the caller uses the default)."""
     if not keys:
@@ -151,14 +151,11 @@ async def rate_events(r: Resident, ctx: StepContext, keys: list[str]) -> dict[st
             out[text] = None if ans is None else ans[k]
     extra = {t: v for t in ahead if (v := out[t]) is not None}
     if extra:
-        r.rated.update(extra)
-        for old in list(r.rated)[: max(0, len(r.rated) - RATED_CAP)]:
-            del r.rated[old]
-        r.memo_changed()
+        r.remember_ratings(extra, cap=RATED_CAP)
     return {k: out[k] for k in keys}
 
 
-async def _rate_chunk(r: Resident, ctx: StepContext, texts: list[str]) -> list[int | None] | None:
+async def _rate_chunk(r: Mind, ctx: StepContext, texts: list[str]) -> list[int | None] | None:
     """One call for several texts (a single text takes the one-event task); None when unusable."""
     if len(texts) == 1:
         return [await rate_or_none(r, ctx, texts[0])]
@@ -169,7 +166,7 @@ async def _rate_chunk(r: Resident, ctx: StepContext, texts: list[str]) -> list[i
     return None if ans is none else [int(x.rating) for x in ans.ratings]
 
 
-def noticed(r: Resident, ctx: StepContext) -> list[Event]:
+def noticed(r: Mind, ctx: StepContext) -> list[Event]:
     """Distinct events in view (same arena, within radius), closest first, up to the bandwidth."""
     near = ctx.events.near(ctx.town, r.tile, r.params.vision_r, same_arena=True)
     out: list[Event] = []
@@ -209,7 +206,7 @@ def _where(ctx: StepContext) -> _Where:
     return _SNAPSHOT[1]
 
 
-def scene(r: Resident, ctx: StepContext) -> tuple[Any, ...]:
+def scene(r: Mind, ctx: StepContext) -> tuple[Any, ...]:
     """What decides the events in view: the board, the tile, and everyone standing in this place
     or busy with something in it. When it is unchanged, so are the events in view; and when those
     events brought no new memory last time, they bring none again (the retention window only
@@ -224,7 +221,7 @@ def scene(r: Resident, ctx: StepContext) -> tuple[Any, ...]:
     return (id(ctx.events), r.tile, ctx.views.get(r.name), tuple(standing), tuple(busy))
 
 
-async def perceive(r: Resident, ctx: StepContext) -> list[MemoryNode]:
+async def perceive(r: Mind, ctx: StepContext) -> list[MemoryNode]:
     """Look around; store and return the new event memories of this step."""
     if r._seen_tile != r.tile:
         r.spatial.learn_all(visible_places(ctx.town, r.tile, r.params.vision_r))
@@ -278,8 +275,7 @@ async def perceive(r: Resident, ctx: StepContext) -> list[MemoryNode]:
             if k is not None and k != d and k not in later and k not in failed
         }
         if any(r.rated.get(k) != v for k, v in shadowed.items()):
-            r.rated.update(shadowed)
-            r.memo_changed()
+            r.remember_ratings(shadowed)
     nodes: list[MemoryNode] = []
     for k, (s, p, o, d) in enumerate(fresh):
         importance = ratings[k]
@@ -302,18 +298,13 @@ async def perceive(r: Resident, ctx: StepContext) -> list[MemoryNode]:
             vector=vectors[k],
         )
         if importance is None:
-            r.deferred[node.id] = keys[k] or d
-        else:
-            r.importance_trigger_curr -= importance
-        r.importance_ele_n += 1
+            r.defer_rating(node.id, keys[k] or d)
+        r.count_event(importance)
         nodes.append(node)
-    if later:
-        r.memo_changed()
-    r.bump()
     return nodes
 
 
-async def settle_ratings(r: Resident, ctx: StepContext, *, force: bool = False) -> None:
+async def settle_ratings(r: Mind, ctx: StepContext, *, force: bool = False) -> None:
     """Rate the deferred events (saving ``defer_ratings``) when enough wait, the oldest has
     waited long enough, or ``force`` (something is about to use their importance)."""
     if not r.deferred:
@@ -331,14 +322,13 @@ async def settle_ratings(r: Resident, ctx: StepContext, *, force: bool = False) 
         if rating is None:  # the model failed: the default, and no memo of it
             rating = DEFAULT_IMPORTANCE
         elif key != r.memory.node(i).description:
-            r.rated[key] = rating
+            r.remember_ratings({key: rating})
         r.memory.set_importance(i, rating)
-        r.importance_trigger_curr -= rating
-    r.deferred = {}
-    r.memo_changed()
+        r.spend_importance(rating)
+    r.clear_deferred()
 
 
-async def heal_memory(r: Resident, ctx: StepContext) -> None:
+async def heal_memory(r: Mind, ctx: StepContext) -> None:
     """Rate and embed memories that lack an importance or a vector (seed memories, or nodes
     whose vectors were not stored)."""
     pending = r.memory.pending()

@@ -40,6 +40,7 @@ from aga.minds.schedule import (
     span,
 )
 from aga.minds.spatial import is_others_private
+from aga.minds.state import ActionLogEntry
 from aga.minds.text import clock, day_text, midnight, minute_of_day
 from aga.minds.wandering import eps_for, sample_wandering
 from aga.prompts.tasks import (
@@ -61,7 +62,7 @@ from aga.prompts.tasks import (
 
 if TYPE_CHECKING:
     from aga.minds.context import StepContext
-    from aga.minds.resident import Resident
+    from aga.minds.state import Mind
 
 __all__ = [
     "arena_options",
@@ -129,7 +130,7 @@ def fallback_plan(wake: int) -> list[tuple[int, str]]:
     return [(h, a) for h, a in items if wake < h <= 23]
 
 
-async def start_day(r: Resident, ctx: StepContext) -> None:
+async def start_day(r: Mind, ctx: StepContext) -> None:
     """Plan a new day: (on later days) revise status, then wake-up hour, plan and schedule."""
     first = r.day is None
     if not first:
@@ -138,17 +139,12 @@ async def start_day(r: Resident, ctx: StepContext) -> None:
     idea = await wander(r, ctx) if ctx.config.mind_wandering else None
     items, defaulted = await daily_plan(r, ctx, wake, idea)
     rows = build_day(wake, items, WAKE_ACTIVITY, bed_hour_from_lifestyle(r.identity.lifestyle))
-    r.day = ctx.now.date()
-    r.wake_hour = wake
-    r.daily_req = [f"{a} at {h}:00" for h, a in sorted(items)]
-    r.schedule = rows
-    r.hourly = list(rows)
-    r.bump()
+    r.plan_day(ctx.now.date(), wake, [f"{a} at {h}:00" for h, a in sorted(items)], rows)
     if not defaulted:
         await remember_plan(r, ctx)
 
 
-async def wake_up_hour(r: Resident, ctx: StepContext) -> int:
+async def wake_up_hour(r: Mind, ctx: StepContext) -> int:
     """Ask for today's wake-up hour (the lifestyle text's hour if the model fails or answers an
     hour outside 3-13). With ``plan_rules``, a plausible hour the lifestyle states is taken
     without asking."""
@@ -168,7 +164,7 @@ async def wake_up_hour(r: Resident, ctx: StepContext) -> int:
 
 
 async def daily_plan(
-    r: Resident, ctx: StepContext, wake: int, idea: str | None = None
+    r: Mind, ctx: StepContext, wake: int, idea: str | None = None
 ) -> tuple[list[tuple[int, str]], bool]:
     """Ask for today's plan: (hour, activity) items and whether the fallback plan was used.
 
@@ -203,7 +199,7 @@ async def daily_plan(
     return sorted(by_hour.items()), False
 
 
-async def remember_plan(r: Resident, ctx: StepContext) -> None:
+async def remember_plan(r: Mind, ctx: StepContext) -> None:
     """Store the day's plan as a thought (importance 5, keyword 'plan')."""
     date = ctx.now.strftime("%A %B %d")
     text = f"This is {r.name}'s plan for {date}: " + ", ".join(r.daily_req)
@@ -223,7 +219,7 @@ async def remember_plan(r: Resident, ctx: StepContext) -> None:
     )
 
 
-async def revise_identity(r: Resident, ctx: StepContext) -> None:
+async def revise_identity(r: Mind, ctx: StepContext) -> None:
     """On a new day: look back (retrieval) and rewrite the status and standing requirements."""
     date = day_text(ctx.now)
     focal = [f"{r.name}'s plan for {date}.", f"Important recent events for {r.name}'s life."]
@@ -247,7 +243,7 @@ async def revise_identity(r: Resident, ctx: StepContext) -> None:
     )
     if review is none_review:
         return
-    r.plan_note = review.plan_note
+    r.set_plan_note(review.plan_note)
     none_rev = sentinel(DayRevision)
     revision = await ask(
         ctx,
@@ -265,14 +261,13 @@ async def revise_identity(r: Resident, ctx: StepContext) -> None:
         fallback=none_rev,
     )
     if revision is not none_rev:
-        r.identity = replace(
-            r.identity, currently=revision.currently, daily_plan_req=revision.daily_requirements
+        r.set_identity(
+            replace(r.identity, currently=revision.currently, daily_plan_req=revision.daily_requirements)
         )
-    r.bump()
 
 
 # ---------------------------------------------------------------------- the next action
-async def next_action(r: Resident, ctx: StepContext) -> None:
+async def next_action(r: Mind, ctx: StepContext) -> None:
     """Start the schedule's action for the current minute (decomposing and grounding it)."""
     if not r.schedule:
         await start_day(r, ctx)
@@ -284,8 +279,7 @@ async def next_action(r: Resident, ctx: StepContext) -> None:
     end_time = midnight(ctx.now) + timedelta(minutes=end)
     a = r.action
     if a is not None and a.kind == "plan" and a.description == row.description and end_time > ctx.now:
-        a.end = end_time  # the same activity goes on (e.g. sleep across midnight): nothing to ask
-        r.bump()
+        r.extend_action(end_time)  # the same activity goes on (e.g. sleep across midnight): nothing to ask
         return
     key = None
     if ctx.policy.enabled and row.parent in (ROOT, REACT) and not is_sleep_text(row.description):
@@ -303,7 +297,7 @@ async def key_vector(ctx: StepContext, text: str) -> np.ndarray | None:
     return (await embed(ctx, [text]))[0]
 
 
-async def canonical_text(r: Resident, ctx: StepContext, activity: str) -> str:
+async def canonical_text(r: Mind, ctx: StepContext, activity: str) -> str:
     """The stored text equivalent to a short activity (exact or similar), so the grounding store
     hits; an unknown activity is registered for later runs and is its own key."""
     policy = ctx.policy
@@ -317,15 +311,15 @@ async def canonical_text(r: Resident, ctx: StepContext, activity: str) -> str:
 
 def _log_entry(
     action: Action, ctx: StepContext, *, task: str, parent: str | None, chat: dict[str, object] | None = None
-) -> dict[str, object]:
-    return {
-        "task": task,
-        "parent": parent,
-        "is_new": not action.grounding.reused,
-        "duration": action.minutes,
-        "time": ctx.now.strftime("%Y-%m-%d %H:%M:%S"),
-        "chat": chat or {},
-    }
+) -> ActionLogEntry:
+    return ActionLogEntry(
+        task=task,
+        parent=parent,
+        is_new=not action.grounding.reused,
+        duration=action.minutes,
+        time=ctx.now.strftime("%Y-%m-%d %H:%M:%S"),
+        chat=chat or {},
+    )
 
 
 def decomposable(row: Row) -> bool:
@@ -336,7 +330,7 @@ def decomposable(row: Row) -> bool:
     return row.parent in (ROOT, REACT) and should_decompose(row.description, row.minutes)
 
 
-async def decompose_ahead(r: Resident, ctx: StepContext, minute: int) -> None:
+async def decompose_ahead(r: Mind, ctx: StepContext, minute: int) -> None:
     """Decompose the current row and the row an hour ahead, when they call for it."""
     targets = [minute]
     if ctx.now.hour < 23 and minute + 60 < 1440:
@@ -348,11 +342,10 @@ async def decompose_ahead(r: Resident, ctx: StepContext, minute: int) -> None:
             continue
         start, end = span(r.schedule, i)
         rows = await decompose_activity(r, ctx, row.description, row.minutes, start)
-        r.schedule = replace_span(r.schedule, start, end, rows)
-        r.bump()
+        r.set_schedule(replace_span(r.schedule, start, end, rows))
 
 
-async def decompose_activity(r: Resident, ctx: StepContext, task: str, minutes: int, start: int) -> list[Row]:
+async def decompose_activity(r: Mind, ctx: StepContext, task: str, minutes: int, start: int) -> list[Row]:
     """SEAM: the subtasks of ``task`` as rows adding up to ``minutes`` exactly.
 
     With the Lifestyle Policy a stored decomposition of the same (or a similar) activity is
@@ -409,7 +402,7 @@ def _copied_step(step: str, other_items: list[str]) -> bool:
 
 
 # ---------------------------------------------------------------------- Mind Wandering
-async def wander(r: Resident, ctx: StepContext) -> str | None:
+async def wander(r: Mind, ctx: StepContext) -> str | None:
     """Something new to do today, from 3 memories drawn with weights inverse to the size of
     their cluster (rare topics favoured); one ``mind_wandering`` call. None without memories
     or when the model's answers are unusable."""
@@ -443,7 +436,7 @@ def _repeats(activity: str, inserted: str) -> bool:
     return bool(a and b) and len(a & b) / min(len(a), len(b)) >= 0.75
 
 
-async def rewrite_around(r: Resident, ctx: StepContext, inserted: str, minutes: int) -> None:
+async def rewrite_around(r: Mind, ctx: StepContext, inserted: str, minutes: int) -> None:
     """Insert ``inserted`` (lasting ``minutes``) now and let the model re-plan the rest of the
     window (the current hourly block, or two when it is short). Minutes are fixed by code; an
     unusable answer keeps the original plan after the insertion."""
@@ -482,5 +475,4 @@ async def rewrite_around(r: Resident, ctx: StepContext, inserted: str, minutes: 
             if fitted:
                 after = fitted
     new_rows = [Row(inserted, stop - start, REACT), *after]
-    r.schedule = replace_span(r.schedule, start, start + sum(x.minutes for x in new_rows), new_rows)
-    r.bump()
+    r.set_schedule(replace_span(r.schedule, start, start + sum(x.minutes for x in new_rows), new_rows))

@@ -26,18 +26,19 @@ from aga.minds.calls import ask
 from aga.minds.context import AgentView, ChatIntent, Intent
 from aga.minds.plan import rewrite_around
 from aga.minds.schedule import REACT, Row, index_at, replace_span, span
+from aga.minds.state import ActionLogEntry
 from aga.minds.text import ceil_minute, minute_of_day, subtask_text
 from aga.prompts.tasks import DECIDE_TO_REACT, DECIDE_TO_TALK, WaitOrGo, YesNo
 
 if TYPE_CHECKING:
     from aga.minds.context import StepContext
     from aga.minds.memory import MemoryNode
-    from aga.minds.resident import Resident
+    from aga.minds.state import Mind
 
 CONTEXT_NODES = 10
 
 
-def pick_focus(r: Resident, ctx: StepContext, perceived: list[MemoryNode]) -> AgentView | None:
+def pick_focus(r: Mind, ctx: StepContext, perceived: list[MemoryNode]) -> AgentView | None:
     """One other resident among the newly perceived events (chosen reproducibly), or None."""
     names = sorted({n.subject for n in perceived if n.subject != r.name and n.subject in ctx.views})
     if not names:
@@ -45,7 +46,7 @@ def pick_focus(r: Resident, ctx: StepContext, perceived: list[MemoryNode]) -> Ag
     return ctx.views[ctx.rng(r.name, "react focus").choice(names)]
 
 
-def about(r: Resident, other: str, now: datetime) -> list[str]:
+def about(r: Mind, other: str, now: datetime) -> list[str]:
     """What the resident remembered about ``other`` before this step: keyword matches, newest
     first (the events just perceived are not memories yet)."""
     events = [n for n in r.memory.by_keyword(other, ("event",)) if n.created < now][:CONTEXT_NODES]
@@ -53,7 +54,7 @@ def about(r: Resident, other: str, now: datetime) -> list[str]:
     return [n.description for n in (*thoughts, *events)]
 
 
-def last_chat_line(r: Resident, ctx: StepContext, other: str) -> str:
+def last_chat_line(r: Mind, ctx: StepContext, other: str) -> str:
     """'Last talked with X at 09:30 on Monday: <summary>.' or ''."""
     node = r.memory.last_chat_with(other)
     if node is None:
@@ -61,7 +62,7 @@ def last_chat_line(r: Resident, ctx: StepContext, other: str) -> str:
     return f"{r.name} last talked with {other} on {node.created.strftime('%A at %H:%M')}: {node.description}."
 
 
-def _both_available(r: Resident, ctx: StepContext, other: AgentView) -> bool:
+def _both_available(r: Mind, ctx: StepContext, other: AgentView) -> bool:
     if r.action is None or not other.address or not other.description:
         return False
     if r.sleeping or other.sleeping or "sleeping" in other.description:
@@ -73,7 +74,7 @@ def _both_available(r: Resident, ctx: StepContext, other: AgentView) -> bool:
     return r.chatting_with is None and other.chatting_with is None
 
 
-async def decide(r: Resident, ctx: StepContext, perceived: list[MemoryNode]) -> Intent | None:
+async def decide(r: Mind, ctx: StepContext, perceived: list[MemoryNode]) -> Intent | None:
     """React to this step's perception: a chat intent, a wait applied to itself, or nothing."""
     if r.chatting_with is not None or r.action is None or r.action.address.startswith(WAITING_PREFIX):
         return None
@@ -106,29 +107,27 @@ WAIT_KEY = "wait: "
 """Prefix of the memo key of a wait decision (the plain key is the other's name: talking)."""
 
 
-def _situation(r: Resident, other: AgentView) -> tuple[str, str]:
+def _situation(r: Mind, other: AgentView) -> tuple[str, str]:
     assert r.action is not None
     return (r.action.description, other.description)
 
 
-def _settled(r: Resident, ctx: StepContext, key: str, other: AgentView) -> bool:
+def _settled(r: Mind, ctx: StepContext, key: str, other: AgentView) -> bool:
     """Whether a 'no' given earlier still stands: both activities are the same as then."""
     return ctx.config.react_rules and r.talk_memo.get(key) == _situation(r, other)
 
 
-def _remember(r: Resident, ctx: StepContext, key: str, other: AgentView, declined: bool) -> None:
+def _remember(r: Mind, ctx: StepContext, key: str, other: AgentView, declined: bool) -> None:
     """Keep a 'no' for as long as the situation lasts; forget it on a 'yes'."""
     if not ctx.config.react_rules:
         return
     if declined and r.talk_memo.get(key) != _situation(r, other):
-        r.talk_memo[key] = _situation(r, other)
-        r.memo_changed()
+        r.set_talk_memo(key, _situation(r, other))
     elif not declined and key in r.talk_memo:
-        del r.talk_memo[key]
-        r.memo_changed()
+        r.set_talk_memo(key, None)
 
 
-def pause_plan(r: Resident, ctx: StepContext, inserted: str, minutes: int) -> bool:
+def pause_plan(r: Mind, ctx: StepContext, inserted: str, minutes: int) -> bool:
     """Insert ``inserted`` now when it ends within the activity running now (which it only
     pauses), keeping the rest of the plan; False (nothing changed) when it would reach further."""
     if not r.schedule:
@@ -137,12 +136,11 @@ def pause_plan(r: Resident, ctx: StepContext, inserted: str, minutes: int) -> bo
     stop = min(start + max(1, minutes), 1440)
     if stop > span(r.schedule, index_at(r.schedule, start))[1]:
         return False
-    r.schedule = replace_span(r.schedule, start, stop, [Row(inserted, stop - start, REACT)])
-    r.bump()
+    r.set_schedule(replace_span(r.schedule, start, stop, [Row(inserted, stop - start, REACT)]))
     return True
 
 
-async def fit_reaction(r: Resident, ctx: StepContext, inserted: str, minutes: int) -> None:
+async def fit_reaction(r: Mind, ctx: StepContext, inserted: str, minutes: int) -> None:
     """Make room in the schedule for a chat or a wait: by rule when it only pauses the current
     activity (saving ``react_rules``), else by asking the model to re-plan the window."""
     if ctx.config.react_rules and pause_plan(r, ctx, inserted, minutes):
@@ -150,7 +148,7 @@ async def fit_reaction(r: Resident, ctx: StepContext, inserted: str, minutes: in
     await rewrite_around(r, ctx, inserted, minutes)
 
 
-async def maybe_wait(r: Resident, ctx: StepContext, other: AgentView, memories: list[str]) -> None:
+async def maybe_wait(r: Mind, ctx: StepContext, other: AgentView, memories: list[str]) -> None:
     """Ask whether to wait for ``other`` to finish with the shared place; if so, wait."""
     assert r.action is not None and other.act_end is not None
     until = other.act_end - timedelta(minutes=1)
@@ -188,12 +186,7 @@ async def maybe_wait(r: Resident, ctx: StepContext, other: AgentView, memories: 
     action = Action("wait", what, ctx.now, until, grounding, None)
     r.set_action(action)
     r.log_action(
-        {
-            "task": "react",
-            "parent": None,
-            "is_new": True,
-            "duration": action.minutes,
-            "time": ctx.now.strftime("%Y-%m-%d %H:%M:%S"),
-            "chat": {},
-        }
+        ActionLogEntry(
+            task="react", parent=None, is_new=True, duration=action.minutes, time=ctx.now.strftime("%Y-%m-%d %H:%M:%S")
+        )
     )

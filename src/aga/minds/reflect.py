@@ -50,28 +50,24 @@ from aga.prompts.tasks import (
 
 if TYPE_CHECKING:
     from aga.minds.context import StepContext
-    from aga.minds.resident import Resident
+    from aga.minds.state import Mind
 
 
-async def reflect(r: Resident, ctx: StepContext) -> None:
+async def reflect(r: Mind, ctx: StepContext) -> None:
     """Run whichever of the two is due."""
     if (
         r.chat_thoughts_due
         and r.chat_end is not None
         and ctx.now + timedelta(seconds=ctx.sec_per_step) >= r.chat_end
     ):
-        r.chat_thoughts_due = False
-        r.bump()
+        r.chat_thoughts_done()
         await thoughts_after_chat(r, ctx)
     if r.importance_trigger_curr <= 0 and len(r.memory):
-        r.importance_trigger_curr = r.params.importance_trigger_max
-        count = r.importance_ele_n
-        r.importance_ele_n = 0
-        r.bump()
+        count = r.restart_reflection()
         await run_reflection(r, ctx, count)
 
 
-async def add_thoughts(r: Resident, ctx: StepContext, items: list[tuple[str, list[int]]]) -> None:
+async def add_thoughts(r: Mind, ctx: StepContext, items: list[tuple[str, list[int]]]) -> None:
     """Store thoughts ``(text, evidence ids)`` in order: one ``thought_notes`` call and one
     embedding batch for all of them (saving ``batch_thoughts``), else one by one."""
     if not items:
@@ -94,7 +90,7 @@ async def add_thoughts(r: Resident, ctx: StepContext, items: list[tuple[str, lis
         _store_thought(r, ctx, text, evidence, triple, rating, vectors[k])
 
 
-async def add_thought(r: Resident, ctx: StepContext, text: str, evidence: list[int]) -> MemoryNode:
+async def add_thought(r: Mind, ctx: StepContext, text: str, evidence: list[int]) -> MemoryNode:
     """Store a thought (triple, importance and embedding asked for it) citing ``evidence``."""
     triple, rating, vec = await asyncio.gather(
         ask(
@@ -111,7 +107,7 @@ async def add_thought(r: Resident, ctx: StepContext, text: str, evidence: list[i
 
 
 def _store_thought(
-    r: Resident,
+    r: Mind,
     ctx: StepContext,
     text: str,
     evidence: list[int],
@@ -137,7 +133,7 @@ def _store_thought(
     )
 
 
-async def thoughts_after_chat(r: Resident, ctx: StepContext) -> None:
+async def thoughts_after_chat(r: Mind, ctx: StepContext) -> None:
     """A planning note and a memo about the chat that is ending, citing its chat memory."""
     other = r.chatting_with or ""
     chat_node = r.memory.last_chat_with(other)
@@ -168,14 +164,14 @@ async def thoughts_after_chat(r: Resident, ctx: StepContext) -> None:
     await add_thoughts(r, ctx, [(t, [chat_node.id]) for t in texts])
 
 
-def focal_statements(r: Resident, count: int) -> list[MemoryNode]:
+def focal_statements(r: Mind, count: int) -> list[MemoryNode]:
     """The newest ``count`` (by last access) events and thoughts that are not about idleness."""
     nodes = [n for n in r.memory if n.kind != "chat" and "idle" not in n.embedding_key]
     nodes.sort(key=lambda n: (n.last_accessed, n.id))
     return nodes[-max(count, 1) :]
 
 
-async def run_reflection(r: Resident, ctx: StepContext, count: int) -> None:
+async def run_reflection(r: Mind, ctx: StepContext, count: int) -> None:
     """Focal questions, then insights with evidence for each, stored as thoughts."""
     await settle_ratings(r, ctx, force=True)
     recent = focal_statements(r, count)
@@ -237,7 +233,7 @@ async def run_reflection(r: Resident, ctx: StepContext, count: int) -> None:
 
 
 async def _insights_at_once(
-    r: Resident, ctx: StepContext, questions: list[str], groups: list[list[MemoryNode]]
+    r: Mind, ctx: StepContext, questions: list[str], groups: list[list[MemoryNode]]
 ) -> None:
     """One call for the insights of all questions, over the union of their memories (a text
     retrieved twice is listed once)."""

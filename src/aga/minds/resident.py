@@ -9,55 +9,98 @@ views, states and events are rebuilt only when something they show changed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Mapping
+from dataclasses import fields
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
-from aga.errors import BaseSimError, StoreError
+from aga.errors import BaseSimError
 from aga.minds import execute, perceive, plan, react, reflect
-from aga.minds.action import (
-    DEFAULT_EMOJI,
-    Action,
-    is_object_address,
-)
+from aga.minds.action import DEFAULT_EMOJI, Action, is_object_address
 from aga.minds.context import AgentView, Intent, Movement, StepContext, Tile
 from aga.minds.memory import MemoryStream
-from aga.minds.retrieve import RetrievalWeights
 from aga.minds.schedule import Row
 from aga.minds.social import Tie
 from aga.minds.spatial import SpatialMemory
+from aga.minds.state import (
+    _DATE,
+    _TIME,
+    STATE_VERSION,
+    ActionLogEntry,
+    Params,
+    ResidentState,
+    check_marked,
+    plain,
+)
 from aga.minds.text import Identity, proper_nouns
 
 if TYPE_CHECKING:
     from aga.bases.model import Persona
     from aga.world import Event, Town
 
-STATE_VERSION = 1
-_DATE = "%Y-%m-%d"
-_TIME = "%Y-%m-%d %H:%M:%S"
+T = TypeVar("T")
+
+__all__ = ["STATE_VERSION", "Params", "Resident", "ResidentState"]
 
 
-@dataclass(frozen=True)
-class Params:
-    """Perception and memory parameters of a resident (from its persona)."""
+class _Field(Generic[T]):
+    """A field of the resident's :class:`ResidentState`: read as an attribute; assigning it
+    marks the field changed (so it is saved). In-place changes of containers are not seen:
+    use the ``Resident`` methods, which mark what they change."""
 
-    vision_r: int = 8
-    att_bandwidth: int = 8
-    retention: int = 8
-    recency_decay: float = 0.995
-    importance_trigger_max: int = 150
-    recency_w: float = 1.0
-    relevance_w: float = 1.0
-    importance_w: float = 1.0
+    name = ""
 
-    @property
-    def weights(self) -> RetrievalWeights:
-        """Retrieval weights of this resident."""
-        return RetrievalWeights(self.recency_w, self.relevance_w, self.importance_w, self.recency_decay)
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> _Field[T]: ...
+    @overload
+    def __get__(self, obj: Resident, owner: type) -> T: ...
+    def __get__(self, obj: Resident | None, owner: type) -> T | _Field[T]:
+        if obj is None:
+            return self
+        return cast(T, getattr(obj.state, self.name))
+
+    def __set__(self, obj: Resident, value: T) -> None:
+        setattr(obj.state, self.name, value)
+        obj.mark(self.name)
 
 
 class Resident:
-    """One generative agent of the town."""
+    """One generative agent of the town: its :class:`ResidentState`, its memory, and the phases.
+
+    The state is changed only through the methods below (or by assigning a state field), each
+    of which marks what it changed; ``to_state()`` rebuilds only marked parts and returns the very
+    same dict while nothing was marked.
+    """
+
+    identity: _Field[Identity] = _Field()
+    params: _Field[Params] = _Field()
+    world: _Field[str] = _Field()
+    tile: _Field[Tile] = _Field()
+    spatial: _Field[SpatialMemory] = _Field()
+    day: _Field[date | None] = _Field()
+    wake_hour: _Field[int | None] = _Field()
+    daily_req: _Field[list[str]] = _Field()
+    plan_note: _Field[str] = _Field()
+    schedule: _Field[list[Row]] = _Field()
+    hourly: _Field[list[Row]] = _Field()
+    action: _Field[Action | None] = _Field()
+    path_set: _Field[bool] = _Field()
+    planned_path: _Field[list[Tile]] = _Field()
+    object_tiles: _Field[list[Tile]] = _Field()
+    chatting_with: _Field[str | None] = _Field()
+    chat: _Field[list[tuple[str, str]]] = _Field()
+    chat_end: _Field[datetime | None] = _Field()
+    chat_thoughts_due: _Field[bool] = _Field()
+    cooldown: _Field[dict[str, int]] = _Field()
+    importance_trigger_curr: _Field[int] = _Field()
+    importance_ele_n: _Field[int] = _Field()
+    ties: _Field[dict[str, Tie]] = _Field()
+    rated: _Field[dict[str, int]] = _Field()
+    talk_memo: _Field[dict[str, tuple[str, str]]] = _Field()
+    deferred: _Field[dict[int, str]] = _Field()
 
     def __init__(
         self,
@@ -68,52 +111,17 @@ class Resident:
         tile: Tile,
         memory: MemoryStream,
         spatial: SpatialMemory,
+        state: ResidentState | None = None,
     ) -> None:
-        self.identity = identity
-        self.name = identity.name
-        self.params = params
-        self.world = world
-        self.tile: Tile = (int(tile[0]), int(tile[1]))
+        self.state = state or ResidentState(identity=identity, params=params, world=world, tile=tile, spatial=spatial)
+        """The typed record of everything this resident carries between steps (but memory)."""
+        self.name = self.state.identity.name
         self.memory = memory
-        self.spatial = spatial
-        # the day's plan
-        self.day: date | None = None
-        self.wake_hour: int | None = None
-        self.daily_req: list[str] = []
-        self.plan_note = ""
-        self.schedule: list[Row] = []
-        self.hourly: list[Row] = []
-        # what it is doing
-        self.action: Action | None = None
-        self.path_set = False
-        self.planned_path: list[Tile] = []
-        self.object_tiles: list[Tile] = []
-        """tiles of the used object, found when the path is planned."""
-        # conversation
-        self.chatting_with: str | None = None
-        self.chat: list[tuple[str, str]] = []
-        self.chat_end: datetime | None = None
-        self.chat_thoughts_due = False
-        self.cooldown: dict[str, int] = {}
-        """other resident -> first step at which a new chat with them may start."""
-        # reflection counters
-        self.importance_trigger_curr = params.importance_trigger_max
-        self.importance_ele_n = 0
-        # Social Memory and savings (persisted)
-        self.ties: dict[str, Tie] = {}
-        """other resident -> relationship, feeling and running summary (Social Memory)."""
-        self.rated: dict[str, int] = {}
-        """text -> importance given ahead of time (own next activities, ``batch_ratings``) or
-        mirrored from an activity (``reuse_ratings``); never a default from a failed answer."""
-        self.talk_memo: dict[str, tuple[str, str]] = {}
-        """other resident -> (my status, their status) when I last decided not to talk."""
-        self.deferred: dict[int, str] = {}
-        """event memory id -> the text whose rating it waits for (saving ``defer_ratings``)."""
-        self._memo_version = 0
         # bookkeeping (not state)
-        self._action_log: list[dict[str, Any]] = []
+        self._action_log: list[ActionLogEntry] = []
         self._heal_due = True
         self._rev = 0
+        self._versions: dict[str, int] = {}
         self._state_key: tuple[Any, ...] | None = None
         self._state: dict[str, Any] | None = None
         self._parts: dict[str, tuple[Any, Any]] = {}
@@ -191,33 +199,150 @@ class Resident:
         """No action, or the current one has run its time."""
         return self.action is None or now >= self.action.end
 
-    def bump(self) -> None:
-        """Note that something shown by the state/view/events changed."""
+    # ------------------------------------------------------------------ marking
+    def mark(self, *fields: str) -> None:
+        """Note that the named state fields changed (all of them when none is named)."""
         self._rev += 1
+        for f in fields or _ALL_FIELDS:
+            self._versions[f] = self._versions.get(f, 0) + 1
+
+    def bump(self) -> None:
+        """Mark every state field changed (a fallback: prefer the methods that name the change)."""
+        self.mark()
+
+    memo_changed = bump
+
+    # ------------------------------------------------------------------ changes of state
+    def plan_day(self, day: date, wake_hour: int, daily_req: list[str], rows: list[Row]) -> None:
+        """Start a new day's plan: its items and schedule (the hourly plan is a copy of it)."""
+        s = self.state
+        s.day, s.wake_hour, s.daily_req, s.schedule, s.hourly = day, wake_hour, daily_req, rows, list(rows)
+        self.mark("day", "wake_hour", "daily_req", "schedule", "hourly")
+
+    def set_identity(self, identity: Identity) -> None:
+        """Replace the persona's text fields (the daily revision of status and requirements)."""
+        self.state.identity = identity
+        self.mark("identity")
+
+    def set_plan_note(self, note: str) -> None:
+        """Keep the morning review's planning note."""
+        self.state.plan_note = note
+        self.mark("plan_note")
+
+    def set_schedule(self, rows: list[Row]) -> None:
+        """Replace the day's schedule (after a decomposition or a re-plan around a reaction)."""
+        self.state.schedule = rows
+        self.mark("schedule")
 
     def set_action(self, action: Action) -> None:
         """Start ``action``: a new path will be planned at the next execute."""
-        self.action = action
-        self.path_set = False
-        self.planned_path = []
-        self.object_tiles = []
-        self.bump()
+        s = self.state
+        s.action, s.path_set, s.planned_path, s.object_tiles = action, False, [], []
+        self.mark("action", "path_set", "planned_path", "object_tiles")
+
+    def extend_action(self, end: datetime) -> None:
+        """Let the current action go on until ``end`` (the same activity continues)."""
+        assert self.state.action is not None
+        self.state.action.end = end
+        self.mark("action")
+
+    def set_path(self, path: list[Tile], object_tiles: list[Tile]) -> None:
+        """The path to the current action's place, and the tiles of the object it uses."""
+        s = self.state
+        s.planned_path, s.object_tiles, s.path_set = path, object_tiles, True
+        self.mark("planned_path", "object_tiles", "path_set")
+
+    def step_along(self) -> None:
+        """Move to the next tile of the planned path (nothing when it is empty)."""
+        s = self.state
+        if s.planned_path:
+            s.tile = s.planned_path.pop(0)
+            self.mark("planned_path", "tile")
+
+    def start_chat(self, other: str, lines: list[tuple[str, str]], end: datetime, cooldown_end: int) -> None:
+        """Be in a conversation with ``other`` until ``end``; no new one with them before ``cooldown_end``."""
+        s = self.state
+        s.chatting_with, s.chat, s.chat_end, s.chat_thoughts_due = other, list(lines), end, True
+        s.cooldown[other] = cooldown_end
+        self.mark("chatting_with", "chat", "chat_end", "chat_thoughts_due", "cooldown")
+
+    def set_cooldown(self, other: str, step: int) -> None:
+        """No new chat with ``other`` before ``step``."""
+        self.state.cooldown[other] = step
+        self.mark("cooldown")
+
+    def end_chat(self) -> None:
+        """Clear the conversation state once a chat is over."""
+        s = self.state
+        s.chatting_with, s.chat, s.chat_end = None, [], None
+        self.mark("chatting_with", "chat", "chat_end")
+
+    def chat_thoughts_done(self) -> None:
+        """The thoughts after the last chat are had (or no longer due)."""
+        self.state.chat_thoughts_due = False
+        self.mark("chat_thoughts_due")
+
+    def count_event(self, importance: int | None) -> None:
+        """Count a new event memory towards reflection (its importance, once known, too)."""
+        s = self.state
+        if importance is not None:
+            s.importance_trigger_curr -= importance
+        s.importance_ele_n += 1
+        self.mark("importance_trigger_curr", "importance_ele_n")
+
+    def spend_importance(self, importance: int) -> None:
+        """Count an importance that became known later (a deferred rating) towards reflection."""
+        self.state.importance_trigger_curr -= importance
+        self.mark("importance_trigger_curr")
+
+    def restart_reflection(self) -> int:
+        """Reset the reflection counters; returns the number of events gathered since the last one."""
+        s = self.state
+        count = s.importance_ele_n
+        s.importance_trigger_curr, s.importance_ele_n = s.params.importance_trigger_max, 0
+        self.mark("importance_trigger_curr", "importance_ele_n")
+        return count
 
     def set_tie(self, other: str, tie: Tie) -> None:
         """Store this resident's tie to ``other`` (Social Memory)."""
-        self.ties[other] = tie
-        self.memo_changed()
+        self.state.ties[other] = tie
+        self.mark("ties")
 
-    def memo_changed(self) -> None:
-        """Note that ``ties``, ``rated``, ``talk_memo`` or ``deferred`` changed (part of the state)."""
-        self._memo_version += 1
-        self.bump()
+    def remember_ratings(self, ratings: Mapping[str, int], cap: int | None = None) -> None:
+        """Keep importances given ahead of time or mirrored; with ``cap``, only the newest ``cap``."""
+        rated = self.state.rated
+        rated.update(ratings)
+        if cap is not None:
+            for old in list(rated)[: max(0, len(rated) - cap)]:
+                del rated[old]
+        self.mark("rated")
 
-    def log_action(self, entry: dict[str, Any]) -> None:
+    def defer_rating(self, node_id: int, text: str) -> None:
+        """Memory ``node_id`` waits for the rating of ``text`` (saving ``defer_ratings``)."""
+        self.state.deferred[node_id] = text
+        self.mark("deferred")
+
+    def clear_deferred(self) -> None:
+        """No memory waits for a rating any more."""
+        self.state.deferred = {}
+        self.mark("deferred")
+
+    def set_talk_memo(self, key: str, situation: tuple[str, str] | None) -> None:
+        """Remember a 'no' to ``key`` in ``situation``; None forgets it."""
+        memo = self.state.talk_memo
+        if situation is None:
+            memo.pop(key, None)
+        else:
+            memo[key] = situation
+        self.mark("talk_memo")
+
+    def log_action(self, entry: ActionLogEntry | Mapping[str, Any]) -> None:
         """Append an action-log record (drained by the runner)."""
+        if not isinstance(entry, ActionLogEntry):
+            entry = ActionLogEntry(**entry)
         self._action_log.append(entry)
 
-    def drain_action_log(self) -> list[dict[str, Any]]:
+    def drain_action_log(self) -> list[ActionLogEntry]:
         """Action starts since the last call, for the metrics ``<Full Name>.json`` file."""
         out, self._action_log = self._action_log, []
         return out
@@ -253,13 +378,6 @@ class Resident:
     def execute(self, ctx: StepContext) -> Movement:
         """Phase 4: move one tile along the planned path (no model calls)."""
         return execute.execute(self, ctx)
-
-    def end_chat(self) -> None:
-        """Clear the conversation state once a chat is over."""
-        self.chatting_with = None
-        self.chat = []
-        self.chat_end = None
-        self.bump()
 
     # ------------------------------------------------------------------ what others see
     def view(self) -> AgentView:
@@ -326,59 +444,61 @@ class Resident:
 
     # ------------------------------------------------------------------ state
     def to_state(self) -> dict[str, Any]:
-        """Everything needed to resume, except memory nodes (JSON-able).
+        """Everything needed to resume, except memory nodes: the JSON form of :attr:`state`.
 
-        Returns the same dict object as the previous call when nothing in it changed.
+        Returns the same dict object as the previous call when nothing in it was marked, and
+        rebuilds only the marked parts otherwise.
         """
-        key = (self._rev, self.tile, self.path_set, len(self.planned_path), self.spatial.version)
+        key = (self._rev, self.state.spatial.version)
         if self._state is not None and self._state_key == key:
             return self._state
-        a = self.action
+        s = self.state
         part = self._part
         state = {
             "version": STATE_VERSION,
-            "identity": part("identity", self.identity, lambda: _plain(self.identity)),
-            "params": part("params", self.params, lambda: _plain(self.params)),
-            "world": self.world,
-            "tile": [self.tile[0], self.tile[1]],
-            "spatial": part("spatial", self.spatial.version, self.spatial.to_state),
-            "day": self.day.strftime(_DATE) if self.day else None,
-            "wake_hour": self.wake_hour,
-            "daily_req": list(self.daily_req),
-            "plan_note": self.plan_note,
-            "schedule": part("schedule", self.schedule, lambda: [r.to_state() for r in self.schedule]),
-            "hourly": part("hourly", self.hourly, lambda: [r.to_state() for r in self.hourly]),
-            "action": part("action", (a, a.end if a else None), lambda: a.to_state() if a else None),
-            "path_set": self.path_set,
-            "planned_path": [[t[0], t[1]] for t in self.planned_path],
-            "object_tiles": [[t[0], t[1]] for t in self.object_tiles],
-            "chatting_with": self.chatting_with,
-            "chat": [[s, u] for s, u in self.chat],
-            "chat_end": self.chat_end.strftime(_TIME) if self.chat_end else None,
-            "chat_thoughts_due": self.chat_thoughts_due,
-            "cooldown": dict(sorted(self.cooldown.items())),
-            "importance_trigger_curr": self.importance_trigger_curr,
-            "importance_ele_n": self.importance_ele_n,
-            "ties": part("ties", self._memo_version, self._ties_state),
-            "rated": part("rated", self._memo_version, lambda: dict(sorted(self.rated.items()))),
-            "talk_memo": part("talk_memo", self._memo_version, self._talk_memo_state),
-            "deferred": part(
-                "deferred", self._memo_version, lambda: {str(k): v for k, v in sorted(self.deferred.items())}
-            ),
+            "identity": part("identity", lambda: plain(s.identity)),
+            "params": part("params", lambda: plain(s.params)),
+            "world": s.world,
+            "tile": [s.tile[0], s.tile[1]],
+            "spatial": part("spatial", s.spatial.to_state, s.spatial.version),
+            "day": s.day.strftime(_DATE) if s.day else None,
+            "wake_hour": s.wake_hour,
+            "daily_req": list(s.daily_req),
+            "plan_note": s.plan_note,
+            "schedule": part("schedule", lambda: [r.to_state() for r in s.schedule]),
+            "hourly": part("hourly", lambda: [r.to_state() for r in s.hourly]),
+            "action": part("action", lambda: s.action.to_state() if s.action else None),
+            "path_set": s.path_set,
+            "planned_path": [[t[0], t[1]] for t in s.planned_path],
+            "object_tiles": [[t[0], t[1]] for t in s.object_tiles],
+            "chatting_with": s.chatting_with,
+            "chat": [[a, u] for a, u in s.chat],
+            "chat_end": s.chat_end.strftime(_TIME) if s.chat_end else None,
+            "chat_thoughts_due": s.chat_thoughts_due,
+            "cooldown": dict(sorted(s.cooldown.items())),
+            "importance_trigger_curr": s.importance_trigger_curr,
+            "importance_ele_n": s.importance_ele_n,
+            "ties": part("ties", s.ties_json),
+            "rated": part("rated", lambda: dict(sorted(s.rated.items()))),
+            "talk_memo": part("talk_memo", s.talk_memo_json),
+            "deferred": part("deferred", s.deferred_json),
         }
         self._state, self._state_key = state, key
         return state
 
-    def _ties_state(self) -> dict[str, Any]:
-        return {k: t.to_state() for k, t in sorted(self.ties.items())}
+    def check_state(self) -> None:
+        """Fail loudly when the state changed without being marked (the ``AGA_CHECK_STATE`` check).
 
-    def _talk_memo_state(self) -> dict[str, list[str]]:
-        return {k: list(v) for k, v in sorted(self.talk_memo.items())}
+        Raises:
+            StateError: names the fields whose change would not have been saved.
+        """
+        check_marked(self.name, self.to_state(), self.state)
 
-    def _part(self, name: str, key: Any, build: Any) -> Any:
-        """A piece of the state, rebuilt only when ``key`` changed (lists: when replaced)."""
+    def _part(self, name: str, build: Callable[[], Any], version: int | None = None) -> Any:
+        """A piece of the state, rebuilt only when its field was marked since the last build."""
+        key = self._versions.get(name, 0) if version is None else version
         cached = self._parts.get(name)
-        if cached is not None and (cached[0] is key or (not isinstance(key, list) and cached[0] == key)):
+        if cached is not None and cached[0] == key:
             return cached[1]
         value = build()
         self._parts[name] = (key, value)
@@ -391,68 +511,13 @@ class Resident:
         Raises:
             StoreError: the state is not one this version wrote (names the resident and field).
         """
-        who = state.get("identity", {}).get("name", "?") if isinstance(state, dict) else "?"
-        field = "version"
-        try:
-            if state.get("version") != STATE_VERSION:
-                raise ValueError(f"unsupported state version {state.get('version')!r}")
-            field = "identity"
-            identity = Identity(**state["identity"])
-            field = "params"
-            params = Params(**state["params"])
-            field = "tile"
-            tile = (int(state["tile"][0]), int(state["tile"][1]))
-            field = "spatial"
-            r = cls(
-                identity=identity,
-                params=params,
-                world=str(state["world"]),
-                tile=tile,
-                memory=memory,
-                spatial=SpatialMemory.from_state(state["spatial"]),
-            )
-            field = "day"
-            r.day = datetime.strptime(state["day"], _DATE).date() if state["day"] else None
-            r.wake_hour = state["wake_hour"]
-            r.daily_req = [str(x) for x in state["daily_req"]]
-            r.plan_note = str(state["plan_note"])
-            field = "schedule"
-            r.schedule = [Row.from_state(x) for x in state["schedule"]]
-            r.hourly = [Row.from_state(x) for x in state["hourly"]]
-            field = "action"
-            r.action = Action.from_state(state["action"]) if state["action"] else None
-            field = "planned_path"
-            r.path_set = bool(state["path_set"])
-            r.planned_path = [(int(t[0]), int(t[1])) for t in state["planned_path"]]
-            r.object_tiles = [(int(t[0]), int(t[1])) for t in state["object_tiles"]]
-            field = "chat"
-            r.chatting_with = state["chatting_with"]
-            r.chat = [(str(s), str(u)) for s, u in state["chat"]]
-            r.chat_end = datetime.strptime(state["chat_end"], _TIME) if state["chat_end"] else None
-            r.chat_thoughts_due = bool(state["chat_thoughts_due"])
-            field = "cooldown"
-            r.cooldown = {str(k): int(v) for k, v in state["cooldown"].items()}
-            field = "importance_trigger_curr"
-            r.importance_trigger_curr = int(state["importance_trigger_curr"])
-            r.importance_ele_n = int(state["importance_ele_n"])
-            field = "ties"
-            r.ties = {str(k): Tie.from_state(v) for k, v in state.get("ties", {}).items()}
-            field = "rated"
-            r.rated = {str(k): int(v) for k, v in state.get("rated", {}).items()}
-            field = "talk_memo"
-            r.talk_memo = {str(k): (str(v[0]), str(v[1])) for k, v in state.get("talk_memo", {}).items()}
-            field = "deferred"
-            r.deferred = {int(k): str(v) for k, v in state.get("deferred", {}).items()}
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
-            raise StoreError(
-                f"stored state of resident {who!r} is unreadable at field {field!r}: {err}"
-            ) from None
-        return r
+        s = ResidentState.from_json(state)
+        return cls(
+            identity=s.identity, params=s.params, world=s.world, tile=s.tile, memory=memory, spatial=s.spatial, state=s
+        )
 
 
-def _plain(obj: Any) -> dict[str, Any]:
-    """Fields of a flat dataclass as a dict (no deep copy: the fields are plain values)."""
-    return {f: getattr(obj, f) for f in obj.__dataclass_fields__}
+_ALL_FIELDS = tuple(f.name for f in fields(ResidentState))
 
 
 def _fields_of(cls: type, persona: Persona) -> dict[str, Any]:

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
     from aga.minds.context import StepContext
     from aga.minds.memory import MemoryNode
-    from aga.minds.resident import Resident
+    from aga.minds.state import Mind
 
 UNKNOWN = "unknown"
 OPEN_RETRIEVE = 10
@@ -84,7 +84,7 @@ class Tie:
         )
 
 
-def keep_summary(me: Resident, run: Running) -> None:
+def keep_summary(me: Mind, run: Running) -> None:
     """Store the running summary of a conversation that produced no line (nothing else changes)."""
     if run.summary == run.tie.summary:
         return
@@ -93,12 +93,12 @@ def keep_summary(me: Resident, run: Running) -> None:
     me.set_tie(run.other, tie)
 
 
-def tie_of(me: Resident, other: str) -> Tie:
+def tie_of(me: Mind, other: str) -> Tie:
     """``me``'s tie to ``other`` (a fresh one if they never talked)."""
     return me.ties.get(other) or Tie()
 
 
-def tie_line(me: Resident, other: str, tie: Tie) -> str:
+def tie_line(me: Mind, other: str, tie: Tie) -> str:
     """'Klaus Mueller sees Maria Lopez as a colleague and feels friendly towards her.' or ''."""
     parts = []
     if tie.relationship != UNKNOWN:
@@ -111,7 +111,7 @@ def tie_line(me: Resident, other: str, tie: Tie) -> str:
 class Running:
     """What one speaker has in mind about the other during one conversation."""
 
-    def __init__(self, me: Resident, other: str) -> None:
+    def __init__(self, me: Mind, other: str) -> None:
         self.me = me
         self.other = other
         self.tie = tie_of(me, other)
@@ -164,7 +164,7 @@ class Running:
         return True
 
 
-async def open_summary(me: Resident, other: Resident, status: str, ctx: StepContext) -> Running:
+async def open_summary(me: Mind, other: Mind, status: str, ctx: StepContext) -> Running:
     """Start ``me``'s running summary about ``other`` from the stored tie and a short retrieval."""
     run = Running(me, other.name)
     if not me.memory.dim:
@@ -189,7 +189,7 @@ async def recall(run: Running, last_lines: str, ctx: StepContext) -> None:
 
 
 async def settle_tie(
-    me: Resident,
+    me: Mind,
     other: str,
     run: Running | None,
     ctx: StepContext,

@@ -7,7 +7,6 @@ temporary name and renamed into place, so a failure leaves the storage folder as
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import uuid
@@ -20,11 +19,11 @@ from aga.bases import BaseSim, Persona, load_base
 from aga.errors import InputError, StoreError
 from aga.gateway import Gateway, RetryPolicy, build_gateway
 from aga.minds import MemoryStream, MindConfig, Resident
-from aga.minds.context import SAVINGS
 from aga.policy import LifestylePolicy, NullPolicy, Policy, PublicStore
 from aga.policy.store import DB_NAME as POLICY_DB
 from aga.policy.store import PUBLIC_DIR
 from aga.runner.simulation import TIME_FORMAT, Simulation
+from aga.settings import SAVINGS, SWITCHES, check_savings, retry_overrides
 from aga.store.sim_store import DB_NAME, SimStore
 from aga.world import Town, load_town
 
@@ -57,10 +56,7 @@ class RunSettings:
     disabled_savings: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        unknown = sorted(set(self.disabled_savings) - set(SAVINGS))
-        if unknown:
-            raise InputError(f"unknown saving {unknown[0]!r} to disable; known: {', '.join(SAVINGS)}")
-        self.disabled_savings = sorted(set(self.disabled_savings))
+        self.disabled_savings = check_savings(self.disabled_savings)
 
     def merged(self, overrides: dict[str, Any]) -> RunSettings:
         """A copy with the non-None overrides applied."""
@@ -70,11 +66,11 @@ class RunSettings:
         return RunSettings(**values)
 
     def mind_config(self) -> MindConfig:
-        """The feature switches the minds see: every saving on unless disabled."""
-        savings = {name: name not in self.disabled_savings for name in SAVINGS}
-        return MindConfig(
-            policy=self.policy, relationship=self.relationship, mind_wandering=self.mind_wandering, **savings
-        )
+        """The feature switches the minds see (from :data:`aga.settings.SWITCHES`): the AGA
+        features as set, every saving on unless disabled."""
+        values = {s.name: bool(getattr(self, s.name)) for s in SWITCHES if s.group == "aga"}
+        values.update({name: name not in self.disabled_savings for name in SAVINGS})
+        return MindConfig(**values)
 
 
 TEST_DOUBLE_LLMS = ("scripted",)
@@ -101,14 +97,6 @@ def build_policy(settings: RunSettings, storage: Path, sim: str, embed_model: st
     return LifestylePolicy(store, sim=sim, embed_model=embed_model, share_across_agents=settings.share_policy)
 
 
-RETRY_VARIABLES = {
-    "AGA_LLM_MAX_TRIES": "max_tries",
-    "AGA_LLM_RETRY_BUDGET": "budget_seconds",
-    "AGA_LLM_RETRY_DELAY": "base_delay",
-}
-"""Environment variables that tune the retry budget of model calls, and the RetryPolicy field each sets."""
-
-
 def retry_policy_from_env() -> RetryPolicy:
     """The retry budget for transient model failures, with any ``AGA_LLM_*`` overrides applied.
 
@@ -119,20 +107,7 @@ def retry_policy_from_env() -> RetryPolicy:
     Raises:
         InputError: a variable is not a positive number (a whole number for the tries).
     """
-    values: dict[str, Any] = {}
-    for var, attr in RETRY_VARIABLES.items():
-        raw = os.environ.get(var, "").strip()
-        if not raw:
-            continue
-        try:
-            value: float = int(raw) if attr == "max_tries" else float(raw)
-        except ValueError:
-            kind = "a whole number" if attr == "max_tries" else "a number of seconds"
-            raise InputError(f"{var}={raw!r} is not {kind}") from None
-        if not value > 0:
-            raise InputError(f"{var}={raw!r} must be positive")
-        values[attr] = value
-    return RetryPolicy(**values)
+    return RetryPolicy(**retry_overrides())  # type: ignore[arg-type]
 
 
 def check_sim_name(name: str) -> str:
@@ -233,6 +208,7 @@ def fork(
                 "seed": base.seed,
                 "step": 0,
                 "persona_names": [p.name for p in personas],
+                "start_tiles": {r.name: [r.tile[0], r.tile[1]] for r in residents},
                 "settings": asdict(settings),
             },
         )

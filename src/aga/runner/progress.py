@@ -7,10 +7,14 @@ files include the earlier calls.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from aga.gateway.metrics import write_metrics
+from aga.runner.interrupt import StopSignals
 from aga.runner.simulation import Simulation, StepReport
 from aga.store.side_ledger import all_ledger_rows
 
@@ -29,8 +33,21 @@ def write_sim_metrics(sim: Simulation) -> None:
     write_metrics(rows, sim.store.folder / "metrics", action_logs=sim.store.action_logs())
 
 
-async def run_with_progress(sim: Simulation, steps: int, *, quiet: bool = False, console: Console | None = None) -> int:
-    """Run ``steps`` steps; returns an exit code (0, or 130 after Ctrl-C). Metrics are written at every stop."""
+async def run_with_progress(
+    sim: Simulation,
+    steps: int,
+    *,
+    quiet: bool = False,
+    console: Console | None = None,
+    resume: Callable[[int], str] | None = None,
+) -> int:
+    """Run ``steps`` steps; returns an exit code (0, or 130 after Ctrl-C / SIGTERM).
+
+    The first Ctrl-C (or SIGTERM) stops after the step in progress is committed; a second one
+    abandons the step in progress at once (nothing of it is saved, every earlier step is). Either
+    way it prints ``interrupted; saved at step N`` and the command that continues the run
+    (``resume(steps_left)``). Metrics are written at every stop.
+    """
     console = console or Console(stderr=True)
     totals = {"calls": 0, "in": 0, "out": 0}
     progress = Progress(
@@ -61,13 +78,27 @@ async def run_with_progress(sim: Simulation, steps: int, *, quiet: bool = False,
         if sim.step % METRICS_EVERY == 0:
             write_sim_metrics(sim)
 
+    def on_first() -> None:
+        console.print("stopping after this step (Ctrl-C again to stop now)", highlight=False)
+
     code = 0
+    first = sim.step
+    signals = StopSignals(on_first)
     try:
-        with progress:
-            await sim.run(steps, on_step=on_step)
-    except KeyboardInterrupt:
-        console.print(f"interrupted; saved at step {sim.step}", highlight=False)
-        code = 130
+        with signals, progress:
+            try:
+                await sim.run(steps, on_step=on_step, stop=lambda: signals.requested)
+            except asyncio.CancelledError:
+                if not signals.requested:
+                    raise
+                task = asyncio.current_task()
+                if task is not None:
+                    task.uncancel()
+        if signals.requested:
+            left = steps - (sim.step - first)
+            hint = f"; continue with `{resume(left)}`" if resume is not None and left > 0 else ""
+            console.print(f"interrupted; saved at step {sim.step}{hint}", highlight=False)
+            code = 130
     finally:
         write_sim_metrics(sim)
     if not quiet:

@@ -21,7 +21,8 @@ from typing import Any, TypeVar
 
 from aga.errors import StoreError
 from aga.gateway import Gateway
-from aga.minds import AgentView, ChatIntent, MindConfig, Resident, StepContext
+from aga import settings
+from aga.minds import AgentView, ChatIntent, MindConfig, Movement, Resident, StepContext
 from aga.minds.converse import converse
 from aga.policy import NullPolicy, Policy
 from aga.store.sim_store import SimStore, StepRecord
@@ -138,8 +139,12 @@ class Simulation:
         sec_per_step: int,
         seed: int,
         policy: Policy | None = None,
+        check_state: bool | None = None,
     ) -> None:
         self.store = store
+        self.check_state = settings.check_state_enabled() if check_state is None else check_state
+        """Debug: after every step, fail when a resident's state changed without being marked
+        (``AGA_CHECK_STATE=1``; the tests run with it)."""
         self.policy: Policy = policy if policy is not None else NullPolicy()
         """The Lifestyle Policy handed to the minds every step (``NullPolicy`` when off)."""
         self.town = town
@@ -201,6 +206,9 @@ class Simulation:
         await gather_or_cancel(residents[n].reflect(ctx) for n in names)
         movements = {n: residents[n].execute(ctx) for n in names}
         self.board.apply([e for n in names for e in residents[n].emitted_events()])
+        if self.check_state:
+            for n in names:
+                residents[n].check_state()
         report = self._commit(movements, pairs)
         self.step += 1
         self.failed_step = None
@@ -216,16 +224,17 @@ class Simulation:
                 changed[n] = state
         return changed
 
-    def _commit(self, movements: Mapping[str, Any], pairs: list[tuple[str, str]]) -> StepReport:
-        rows = [r.to_dict() if hasattr(r, "to_dict") else dict(r) for r in self.gateway.ledger.drain()]
+    def _commit(self, movements: Mapping[str, Movement], pairs: list[tuple[str, str]]) -> StepReport:
+        ledger = self.gateway.ledger.drain()
+        rows = [r.to_dict() for r in ledger]
         rec = StepRecord(
             step=self.step,
             next_time=(self.now + timedelta(seconds=self.sec_per_step)).strftime(TIME_FORMAT),
             states=self._changed_states(),
             memories={n: ch for n in self.names if (ch := self.residents[n].memory.drain_changes())},
             embeddings=[(m, t, v) for m, t, v in self.gateway.drain_new_embeddings()],
-            movements={n: movement_dict(m) for n, m in movements.items()},
-            ledger=rows,
+            movements=movements,
+            ledger=ledger,
             actions={n: log for n in self.names if (log := self.residents[n].drain_action_log())},
         )
         self.store.commit_step(rec)
@@ -246,22 +255,24 @@ class Simulation:
         if public is not None:
             public.close()
 
-    async def run(self, steps: int, on_step: Callable[[StepReport], None] | None = None) -> None:
-        """Run ``steps`` steps, committing each; ``on_step`` is called after every commit."""
+    async def run(
+        self,
+        steps: int,
+        on_step: Callable[[StepReport], None] | None = None,
+        *,
+        stop: Callable[[], bool] | None = None,
+    ) -> None:
+        """Run ``steps`` steps, committing each; ``on_step`` is called after every commit.
+
+        ``stop`` is asked before each step; when it says True the run ends there (after the
+        last committed step).
+        """
         for _ in range(steps):
+            if stop is not None and stop():
+                return
             report = await self.step_once()
             if on_step is not None:
                 on_step(report)
-
-
-def movement_dict(m: Any) -> dict[str, Any]:
-    """A ``Movement`` in the original's movement-file shape."""
-    return {
-        "movement": [int(m.tile[0]), int(m.tile[1])],
-        "pronunciatio": m.emoji,
-        "description": m.description,
-        "chat": [list(turn) for turn in m.chat] if m.chat else None,
-    }
 
 
 def sim_folder(storage: Path, sim: str) -> Path:

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from aga.errors import InputError
+from aga.minds.action import is_object_address
+from aga.minds.state import ResidentState
 from aga.store.sim_store import SimStore
 
 GA_TIME = "%B %d, %Y, %H:%M:%S"
@@ -34,10 +36,14 @@ def _write(path: Path, value: Any, *, indent: int | None = 2) -> None:
     path.write_text(json.dumps(value, indent=indent, ensure_ascii=True), encoding="utf-8")
 
 
-def export_ga(store: SimStore, out: Path, *, force: bool = False,
-              scratch: Callable[[dict[str, Any], dict[str, Any], str], dict[str, Any]] | None = None,
-              progress: Callable[[int, int], None] | None = None) -> Path:
-    """Write the simulation in ``store`` to ``out`` in the original layout; returns ``out``."""
+def export_ga(
+    store: SimStore, out: Path, *, force: bool = False, progress: Callable[[int, int], None] | None = None
+) -> Path:
+    """Write the simulation in ``store`` to ``out`` in the original layout; returns ``out``.
+
+    ``scratch.json`` and ``spatial_memory.json`` are built from each resident's typed
+    ``ResidentState`` (never from key names of the stored JSON), so they cannot drift from it.
+    """
     if out.exists() and not force:
         raise InputError(f"{out} already exists; choose another folder or pass --force to replace it")
     meta = store.meta()
@@ -61,7 +67,8 @@ def export_ga(store: SimStore, out: Path, *, force: bool = False,
         )
         states = store.resident_states()
         personas = {p["name"]: p for p in meta["base"]["residents"]}
-        positions = {n: personas[n].get("start_tile") for n in names}
+        starts = meta.get("start_tiles") or {}  # where the fork placed them (older stores: the base's tiles)
+        positions = {n: starts.get(n) or personas[n].get("start_tile") for n in names}
         _write(tmp / "environment" / "0.json", _environment(positions, town_name))
         total = int(meta["step"])
         for step, moves in store.movements():
@@ -71,14 +78,11 @@ def export_ga(store: SimStore, out: Path, *, force: bool = False,
             _write(tmp / "environment" / f"{step + 1}.json", _environment(positions, town_name))
             if progress is not None:
                 progress(step + 1, total)
-        world = meta.get("world", "")
         for name in names:
-            state = states.get(name, {})
+            state = ResidentState.from_json(states[name])
             root = tmp / "personas" / name / "bootstrap_memory"
-            make = scratch or default_scratch
-            _write(root / "scratch.json", make(state, personas[name], meta["curr_time"]))
-            known = state.get("known_places") or state.get("spatial_memory") or personas[name].get("known_places", {})
-            _write(root / "spatial_memory.json", {world: known} if world and world not in known else known)
+            _write(root / "scratch.json", default_scratch(state, meta["curr_time"], total))
+            _write(root / "spatial_memory.json", spatial_memory(state))
             records = store.memory_records(name)
             _write(root / "associative_memory" / "nodes.json", _nodes(records))
             vectors = store.embeddings(_embed_model(store, meta), [r.get("embedding_key", "") for r in records])
@@ -162,48 +166,78 @@ def _kw_strength(records: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     return {k: dict(v) for k, v in strength.items()}
 
 
-def default_scratch(state: dict[str, Any], persona: dict[str, Any], curr_time: str) -> dict[str, Any]:
-    """The original's scratch.json fields from a resident's stored state and its persona."""
-    g = state.get
+LEGACY_SCRATCH = {
+    "concept_forget": 100,
+    "daily_reflection_time": 180,
+    "daily_reflection_size": 5,
+    "overlap_reflect_th": 4,
+    "kw_strg_event_reflect_th": 10,
+    "kw_strg_thought_reflect_th": 9,
+    "thought_count": 5,
+}
+"""Fields of the original's scratch.json that it never used; written with its base values."""
+
+
+def default_scratch(state: ResidentState, curr_time: str, step: int) -> dict[str, Any]:
+    """The original's ``scratch.json`` (GA_NOTES 2.1, 5.4) from a resident's typed state.
+
+    Args:
+        state: the resident's state at the last committed step.
+        curr_time: game time after that step (the original's ``curr_time`` text).
+        step: the next step to run (``chatting_with_buffer`` counts the steps left until a
+            pair may talk again, negative once that is past, as the original's counter does).
+
+    The AGA relationship of each tie is under ``relationship`` (AGA's key).
+    """
+    who, p, a = state.identity, state.params, state.action
+    g = a.grounding if a is not None else None
+    obj = a.address.split(":")[-1] if a is not None and is_object_address(a.address) else None
     return {
-        "vision_r": persona.get("vision_r", 8),
-        "att_bandwidth": persona.get("att_bandwidth", 8),
-        "retention": persona.get("retention", 8),
+        "vision_r": p.vision_r,
+        "att_bandwidth": p.att_bandwidth,
+        "retention": p.retention,
         "curr_time": curr_time,
-        "curr_tile": g("tile"),
-        "daily_plan_req": persona.get("daily_plan_req", ""),
-        "name": persona["name"],
-        "first_name": persona["first_name"],
-        "last_name": persona["last_name"],
-        "age": persona["age"],
-        "innate": persona["innate"],
-        "learned": persona["learned"],
-        "currently": g("currently", persona["currently"]),
-        "lifestyle": persona["lifestyle"],
-        "living_area": persona["living_area"],
-        "recency_w": persona.get("recency_w", 1),
-        "relevance_w": persona.get("relevance_w", 1),
-        "importance_w": persona.get("importance_w", 1),
-        "recency_decay": persona.get("recency_decay", 0.995),
-        "importance_trigger_max": persona.get("importance_trigger_max", 150),
-        "importance_trigger_curr": g("importance_trigger_curr", persona.get("importance_trigger_max", 150)),
-        "importance_ele_n": g("importance_ele_n", 0),
-        "daily_req": g("daily_req", []),
-        "f_daily_schedule": g("f_daily_schedule", []),
-        "f_daily_schedule_hourly_org": g("f_daily_schedule_hourly_org", []),
-        "act_address": g("act_address"),
-        "act_start_time": g("act_start_time"),
-        "act_duration": g("act_duration"),
-        "act_description": g("act_description"),
-        "act_pronunciatio": g("act_pronunciatio"),
-        "act_event": g("act_event", [persona["name"], None, None]),
-        "act_obj_description": g("act_obj_description"),
-        "act_obj_pronunciatio": g("act_obj_pronunciatio"),
-        "act_obj_event": g("act_obj_event", [None, None, None]),
-        "chatting_with": g("chatting_with"),
-        "chat": g("chat"),
-        "chatting_with_buffer": g("chatting_with_buffer", {}),
-        "chatting_end_time": g("chatting_end_time"),
-        "act_path_set": bool(g("planned_path")),
-        "planned_path": g("planned_path", []),
+        "curr_tile": [state.tile[0], state.tile[1]],
+        "daily_plan_req": who.daily_plan_req,
+        "name": who.name,
+        "first_name": who.first_name,
+        "last_name": who.last_name,
+        "age": who.age,
+        "innate": who.innate,
+        "learned": who.learned,
+        "currently": who.currently,
+        "lifestyle": who.lifestyle,
+        "living_area": who.living_area,
+        **LEGACY_SCRATCH,
+        "recency_w": p.recency_w,
+        "relevance_w": p.relevance_w,
+        "importance_w": p.importance_w,
+        "recency_decay": p.recency_decay,
+        "importance_trigger_max": p.importance_trigger_max,
+        "importance_trigger_curr": state.importance_trigger_curr,
+        "importance_ele_n": state.importance_ele_n,
+        "daily_req": list(state.daily_req),
+        "f_daily_schedule": [[r.description, r.minutes] for r in state.schedule],
+        "f_daily_schedule_hourly_org": [[r.description, r.minutes] for r in state.hourly],
+        "act_address": a.address if a else None,
+        "act_start_time": a.start.strftime(GA_TIME) if a else None,
+        "act_duration": a.minutes if a else None,
+        "act_description": a.description if a else None,
+        "act_pronunciatio": g.emoji if g else None,
+        "act_event": [who.name, g.event[0], g.event[1]] if g else [who.name, None, None],
+        "act_obj_description": g.obj_description if g else None,
+        "act_obj_pronunciatio": g.obj_emoji if g else None,
+        "act_obj_event": [obj, g.obj_event[0], g.obj_event[1]] if g and g.obj_event else [None, None, None],
+        "chatting_with": state.chatting_with,
+        "chat": [[sp, u] for sp, u in state.chat] if state.chat else None,
+        "chatting_with_buffer": {k: v - step for k, v in sorted(state.cooldown.items())},
+        "chatting_end_time": state.chat_end.strftime(GA_TIME) if state.chat_end else None,
+        "act_path_set": state.path_set,
+        "planned_path": [[t[0], t[1]] for t in state.planned_path],
+        "relationship": {k: {"relationship": t.relationship, "feeling": t.feeling} for k, t in sorted(state.ties.items())},
     }
+
+
+def spatial_memory(state: ResidentState) -> dict[str, Any]:
+    """The original's ``spatial_memory.json``: ``{world: {sector: {arena: [objects]}}}`` of the places known."""
+    return {state.world: state.spatial.to_state()}

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, Union
 
 import numpy as np
 
@@ -52,18 +52,46 @@ CREATE TABLE IF NOT EXISTS actions (
 """
 
 
+class Record(Protocol):
+    """A typed step record the store keeps as JSON: a ``Movement``, an ``ActionLogEntry``, a
+    gateway ``LedgerRow`` (plain dicts of the same shape are accepted too)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-able form stored."""
+        ...
+
+
+RecordLike = Union[Record, Mapping[str, Any]]
+
+
+def as_record(item: RecordLike) -> dict[str, Any]:
+    """The stored dict of a typed record (a mapping is taken as it is)."""
+    return dict(item) if isinstance(item, Mapping) else item.to_dict()
+
+
 @dataclass
 class StepRecord:
-    """Everything one step changed, committed together by :meth:`SimStore.commit_step`."""
+    """Everything one step changed, committed together by :meth:`SimStore.commit_step`.
+
+    Attributes:
+        step: the step committed (``meta.step`` becomes ``step + 1``).
+        next_time: game time after the step (the original's ``curr_time`` text).
+        states: resident -> JSON form of its ``ResidentState``, only for those that changed.
+        memories: resident -> memory records added or modified.
+        embeddings: ``(model, text, vector)`` computed this step.
+        movements: resident -> its ``Movement`` (the original's movement-file entry).
+        ledger: the step's ``LedgerRow`` s.
+        actions: resident -> ``ActionLogEntry`` s of the actions it started.
+    """
 
     step: int
     next_time: str
     states: dict[str, dict[str, Any]] = field(default_factory=dict)
     memories: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     embeddings: list[tuple[str, str, np.ndarray]] = field(default_factory=list)
-    movements: dict[str, dict[str, Any]] = field(default_factory=dict)
-    ledger: list[dict[str, Any]] = field(default_factory=list)
-    actions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    movements: Mapping[str, RecordLike] = field(default_factory=dict)
+    ledger: Sequence[RecordLike] = field(default_factory=list)
+    actions: Mapping[str, Sequence[RecordLike]] = field(default_factory=dict)
 
 
 def _dumps(value: Any) -> str:
@@ -168,6 +196,7 @@ class SimStore:
                     [(m, t, np.asarray(v, dtype=np.float32).tobytes()) for m, t, v in rec.embeddings],
                 )
             if rec.movements:
+                moves = {a: as_record(m) for a, m in rec.movements.items()}
                 cur.executemany(
                     "INSERT OR REPLACE INTO movements (step, agent, x, y, emoji, description, chat)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -181,18 +210,18 @@ class SimStore:
                             m["description"],
                             None if m.get("chat") is None else _dumps(m["chat"]),
                         )
-                        for a, m in rec.movements.items()
+                        for a, m in moves.items()
                     ],
                 )
             if rec.ledger:
                 cur.executemany(
-                    "INSERT INTO ledger (step, row) VALUES (?, ?)", [(rec.step, _dumps(r)) for r in rec.ledger]
+                    "INSERT INTO ledger (step, row) VALUES (?, ?)", [(rec.step, _dumps(as_record(r))) for r in rec.ledger]
                 )
             action_rows = []
             for agent, records in rec.actions.items():
                 seq = self._next_action_seq(cur, agent)
                 for r in records:
-                    action_rows.append((agent, seq, _dumps(r)))
+                    action_rows.append((agent, seq, _dumps(as_record(r))))
                     seq += 1
                 self._action_seq[agent] = seq
             if action_rows:
