@@ -63,6 +63,7 @@ def test_isabella_day_exactly() -> None:
     assert day["work_share_9_12"] == 1.0
     # 09:00-17:00 = 480 min; 60 at the pub
     assert day["work_share_9_17"] == round(420 / 480, 3)
+    assert day["work_share_awake"] == round(720 / 980, 3)  # 980 awake minutes, 720 of them at the cafe
     assert day["asleep_not_in_bed_minutes"] == 30.0   # the nap on the sofa
     assert day["activities"] == 10         # distinct texts: sleeping and serving come back
     assert (day["chats"], day["partners"], day["mean_turns"]) == (1, 1, 4.0)

@@ -8,8 +8,9 @@ into the simulations compared).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -31,6 +32,10 @@ def eval_command(
         Optional[str], typer.Option("--llm", help="Model the residents answer with (default: the simulation's own).")
     ] = None,
     max_others: Annotated[int, typer.Option("--max-others", help="'Do you know B' questions per resident.")] = 3,
+    fact: Annotated[
+        Optional[list[str]],
+        typer.Option("--fact", help="Follow another fact (e.g. one told with aga whisper): NAME=word,word|alt (repeatable)."),
+    ] = None,
     out: Annotated[
         Optional[Path],
         typer.Option("--out", help="Report folder (default <sim>/eval); for compare, the table file (.md)."),
@@ -42,6 +47,7 @@ def eval_command(
     from aga.eval import load, report
 
     root = storage_dir(storage)
+    extra = [parse_fact(f) for f in fact or []]
     if sims and sims[0] == "compare":
         names = sims[1:]
         if len(names) < 1:
@@ -51,6 +57,7 @@ def eval_command(
             folder = load.resolve(name, root)
             saved = folder / "eval" / "report.json"
             rec = load.load(folder, step=step)
+            rec.facts = [*rec.facts, *extra]
             rep = report.build(rec)
             if saved.is_file() and step is None:
                 old = json.loads(saved.read_text(encoding="utf-8"))
@@ -68,16 +75,29 @@ def eval_command(
     if len(sims) != 1:
         raise typer.BadParameter("name one simulation (or: compare SIM_A SIM_B ...)", param_hint="SIMS")
     run_eval(load.resolve(sims[0], root), step=step, judge=judge, interview=interview, llm=llm,
-             max_others=max_others, out=out)
+             max_others=max_others, out=out, facts=extra)
+
+
+def parse_fact(text: str) -> Any:
+    """``NAME=word,word|alt`` -> a SeededFact (usage error naming the option otherwise)."""
+    from aga.bases.model import SeededFact
+
+    name, sep, words = text.partition("=")
+    items = [w.strip() for w in words.split(",") if w.strip()]
+    if not sep or not name.strip() or not items:
+        raise typer.BadParameter(f"{text!r}: give NAME=word,word (alternatives with |)", param_hint="--fact")
+    return SeededFact(name=name.strip(), words=items)
 
 
 def run_eval(folder: Path, *, step: int | None = None, judge: str | None = None, interview: bool = True,
-             llm: str | None = None, max_others: int = 3, out: Path | None = None, echo: bool = True) -> dict:
+             llm: str | None = None, max_others: int = 3, out: Path | None = None, echo: bool = True,
+             facts: Sequence[Any] = ()) -> dict:
     """Evaluate one simulation folder and write the report; returns the report."""
     from aga.eval import charts, interviews, load, report
     from aga.eval.judge import judge_report
 
     rec = load.load(folder, step=step)
+    rec.facts = [*rec.facts, *facts]
     rep = report.build(rec)
     target = out or folder / "eval"
     try:

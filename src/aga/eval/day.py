@@ -122,6 +122,7 @@ def resident_day(rec: SimRecords, agent: str, day: datetime, chats: Sequence[Cha
         "workplace": work,
         "work_share_9_12": None if not work else _round(share_at(moves, work, day, (9, 12))),
         "work_share_9_17": None if not work else _round(share_at(moves, work, day, (9, 17))),
+        "work_share_awake": None if not work or not awake else _round(sum(1 for mv in awake if mv.at(work)) / len(awake)),
         "asleep_not_in_bed_minutes": round(len(not_in_bed) * sec / 60.0, 1),
         "activities": len({mv.activity for mv in moves}),
         "chats": len(mine),
