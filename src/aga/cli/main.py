@@ -38,9 +38,6 @@ def _register() -> None:
     from aga.cli import eval as evaluate
 
     app.command("eval")(evaluate.eval_command)
-    from aga.cli import eval as evaluate
-
-    app.command("eval")(evaluate.eval_command)
 
 
 _register()
