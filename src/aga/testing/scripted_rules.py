@@ -463,7 +463,8 @@ def _chat_length(a: str, b: str) -> int:
 def conversation_turn(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
     """A greeting, small talk about what they are doing, a goodbye; ends after 2-6 lines."""
     speaker, listener = str(_v(request, "speaker", "A")), str(_v(request, "listener", "B"))
-    turn = int(request.hint or 0)  # the declared hint of conversation_turn: lines said so far
+    said = str(_v(request, "transcript", ""))
+    turn = len(re.findall(r"^[^:\n]+: ", said, re.MULTILINE))  # lines said so far, as the prompt shows them
     length = _chat_length(speaker, listener)
     first = listener.split()[0] if listener else "there"
     if turn == 0:
