@@ -112,6 +112,29 @@ def run(
     llm_cache: Annotated[
         Optional[bool], typer.Option("--llm-cache/--no-llm-cache", help="Reuse stored answers to identical requests.")
     ] = None,
+    structured: Annotated[
+        Optional[str],
+        typer.Option(
+            "--structured",
+            help="How answers are held to their schema on OpenAI-compatible servers: auto (default: json_schema, "
+            "then json_object, tools, prompt as the server refuses them), or force one of those forms.",
+        ),
+    ] = None,
+    llm_option: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--llm-option",
+            help="KEY=VALUE sent in every request to an OpenAI-compatible server (repeatable; VALUE as JSON when it "
+            "parses, a dotted KEY nests), e.g. chat_template_kwargs.enable_thinking=false.",
+        ),
+    ] = None,
+    max_in_flight: Annotated[
+        Optional[int],
+        typer.Option(
+            "--max-in-flight",
+            help="Most model calls at once across all residents (default: 1 for the embedded model, 8 for endpoints).",
+        ),
+    ] = None,
     disable_saving: Annotated[
         Optional[list[str]], typer.Option("--disable_saving", "--disable-saving", help=savings_help())
     ] = None,
@@ -141,6 +164,9 @@ def run(
         if fork is None:
             raise InputError("--whispers applies right after forking with -o; tell an existing simulation with `aga whisper`")
         from aga.bases import load_base
+        "structured": structured,
+        "llm_options": llm_option or None,
+        "max_in_flight": max_in_flight,
         from aga.interview.whisper import parse_whispers
 
         told = parse_whispers(whispers, [p.name for p in load_base(fork).residents])

@@ -51,7 +51,9 @@ class RunSettings:
     policy: bool = True
     relationship: bool = True
     mind_wandering: bool = False
-    max_in_flight: int = 4
+    max_in_flight: int | None = None
+    structured: str = "auto"
+    llm_options: list[str] = field(default_factory=list)
     share_policy: bool = False
     disabled_savings: list[str] = field(default_factory=list)
 
@@ -186,7 +188,9 @@ def fork(
     town_ref = _town_ref(base, town)
     the_town = load_town(town_ref)
     personas = place_residents(base, the_town)
-    build_gateway(settings.llm, embed=settings.embed)  # validates the model spec before anything is created
+    build_gateway(  # validates the model spec before anything is created
+        settings.llm, embed=settings.embed, structured=settings.structured, llm_options=settings.llm_options
+    )
     retry_policy_from_env()  # and the retry variables
     residents = [Resident.from_persona(p, the_town) for p in personas]
 
@@ -259,6 +263,7 @@ def open_simulation(folder: Path, overrides: dict[str, Any] | None = None, *, ga
         gateway=gw,
         config=settings.mind_config(),
         policy=build_policy(settings, folder.parent, folder.name, gw.embed_model),
+        structured=settings.structured, llm_options=settings.llm_options,
         step=int(meta["step"]),
         start=start,
         sec_per_step=int(meta["sec_per_step"]),

@@ -9,9 +9,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
 
 from aga.gateway.metrics import write_metrics
 from aga.runner.interrupt import StopSignals
@@ -31,6 +41,22 @@ def write_sim_metrics(sim: Simulation) -> None:
         sim.store.add_ledger_rows(sim.failed_step, [row.to_dict() for row in sim.gateway.ledger.drain()])
     rows = all_ledger_rows(sim.store.ledger_rows(), sim.store.folder)  # + interviews (aga.store.side_ledger)
     write_metrics(rows, sim.store.folder / "metrics", action_logs=sim.store.action_logs())
+
+
+class ModelLoadColumn(ProgressColumn):
+    """The progress line's ``calls waiting / in flight`` (read live from the gateway's bound)."""
+
+    def __init__(self, gateway: Any) -> None:
+        super().__init__()
+        self.gateway = gateway
+
+    def render(self, task: Any) -> Text:
+        """``| 3 waiting / 8 in flight (max 8)``."""
+        load = getattr(self.gateway, "load", None)
+        if load is None:
+            return Text("")
+        waiting, in_flight = load()
+        return Text(f"| {waiting} waiting / {in_flight} in flight (max {self.gateway.max_in_flight})")
 
 
 async def run_with_progress(
@@ -55,6 +81,7 @@ async def run_with_progress(
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("steps | {task.fields[calls]} calls | {task.fields[tokens_in]} in / {task.fields[tokens_out]} out tokens"),
+        ModelLoadColumn(sim.gateway),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console,
@@ -102,6 +129,7 @@ async def run_with_progress(
     finally:
         write_sim_metrics(sim)
     if not quiet:
+        await sim.gateway.aclose()  # HTTP clients and cache files of the model backends
         console.print(
             f"step {sim.step} ({sim.now:%B %d, %Y, %H:%M:%S}): {totals['calls']} model calls, "
             f"{totals['in']} prompt + {totals['out']} completion tokens; metrics in {sim.store.folder / 'metrics'}",
