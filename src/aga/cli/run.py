@@ -156,6 +156,9 @@ def run(
         "llm": llm,
         "embed": embed,
         "llm_cache": llm_cache,
+        "structured": structured,
+        "llm_options": llm_option or None,
+        "max_in_flight": max_in_flight,
         "disabled_savings": disable_saving or None,
         **switch_overrides(switches),
     }
@@ -164,9 +167,6 @@ def run(
         if fork is None:
             raise InputError("--whispers applies right after forking with -o; tell an existing simulation with `aga whisper`")
         from aga.bases import load_base
-        "structured": structured,
-        "llm_options": llm_option or None,
-        "max_in_flight": max_in_flight,
         from aga.interview.whisper import parse_whispers
 
         told = parse_whispers(whispers, [p.name for p in load_base(fork).residents])
