@@ -245,6 +245,7 @@ def open_simulation(folder: Path, overrides: dict[str, Any] | None = None, *, ga
     gw = gateway or build_gateway(
         settings.llm, embed=settings.embed, cache_path=(folder / "llm_cache.db") if settings.llm_cache else None,
         max_in_flight=settings.max_in_flight, retry=retry_policy_from_env(),
+        structured=settings.structured, llm_options=settings.llm_options,
     )
     vectors = store.embeddings(gw.embed_model)
     gw.preload_embeddings(gw.embed_model, vectors.items())  # a resumed run re-embeds nothing it already has
@@ -263,7 +264,6 @@ def open_simulation(folder: Path, overrides: dict[str, Any] | None = None, *, ga
         gateway=gw,
         config=settings.mind_config(),
         policy=build_policy(settings, folder.parent, folder.name, gw.embed_model),
-        structured=settings.structured, llm_options=settings.llm_options,
         step=int(meta["step"]),
         start=start,
         sec_per_step=int(meta["sec_per_step"]),

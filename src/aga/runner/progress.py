@@ -128,8 +128,8 @@ async def run_with_progress(
             code = 130
     finally:
         write_sim_metrics(sim)
-    if not quiet:
         await sim.gateway.aclose()  # HTTP clients and cache files of the model backends
+    if not quiet:
         console.print(
             f"step {sim.step} ({sim.now:%B %d, %Y, %H:%M:%S}): {totals['calls']} model calls, "
             f"{totals['in']} prompt + {totals['out']} completion tokens; metrics in {sim.store.folder / 'metrics'}",
