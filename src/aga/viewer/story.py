@@ -89,6 +89,7 @@ def resident_days(folder: Path, only: str | None = None) -> tuple[dict[str, obje
             last_action = last_place = None
             sleeping_since: datetime | None = None
             was_asleep = False
+            home: set[str] = set()  # where they slept: not "went to"
             rows = conn.execute("SELECT step, description FROM movements WHERE agent = ? ORDER BY step", (name,))
             for step, desc in rows:
                 action, _, place = desc.partition(" @ ")
@@ -98,6 +99,7 @@ def resident_days(folder: Path, only: str | None = None) -> tuple[dict[str, obje
                 when = step_time(m, step)
                 asleep = _asleep(action)
                 if asleep:
+                    home.add(_building(place))
                     if not was_asleep:
                         sleeping_since = when
                         day.lines.append(Line(when, "sleep", f"asleep ({_short_place(place) or 'in bed'})"))
@@ -118,7 +120,7 @@ def resident_days(folder: Path, only: str | None = None) -> tuple[dict[str, obje
                 elif action != last_action:
                     day.lines.append(Line(when, "do", f"{action} — {where}" if where else action))
                 b = _building(place)
-                if b and not place.startswith("<persona>") and b not in day.places:
+                if b and not place.startswith("<persona>") and b not in day.places and b not in home:
                     day.places.append(b)
                 was_asleep = False
                 last_action, last_place = action, place
@@ -144,7 +146,7 @@ def resident_days(folder: Path, only: str | None = None) -> tuple[dict[str, obje
                     day.lines.append(Line(when, "chat", f"talked with {other}: {about}" + (f" — {first}" if first else "")))
                 elif r["type"] == "thought" and r.get("predicate") == "plan":
                     day.lines.append(Line(when, "plan", r["description"]))
-                elif r["type"] == "thought":
+                elif r["type"] == "thought" and (r.get("filling") or when > start):  # not the seed memories
                     day.thoughts.append(r["description"])
                     day.lines.append(Line(when, "thought", f"concluded: {r['description']}"))
             day.lines.sort(key=lambda ln: ln.when)
@@ -186,6 +188,8 @@ def _summary(day: Day, start: datetime) -> str:
         bits.append(f"{day.name} slept through")
     if day.places:
         bits.append("went to " + ", ".join(day.places[:6]))
+    elif day.first_activity:
+        bits.append("stayed at home")
     if day.chats:
         talks = []
         for _, other, about in day.chats[:4]:
