@@ -108,8 +108,11 @@ def run_eval(folder: Path, *, step: int | None = None, judge: str | None = None,
     except OSError as err:
         raise InputError(f"{target}: cannot write the report here ({err.strerror}); pass --out <folder>") from None
     if interview:
-        rep["interviews"] = interviews.interview_report(rec, folder, target, step=rec.steps, llm=llm,
-                                                        max_others=max_others)
+        # the records run up to the start of step N: the residents as they were after step N - 1
+        rep["interviews"] = (
+            interviews.interview_report(rec, folder, target, step=rec.steps - 1, llm=llm, max_others=max_others)
+            if rec.steps > 0 else {"skipped": "no step has run yet"}
+        )
     else:
         rep["interviews"] = {"skipped": "--no-interview"}
     if judge:

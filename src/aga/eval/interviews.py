@@ -6,7 +6,8 @@
   unsupported when no memory (or tie) of A names B.
 
 Answers are cached in ``<sim>/eval/interviews.json`` by (step, resident, question, model), so a
-second ``aga eval`` asks nothing new. Grading is pure (:func:`grade_diffusion`,
+second ``aga eval`` asks nothing new. With the report folder outside the simulation (``--out``),
+nothing is written into the simulation (the calls are not added to its interview ledger). Grading is pure (:func:`grade_diffusion`,
 :func:`grade_relationships`) so tests pass answers by hand.
 """
 
@@ -122,7 +123,8 @@ def ask(sim_dir: Path, out_dir: Path, per_resident: Mapping[str, Sequence[str]],
     for resident, questions in per_resident.items():
         todo = [q for q in questions if _key(step, resident, q, model) not in cache]
         if todo:
-            for r in answer_questions_sync(sim_dir, todo, residents=[resident], step=step, llm=llm):
+            inside = out_dir.resolve().is_relative_to(sim_dir.resolve())  # else nothing is written into the sim
+            for r in answer_questions_sync(sim_dir, todo, residents=[resident], step=step, llm=llm, record=inside):
                 cache[_key(step, resident, r.question, model)] = {
                     "resident": r.resident, "question": r.question, "answer": r.answer,
                     "memory_ids": list(r.memory_ids), "model": r.model,

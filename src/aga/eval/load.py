@@ -120,9 +120,13 @@ def _base_parts(
 
 
 def _load_store(folder: Path, step: int | None, with_town: bool) -> SimRecords:
-    from aga.store.sim_store import SimStore
+    try:
+        from aga.store.read_only import open_read_only
+    except ImportError:  # a tree without the read-only access
+        from aga.store.sim_store import SimStore
 
-    store = SimStore.open(folder)
+        open_read_only = SimStore.open
+    store = open_read_only(folder)  # never writes: a live run may be using the store
     try:
         meta = store.meta()
         total = int(meta.get("step", 0))
