@@ -102,6 +102,8 @@ class Driver:
             self.chats.extend((self.step, a, b) for a, b in pairs)
         await asyncio.gather(*(rs[n].reflect(ctx) for n in names))
         moves = {n: rs[n].execute(ctx) for n in names}
+        for n in names:  # like the runner under AGA_CHECK_STATE: every change of state was marked
+            rs[n].check_state()
         self.board.apply([e for n in names for e in rs[n].emitted_events()])
         self.movements.append({n: m.as_dict() for n, m in moves.items()})
         self.step += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,9 @@ import pytest
 from aga.runner.lifecycle import RunSettings, fork, open_simulation
 
 BASE3 = "base_the_ville_isabella_maria_klaus"
+
+# the runs these tests start check after every step that every change of state was marked
+os.environ.setdefault("AGA_CHECK_STATE", "1")
 
 
 def scripted_settings(**kw) -> RunSettings:

@@ -1,0 +1,84 @@
+"""Ctrl-C (SIGINT) and SIGTERM stop ``aga run`` cleanly: exit 130, "interrupted; saved at step N"
+with the command that continues, metrics written; continuing gives exactly the uninterrupted run,
+metrics files included."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from aga.runner.lifecycle import fork
+
+from .conftest import BASE3, scripted_settings
+from .test_resume import _committed_step, _snapshot
+
+STEPS = 1200
+AGA = [sys.executable, "-m", "aga.cli.main"]
+METRICS = ("function_name_count.json", "function_name_token.json", "model_count.json", "model_token.json")
+SAVED = re.compile(r"interrupted; saved at step (\d+); continue with `(aga run [^`]+)`")
+
+
+def _start(storage: Path, args: list[str]) -> subprocess.Popen:
+    env = {**os.environ, "AGA_STORAGE": str(storage)}
+    return subprocess.Popen([*AGA, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _metrics(folder: Path) -> dict[str, object]:
+    out: dict[str, object] = {name: json.loads((folder / "metrics" / name).read_text()) for name in METRICS}
+    for path in sorted((folder / "metrics").glob("* *.json")):  # the action logs, "<Full Name>.json"
+        out[path.name] = json.loads(path.read_text())
+    return out
+
+
+def _interrupt(storage: Path, args: list[str], at: int, signals: list[signal.Signals]) -> tuple[int, str]:
+    """Run ``aga <args>``, send ``signals`` once step ``at`` is committed; returns the saved step and the command."""
+    proc = _start(storage, args)
+    deadline = time.monotonic() + 300
+    while _committed_step(storage / "cut") < at and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert proc.poll() is None, f"the run ended before step {at}: {proc.stderr.read() if proc.stderr else ''}"
+    for sig in signals:
+        proc.send_signal(sig)
+        time.sleep(0.01)
+    code = proc.wait(timeout=120)
+    err = proc.stderr.read() if proc.stderr else ""
+    assert code == 130, err
+    found = SAVED.search(err)
+    assert found, err
+    saved, command = int(found.group(1)), found.group(2)
+    assert saved == _committed_step(storage / "cut") >= at  # nothing committed is lost, nothing half-done is kept
+    assert (storage / "cut" / "metrics" / "function_name_count.json").is_file()
+    return saved, command
+
+
+def test_sigint_and_sigterm_stop_cleanly_and_continuing_equals_the_uninterrupted_run(tmp_path):
+    whole_storage, storage = tmp_path / "whole_storage", tmp_path / "storage"
+    fork(BASE3, whole_storage, "whole", settings=scripted_settings())
+    fork(BASE3, storage, "cut", settings=scripted_settings())
+    proc = _start(whole_storage, ["run", "-t", "whole", "-s", str(STEPS), "--quiet"])
+    assert proc.wait(timeout=600) == 0, proc.stderr.read() if proc.stderr else ""
+
+    args = ["run", "-t", "cut", "-s", str(STEPS), "--quiet"]
+    seen = []
+    for at, sigs in ((250, [signal.SIGINT]), (500, [signal.SIGINT, signal.SIGINT]), (800, [signal.SIGTERM])):
+        saved, command = _interrupt(storage, args, at, sigs)
+        left = int(command.split("-s ")[1].split()[0])
+        assert saved + left == STEPS, command  # the command continues exactly to the planned end
+        args = shlex.split(command)[1:] + ["--quiet"]
+        seen.append(saved)
+    proc = _start(storage, args)
+    assert proc.wait(timeout=600) == 0, proc.stderr.read() if proc.stderr else ""
+    assert seen == sorted(seen) and len(set(seen)) == 3
+
+    whole, cut = _snapshot(whole_storage / "whole"), _snapshot(storage / "cut")
+    assert cut["step"] == whole["step"] == STEPS
+    for key in ("states", "memories", "movements", "actions", "ledger"):
+        assert cut[key] == whole[key], f"{key} differ after the interruptions"
+    assert _metrics(storage / "cut") == _metrics(whole_storage / "whole")  # metrics after resumes equal one run's
