@@ -219,3 +219,16 @@ def test_live_events_tell_of_new_steps(tmp_path, serve):
     store.close()
     assert next_event()["total"] == 35
     conn.close()
+
+
+def test_the_json_api_is_described_by_openapi(storage, serve):
+    url = serve(storage).url
+    status, spec = _json(url + "/openapi.json")
+    assert status == 200
+    paths = spec["paths"]
+    for route in ("/api/sims", "/api/sims/{sim}/steps", "/api/sims/{sim}/residents/{name}", "/api/sims/{sim}/cost",
+                  "/api/sims/{sim}/events", "/api/sims/{sim}/live", "/api/sims/{sim}/calls/{seq}"):
+        assert route in paths, route
+    step = next(p for p in paths["/api/sims/{sim}/residents/{name}"]["get"]["parameters"] if p["name"] == "step")
+    assert step["in"] == "query" and step["required"] and step["schema"]["type"] == "integer"
+    assert get(url + "/docs")[0] == 404  # its page would load scripts from a CDN

@@ -94,7 +94,8 @@ app.command("serve", help="Same as `aga serve`.")(serve)
 def story(
     sim: Annotated[str, typer.Argument(help="Simulation name (in the storage folder) or a simulation folder.")],
     resident: Annotated[str | None, typer.Option("--resident", help="Only this resident's day (full name).")] = None,
-    short: Annotated[bool, typer.Option("--short", help="Print one paragraph per resident instead.")] = False,
+    short: Annotated[bool, typer.Option("--short", help="Also print one paragraph per resident.")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the story here instead of <sim>/story.md.")] = None,
     storage: Annotated[Path | None, typer.Option("--storage", help=STORAGE_HELP)] = None,
 ) -> None:
     """Write <sim>/story.md: each resident's day as a readable timeline (wake, places, chats, thoughts)."""
@@ -104,7 +105,7 @@ def story(
     folder = Path(sim) if Path(sim).is_dir() and (Path(sim) / "sim.db").is_file() else storage_dir(storage) / sim
     if not (folder / "sim.db").is_file():
         raise InputError(f"no simulation {sim!r} (looked for {folder / 'sim.db'}); pass --storage or a folder")
-    path = write_story(folder, resident)
+    path = write_story(folder, resident, out=out)
     if short:
         typer.echo(short_story(folder))
     typer.echo(f"wrote {path}")

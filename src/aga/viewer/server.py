@@ -8,7 +8,7 @@ Pages::
     /cost/<sim>                             the cost page (charts of calls and tokens, dollars)
     /static/<file>                          the pages' scripts and styles (package data)
 
-JSON (described by OpenAPI at ``/openapi.json``, browsable at ``/docs``)::
+JSON (described by OpenAPI at ``/openapi.json``)::
 
     /api/sims                               [{name, source, live, names, start, sec_per_step, total}]
     /api/sims/<sim>                         that, plus the chunk size and the town's geometry
@@ -98,8 +98,9 @@ def build_app(storage: Path, *, interview_llm: str | None = None) -> FastAPI:
     """
     library = Library(storage)
     towns = TownImages(storage / CACHE_DIR)
+    # /docs and /redoc would load their scripts from a CDN: off (nothing is fetched from the network).
     app = FastAPI(title="aga viewer", description="Replays, inspector, timeline and cost of aga simulations.",
-                  version="1")
+                  version="1", docs_url=None, redoc_url=None)
     app.state.library = library
 
     def error(request: Request, status: HTTPStatus, message: str) -> Response:

@@ -208,10 +208,10 @@ def short_story(folder: Path) -> str:
     return "\n".join(_summary(d, start) for d in days)
 
 
-def write_story(folder: Path, only: str | None = None) -> Path:
-    """Write ``<sim>/story.md`` (replacing an earlier story) and return its path."""
+def write_story(folder: Path, only: str | None = None, *, out: Path | None = None) -> Path:
+    """Write ``<sim>/story.md`` (or ``out``), replacing an earlier story, and return its path."""
     text = full_story(folder, only)
-    path = folder / STORY_FILE
+    path = out if out is not None else folder / STORY_FILE
     tmp = path.with_suffix(".md.tmp")
     tmp.write_text(text + "\n", encoding="utf-8")
     tmp.replace(path)
