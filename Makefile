@@ -21,7 +21,10 @@ DEMO_STEPS ?= 3960
 demo: setup
 	$(BIN)/aga run -o base_the_ville_isabella_maria_klaus -t demo -s $(DEMO_STEPS) --force
 	$(BIN)/aga metrics storage/demo
-	@echo "metrics files: storage/demo/metrics/   watch the run: $(BIN)/aga serve  (http://127.0.0.1:8000/)"
+	@echo; echo "What happened (the whole day: storage/demo/story.md):"
+	@$(BIN)/aga story storage/demo --short
+	@echo "metrics files: storage/demo/metrics/"
+	@echo "watch the run: $(BIN)/aga serve, then open http://127.0.0.1:8000/demo/demo/0/3  (cost: /cost/demo)"
 
 test: setup
 	$(BIN)/python -m pytest -q
