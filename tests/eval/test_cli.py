@@ -131,4 +131,4 @@ def test_scripted_run_then_compare(tmp_path: Path) -> None:
     assert "network density start -> end" in result.output
     table = out.read_text()
     assert table.startswith("| measure | scripted | hand |")
-    assert "| party: knowers at end (memories) | 1/3 | 2/3 |" in table
+    assert "| party: knowers at end | 1/3 (from memories) | 2/3 (from memories) |" in table

@@ -21,6 +21,7 @@ def build(rec: SimRecords) -> dict[str, Any]:
         "start": rec.start.isoformat(sep=" "),
         "end": rec.end.isoformat(sep=" "),
         "steps": rec.steps,
+        "sec_per_step": rec.sec_per_step,
         "residents": list(rec.residents),
         "settings": {k: rec.settings.get(k) for k in ("llm", "policy", "relationship", "disabled_savings")
                      if k in rec.settings},
@@ -31,6 +32,10 @@ def build(rec: SimRecords) -> dict[str, Any]:
         "defects": defects_report(rec),
         "cost": cost_report(rec),
     }
+
+
+MIN_DAY_S = 3600
+"""A game day the run covers for less than this many seconds is left out of the summary."""
 
 
 def _fmt(v: Any) -> str:
@@ -53,6 +58,7 @@ def _short(name: str) -> str:
 
 def summary(report: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The report as (measure, value) rows, the same labels for every simulation."""
+    step_s = int(report.get("sec_per_step") or 10)
     rows: list[tuple[str, str]] = [
         ("game time", f"{report['start'][5:16]} -> {report['end'][5:16]}"),
         ("residents", str(len(report["residents"]))),
@@ -63,8 +69,10 @@ def summary(report: Mapping[str, Any]) -> list[tuple[str, str]]:
         rows.append(("model / policy / relationship", f"{s.get('llm', '-')} / {_fmt(s.get('policy'))} / "
                      f"{_fmt(s.get('relationship'))}"))
         rows.append(("savings switched off", str(len(off)) if off else "0"))
+    else:
+        rows += [("model / policy / relationship", "-"), ("savings switched off", "-")]
     for d in report["diffusion"]:
-        rows.append((f"{d['fact']}: knowers at end ({d['basis']})", f"{d['known_by']}/{d['residents']}"))
+        rows.append((f"{d['fact']}: knowers at end", f"{d['known_by']}/{d['residents']} (from {d['basis']})"))
         for who, k in d["knowers"].items():
             src = "seed" if k["via"] == "seed" else f"{k['via']} from {_short(k['source'])}"
             rows.append((f"{d['fact']}: {who} knows since", f"{k['since'][5:16]} ({src})"))
@@ -85,6 +93,8 @@ def summary(report: Mapping[str, Any]) -> list[tuple[str, str]]:
         rows.append((f"{c['fact']}: invited / planned / came",
                      f"{_fmt([_short(x) for x in c['invited']])} / {_fmt([_short(x) for x in c['planned']])} / {came}"))
     for day, dd in report["realism"].items():
+        if max((v["steps"] for v in dd["residents"].values()), default=0) * step_s < MIN_DAY_S:
+            continue  # a sliver of a day (the last minutes of a run) says nothing
         lines = dd["conversation_lines"]
         rows.append((f"{day[5:]} conversations (lines each)", f"{dd['conversations']} ({_fmt(lines)})"))
         for who, v in dd["residents"].items():
@@ -107,7 +117,7 @@ def summary(report: Mapping[str, Any]) -> list[tuple[str, str]]:
         rows.append(("tokens in / out", f"{c['tokens_in']:,} / {c['tokens_out']:,}"))
         rows.append(("calls / tokens per agent-day", f"{_fmt(c['calls_per_agent_day'])} / {_fmt(c['tokens_per_agent_day'])}"))
     else:
-        rows.append(("cost", c["basis"]))
+        rows += [("calls (cached apart)", "- (no ledger)"), ("tokens in / out", "-"), ("calls / tokens per agent-day", "-")]
     j = report.get("judge")
     if j:
         rows.append(("judge: mean believability (1-5)", f"{_fmt(j.get('mean'))} over {j.get('scored', 0)}"))
