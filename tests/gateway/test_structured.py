@@ -237,3 +237,26 @@ def test_cached_prompt_tokens_are_counted_and_priced_lower(monkeypatch, tmp_path
     cached = table.cost("gpt-4o-mini", "openai", second.prompt_tokens, second.completion_tokens, second.cached_tokens)
     assert full is not None and cached is not None
     assert cached == pytest.approx(full - second.cached_tokens * (0.15 - 0.075) / 1e6)
+
+
+def test_a_run_against_a_server_refusing_json_schema_with_500_completes(monkeypatch, tmp_path, caplog):
+    """The reported case: `aga run ... --llm openai:<alias>` against a server answering 500 to
+    json_schema used to retry six times and stop at step 0."""
+    from aga.runner.lifecycle import RunSettings, fork, open_simulation
+
+    fake = serve(monkeypatch, structured={"json_schema": "500"})
+    caplog.set_level(logging.WARNING, logger="aga.gateway")
+    try:
+        settings = RunSettings(llm="openai:alias", embed="hash")
+        folder = fork("base_the_ville_isabella_maria_klaus", tmp_path, "x", settings=settings)
+        sim = open_simulation(folder)
+        asyncio.run(sim.run(30))
+        assert sim.step == 30
+        sim.close()
+    finally:
+        fake.stop()
+    kinds = forms(fake)
+    refused = kinds.count("json_schema")  # the calls already in flight when the first refusal came
+    assert 1 <= refused <= 8 and kinds[0] == "json_schema"  # 8: the default bound of calls in flight
+    assert "json_schema" not in kinds[8:] and len(kinds) > 10  # after those, json_object only
+    assert len(notices(caplog)) == 1  # said once
