@@ -7,7 +7,7 @@ one), halfway to the person being talked to, or nowhere while waiting.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aga.minds.action import DEFAULT_EMOJI, PERSONA_PREFIX, WAITING_PREFIX, is_object_address
 from aga.minds.context import Movement, StepContext, Tile
@@ -25,9 +25,23 @@ def target_tiles(r: Mind, ctx: StepContext, address: str) -> list[Tile]:
     if not tiles:
         tiles = town.tiles(r.identity.living_area)
     walkable = [t for t in tiles if town.is_walkable(t)] or list(tiles)
-    taken = {v.tile for n, v in ctx.views.items() if n != r.name}
-    free = [t for t in walkable if t not in taken]
+    standing = _standing(ctx)
+    own = ctx.views[r.name].tile if r.name in ctx.views else None
+    free = [t for t in walkable if standing.get(t, 0) - (t == own) <= 0]
     return sorted(free or walkable)
+
+
+_STANDING: list[Any] = [None, None]
+
+
+def _standing(ctx: StepContext) -> dict[Tile, int]:
+    """How many residents stand on each tile at the start of the step (built once per step)."""
+    if _STANDING[0] is not ctx.views:
+        counts: dict[Tile, int] = {}
+        for v in ctx.views.values():
+            counts[v.tile] = counts.get(v.tile, 0) + 1
+        _STANDING[0], _STANDING[1] = ctx.views, counts
+    return _STANDING[1]
 
 
 def plan_path(r: Mind, ctx: StepContext) -> list[Tile]:
