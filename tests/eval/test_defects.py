@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from aga.eval.defects import chat_third_person, not_a_sentence, repeated_lines, thought_third_person
+from aga.eval.defects import (
+    chat_third_person,
+    copied_subtasks,
+    not_a_sentence,
+    repeated_lines,
+    thought_third_person,
+)
 
 MARIA, KLAUS = "Maria Lopez", "Klaus Mueller"
 
@@ -108,3 +114,16 @@ def test_repeated_lines_counts_each_repeat_once_per_extra_copy() -> None:
 
 def test_repeated_lines_zero_when_all_differ() -> None:
     assert repeated_lines([(MARIA, "Hi Klaus!"), (KLAUS, "Hi Maria!"), (MARIA, "How are you?")]) == 0
+
+
+def test_copied_subtasks_fire_only_on_steps_that_are_other_items() -> None:
+    day = [
+        "sleeping",
+        "Getting up (Read and take notes in the library)",      # fires: another item of the day
+        "Read and take notes in the library (finding a seat)",  # a real step
+        "Read and take notes in the library",
+        "having lunch (having lunch)",                          # the item itself: not a copy
+        "working on his paper (writing the introduction)",
+    ]
+    assert copied_subtasks(day) == ["Getting up (Read and take notes in the library)"]
+    assert copied_subtasks(["eating breakfast (making toast)", "walking (to the cafe)"]) == []

@@ -170,7 +170,17 @@ def defects_report(rec: SimRecords, examples: int = 3) -> dict[str, Any]:
     thought_hits = [f"{m.agent}: {m.description}" for m in thoughts if defects.thought_third_person(m.agent, m.description)]
     events = {m.description for a in names for m in rec.memories.get(a, []) if m.kind == "event" and m.subject in names}
     desc_hits = sorted(d for d in events if defects.not_a_sentence(d, names))
+    copied: list[str] = []
+    for agent, moves in rec.moves.items():
+        by_day: dict[Any, list[str]] = {}
+        for mv in moves:
+            if not mv.chat:
+                by_day.setdefault(mv.time.date(), []).append(mv.activity)
+        for acts in by_day.values():
+            copied += [f"{agent}: {a}" for a in defects.copied_subtasks(acts)]
     return {
+        "copied_subtasks": len(copied),
+        "copied_subtasks_examples": copied[:examples],
         "chat_lines": lines_seen,
         "chat_third_person": len(chat_hits),
         "chat_third_person_examples": chat_hits[:examples],

@@ -7,6 +7,8 @@
 - :func:`not_a_sentence`: a description that is not a sentence ("Klaus Mueller is Read and take
   notes in the library": a plan item pasted after "is").
 - :func:`repeated_lines`: the same line said twice in one conversation.
+- :func:`copied_subtasks`: a step of an activity that is another item of the day's plan
+  ("Getting up (Read and take notes in the library)").
 """
 
 from __future__ import annotations
@@ -117,3 +119,23 @@ def repeated_lines(lines: Sequence[tuple[str, str]]) -> int:
             count += 1
         seen.add(key)
     return count
+
+
+def _subtask(activity: str) -> tuple[str, str] | None:
+    text = activity.strip()
+    if text.endswith(")") and " (" in text:
+        at = text.index(" (")
+        return text[:at].strip(), text[at + 2 : -1].strip()
+    return None
+
+
+def copied_subtasks(activities: Iterable[str]) -> list[str]:
+    """Activities ``"item (step)"`` of one resident's day whose step is another item of that day."""
+    acts = list(dict.fromkeys(activities))
+    items = {_norm(p[0]) if (p := _subtask(a)) else _norm(a) for a in acts}
+    out = []
+    for a in acts:
+        parts = _subtask(a)
+        if parts and _norm(parts[1]) != _norm(parts[0]) and _norm(parts[1]) in items:
+            out.append(a)
+    return out

@@ -111,6 +111,7 @@ def summary(report: Mapping[str, Any]) -> list[tuple[str, str]]:
     rows.append(("repeated lines in a chat", str(df["repeated_lines"])))
     rows.append(("thoughts about oneself in 3rd person", f"{df['thought_third_person']} of {df['thoughts']}"))
     rows.append(("descriptions not a sentence", f"{df['not_a_sentence']} of {df['descriptions']}"))
+    rows.append(("activities whose step is another plan item", str(df.get("copied_subtasks", "-"))))
     c = report["cost"]
     if c["basis"] == "ledger":
         rows.append(("calls (cached apart)", f"{c['calls']} ({c['cached']} cached, {c['defaulted']} defaulted)"))
@@ -136,7 +137,8 @@ def to_markdown(report: Mapping[str, Any], charts: Sequence[str] = ()) -> str:
     df = report["defects"]
     for key, title in (("chat_third_person_examples", "Chat lines in the third person"),
                        ("thought_third_person_examples", "Thoughts about oneself in the third person"),
-                       ("not_a_sentence_examples", "Descriptions that are not sentences")):
+                       ("not_a_sentence_examples", "Descriptions that are not sentences"),
+                       ("copied_subtasks_examples", "Steps that copy another plan item")):
         if df.get(key):
             out += ["", f"## {title}", ""] + [f"- {x}" for x in df[key]]
     for name in charts:
