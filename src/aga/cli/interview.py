@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +13,7 @@ import typer
 from rich.console import Console
 
 from aga.errors import AgaError, InputError
+from aga.settings import storage_root
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -34,7 +34,7 @@ def sim_folder(sim: str, storage: Path | None) -> Path:
     path = Path(sim)
     if (path / "sim.db").is_file():
         return path
-    root = storage if storage is not None else Path(os.environ.get("AGA_STORAGE", "storage"))
+    root = storage_root(storage)
     if (root / sim / "sim.db").is_file():
         return root / sim
     raise InputError(f"no simulation {sim!r} (looked at {path} and {root / sim})")

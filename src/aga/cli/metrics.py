@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 
 import json
-import os
 from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,6 +19,7 @@ from rich.table import Table
 
 from aga.errors import InputError
 from aga.gateway.prices import PriceTable, Tally, load_prices, summarize
+from aga.settings import storage_root
 
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 140)
 """Wide enough for task names when the output goes to a file or a pipe (Rich would use 80 columns)."""
@@ -33,7 +33,7 @@ def find_detail(sim: str, storage: Path | None = None) -> Path:
     """
     folder = Path(sim)
     if not folder.is_dir():
-        root = storage if storage is not None else Path(os.environ.get("AGA_STORAGE", "storage"))
+        root = storage_root(storage)
         if (root / sim).is_dir():
             folder = root / sim
         else:
