@@ -226,9 +226,14 @@ def _load_replay(folder: Path, name: str, step: int | None) -> SimRecords:
             state[agent] = entry
         when = rec.time_of(s)
         for agent, e in state.items():
-            chat = tuple((str(a), str(b)) for a, b in e["chat"]) if e.get("chat") else None
-            mv = Move(s, when, agent, (int(e["movement"][0]), int(e["movement"][1])), str(e["pronunciatio"]),
-                      str(e["description"]), chat, None)
+            try:
+                chat = tuple((str(a), str(b)) for a, b in e["chat"]) if e.get("chat") else None
+                mv = Move(s, when, agent, (int(e["movement"][0]), int(e["movement"][1])), str(e["pronunciatio"]),
+                          str(e["description"]), chat, None)
+            except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
+                raise InputError(
+                    f"{folder / 'master_movement.json'}: step {s}, {agent}: not a movement entry ({err!r})"
+                ) from None
             if mv.address.startswith("<"):
                 mv = replace(mv, place=where.get(agent) or "")
             else:
