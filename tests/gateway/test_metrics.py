@@ -104,9 +104,17 @@ def test_rows_as_stored_dicts_round_trip_and_rewrite_merges(tmp_path):
     rows = _ledger_of_a_small_run()
     stored = [r.to_dict() for r in rows]
     assert [LedgerRow.from_dict(d) for d in stored] == [LedgerRow.from_dict(r.to_dict()) for r in rows]
-    write_metrics(stored[:3], tmp_path)
-    write_metrics(stored, tmp_path)  # a resumed run rewrites from the whole ledger
-    assert len(_load(tmp_path, "detail_info.json")) == len(stored)
+    resumed, once, first = tmp_path / "resumed", tmp_path / "once", tmp_path / "first"
+    write_metrics(stored[:3], first)
+    write_metrics(stored[:3], resumed)  # the files of a run stopped after three calls...
+    assert {n: _load(resumed, n) for n in FILES} == {n: _load(first, n) for n in FILES}
+    write_metrics(stored, resumed)  # ...rewritten when the resumed run goes on, from the whole ledger
+    write_metrics(stored, once)  # a run that never stopped
+    assert {n: _load(resumed, n) for n in FILES} == {n: _load(once, n) for n in FILES}
+    assert {n: _load(first, n) for n in FILES} != {n: _load(once, n) for n in FILES}  # the rewrite changed them
+    assert len(_load(resumed, "detail_info.json")) == len(stored)
+    counts = _load(resumed, "function_name_count.json")
+    assert sum(counts.values()) == sum(1 for r in rows if r.kind == "llm")
 
 
 def test_api_keys_never_reach_the_files(tmp_path, monkeypatch):
