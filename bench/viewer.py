@@ -12,6 +12,8 @@
 3. If chromium and node (>= 20, for its WebSocket) are installed: the page plays the run for a
    few seconds at speeds 3 and 9 in headless chromium; printed: steps advanced vs expected,
    frames drawn, frames stalled waiting for steps, slowest frame, chunks fetched.
+4. A scripted-model run (3 residents): latency of the inspector (a resident at a random step),
+   the event timeline and the cost report, and of a committed step reaching the live stream.
 """
 
 from __future__ import annotations
@@ -140,11 +142,63 @@ def browser(url: str, seconds: float) -> dict | None:
         shutil.rmtree(profile, ignore_errors=True)
 
 
+def inspector_figures(storage: Path, base: str, steps: int) -> None:
+    """Part 4: the inspector, timeline, cost and live stream on a scripted-model run (3 residents)."""
+    import asyncio
+    from urllib.parse import quote
+
+    from aga.bases import load_base
+    from aga.runner.lifecycle import RunSettings, fork, open_simulation
+
+    print(f"\n4. inspector, timeline, cost, live: scripted run of 3 residents, {steps} steps from 07:50")
+    ville = load_base("base_the_ville_isabella_maria_klaus").model_copy(update={"start": datetime(2023, 2, 13, 7, 50)})
+    folder = fork(ville, storage, "scripted", settings=RunSettings(llm="scripted"))
+    t = time.perf_counter()
+    sim = open_simulation(folder)
+    asyncio.run(sim.run(steps))
+    print(f"   ran it in {time.perf_counter() - t:.1f} s")
+    rng = random.Random(5)
+    api = f"{base}/api/sims/scripted"
+    probes = [(rng.choice(ville.residents).name, rng.randrange(steps)) for _ in range(30)]
+    insp = [get(f"{api}/residents/{quote(n)}?step={s}") for n, s in probes]
+    print(f"   inspector (resident at a step): {ms([x[0] for x in insp])}, {statistics.mean(x[1] for x in insp) / 1024:.1f} KiB")
+    for name in ("events", "cost"):
+        res = [get(f"{api}/{name}") for _ in range(5)]
+        print(f"   {name:<8} {ms([x[0] for x in res])}, {res[0][1] / 1024:.1f} KiB")
+    # live: from a committed step to its server-sent event
+    req = urllib.request.urlopen(f"{api}/live", timeout=10)
+    seen = []
+
+    def read() -> None:
+        try:
+            for raw in req:
+                line = raw.decode().strip()
+                if line.startswith("data: "):
+                    seen.append((time.perf_counter(), json.loads(line[6:])["total"]))
+        except (OSError, ValueError, AttributeError):  # the stream is closed at the end
+            pass
+
+    threading.Thread(target=read, daemon=True).start()
+    time.sleep(1.5)
+    lags = []
+    for _ in range(5):
+        t = time.perf_counter()
+        asyncio.run(sim.run(1))
+        want = sim.store.meta()["step"]
+        while not any(total >= want for _, total in seen) and time.perf_counter() - t < 10:
+            time.sleep(0.01)
+        lags.append(1000 * (next(w for w, total in seen if total >= want) - t))
+    sim.store.close()
+    req.close()
+    print(f"   live: step committed -> its event in the browser's stream: {ms(lags)} (the server checks every 0.5 s)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--residents", type=int, default=25)
     ap.add_argument("--days", type=float, default=2.0)
     ap.add_argument("--browser-seconds", type=float, default=8.0)
+    ap.add_argument("--scripted-steps", type=int, default=720, help="steps of the scripted run of part 4")
     args = ap.parse_args()
     steps = int(args.days * 8640)
     root = Path(tempfile.mkdtemp(prefix="aga-bench-viewer-"))
@@ -207,6 +261,7 @@ def main() -> None:
                   f"(expected {rate * out['seconds']:,.0f}); {frames / out['seconds']:.0f} frames/s, "
                   f"{stalled} of {frames} frames waiting for steps, slowest frame {b['stats']['slowestFrameMs']:.1f} ms, "
                   f"{b['stats']['chunks']} chunks ({b['stats']['bytes'] / 1024:.0f} KiB)")
+        inspector_figures(storage, base, args.scripted_steps)
         server.shutdown()
         server.server_close()
     finally:

@@ -137,3 +137,12 @@ def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, Any, byte
             return res.status, res.headers, res.read()  # header names are case-insensitive
     except urllib.error.HTTPError as err:
         return err.code, err.headers, err.read()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Name the folder of the browser tests' screenshots at the end of the run."""
+    from .browser import SHOTS
+
+    if SHOTS:
+        folders = sorted({str(p.parent) for p in SHOTS})
+        terminalreporter.write_line(f"viewer screenshots ({len(SHOTS)}): {', '.join(folders)}")

@@ -198,6 +198,7 @@ def test_hostile_persona_text_is_shown_as_text(server, storage, browser):
     assert HOSTILE in body
     assert browser.js("return window.pwned === undefined")
     assert browser.js("return document.querySelectorAll('#inspector script, #inspector img').length") == 0
+    browser.js("const s = document.querySelectorAll('#inspector .insp-sec'); s[s.length - 1].scrollIntoView()")
     browser.shot("hostile-persona")
 
 

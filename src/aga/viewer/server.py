@@ -59,7 +59,7 @@ from aga.viewer.townimage import TownImages
 CACHE_DIR = ".viewer-cache"
 SPEEDS = range(1, 10)
 DEFAULT_SPEED = 3
-LIVE_POLL = 1.0  # seconds between checks of a running simulation's store (server-sent events)
+LIVE_POLL = 0.5  # seconds between checks of a running simulation's store (server-sent events)
 _STATIC = {
     "replay.js": "text/javascript",
     "core.js": "text/javascript",
