@@ -24,6 +24,9 @@ def _register() -> None:
     from aga.cli import export, metrics, run, town, viewer
 
     app.add_typer(town.app, name="town", help="Inspect, render and import towns.")
+    from aga.cli import base
+
+    app.add_typer(base.app, name="base", help="Generate bases of any size for generated towns.")
     app.command("run")(run.run)
     app.command("export")(export.export)
     app.command("metrics")(metrics.metrics)
