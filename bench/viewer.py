@@ -44,10 +44,17 @@ def synthetic_run(folder: Path, residents: int, steps: int, seed: int = 7) -> No
     rng = random.Random(seed)
     walkable = [(x, y) for y in range(town.height) for x in range(town.width) if town.is_walkable((x, y))]
     names = [f"Resident {i:02d}" for i in range(residents)]
-    store = SimStore.create(folder, {
-        "name": folder.name, "town": "the_ville", "start": datetime(2023, 2, 13).isoformat(), "sec_per_step": 10,
-        "step": 0, "persona_names": names,
-    })
+    store = SimStore.create(
+        folder,
+        {
+            "name": folder.name,
+            "town": "the_ville",
+            "start": datetime(2023, 2, 13).isoformat(),
+            "sec_per_step": 10,
+            "step": 0,
+            "persona_names": names,
+        },
+    )
     tile = {n: rng.choice(walkable) for n in names}
     path: dict[str, list[tuple[int, int]]] = {n: [] for n in names}
     rest = {n: rng.randint(50, 3000) for n in names}
@@ -69,7 +76,12 @@ def synthetic_run(folder: Path, residents: int, steps: int, seed: int = 7) -> No
                 chat[n] = [[n, f"hello at {step}"], [names[0], "hello to you"]]
             elif chat[n] is not None and rng.random() < 0.02:
                 chat[n] = None
-            moves[n] = {"movement": list(tile[n]), "pronunciatio": "🙂", "description": act[n], "chat": chat[n]}
+            moves[n] = {
+                "movement": list(tile[n]),
+                "pronunciatio": "🙂",
+                "description": act[n],
+                "chat": chat[n],
+            }
         store.commit_step(StepRecord(step=step, next_time=f"t{step + 1}", movements=moves))
     store.close()
 
@@ -119,9 +131,18 @@ def browser(url: str, seconds: float) -> dict | None:
     port = 9339
     profile = tempfile.mkdtemp(prefix="aga-bench-chromium-")
     proc = subprocess.Popen(
-        [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", f"--remote-debugging-port={port}",
-         f"--user-data-dir={profile}", "--window-size=1400,850", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            chromium,
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--remote-debugging-port={port}",
+            f"--user-data-dir={profile}",
+            "--window-size=1400,850",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         for _ in range(100):
@@ -130,8 +151,13 @@ def browser(url: str, seconds: float) -> dict | None:
                 break
             except OSError:
                 time.sleep(0.1)
-        done = subprocess.run([node, "--experimental-websocket", "-e", _CDP, str(port), url, str(seconds)],
-                              capture_output=True, text=True, timeout=seconds + 60, check=False)
+        done = subprocess.run(
+            [node, "--experimental-websocket", "-e", _CDP, str(port), url, str(seconds)],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            check=False,
+        )
         if done.returncode != 0:
             print(f"  (browser run failed: {done.stderr.strip()[:300]})")
             return None
@@ -151,7 +177,9 @@ def inspector_figures(storage: Path, base: str, steps: int) -> None:
     from aga.runner.lifecycle import RunSettings, fork, open_simulation
 
     print(f"\n4. inspector, timeline, cost, live: scripted run of 3 residents, {steps} steps from 07:50")
-    ville = load_base("base_the_ville_isabella_maria_klaus").model_copy(update={"start": datetime(2023, 2, 13, 7, 50)})
+    ville = load_base("base_the_ville_isabella_maria_klaus").model_copy(
+        update={"start": datetime(2023, 2, 13, 7, 50)}
+    )
     folder = fork(ville, storage, "scripted", settings=RunSettings(llm="scripted"))
     t = time.perf_counter()
     sim = open_simulation(folder)
@@ -161,7 +189,9 @@ def inspector_figures(storage: Path, base: str, steps: int) -> None:
     api = f"{base}/api/sims/scripted"
     probes = [(rng.choice(ville.residents).name, rng.randrange(steps)) for _ in range(30)]
     insp = [get(f"{api}/residents/{quote(n)}?step={s}") for n, s in probes]
-    print(f"   inspector (resident at a step): {ms([x[0] for x in insp])}, {statistics.mean(x[1] for x in insp) / 1024:.1f} KiB")
+    print(
+        f"   inspector (resident at a step): {ms([x[0] for x in insp])}, {statistics.mean(x[1] for x in insp) / 1024:.1f} KiB"
+    )
     for name in ("events", "cost"):
         res = [get(f"{api}/{name}") for _ in range(5)]
         print(f"   {name:<8} {ms([x[0] for x in res])}, {res[0][1] / 1024:.1f} KiB")
@@ -190,7 +220,9 @@ def inspector_figures(storage: Path, base: str, steps: int) -> None:
         lags.append(1000 * (next(w for w, total in seen if total >= want) - t))
     sim.store.close()
     req.close()
-    print(f"   live: step committed -> its event in the browser's stream: {ms(lags)} (the server checks every 0.5 s)")
+    print(
+        f"   live: step committed -> its event in the browser's stream: {ms(lags)} (the server checks every 0.5 s)"
+    )
 
 
 def main() -> None:
@@ -209,16 +241,22 @@ def main() -> None:
         synthetic_run(storage / "run", args.residents, steps)
         print(f"   committed the run in {time.perf_counter() - t:.1f} s")
         store = SimStore.open(storage / "run")
-        per_step = sum(len(json.dumps({"persona": m, "meta": {"curr_time": "February 13, 2023, 00:00:00"}},
-                                      indent=2)) for _, m in store.movements())
+        per_step = sum(
+            len(json.dumps({"persona": m, "meta": {"curr_time": "February 13, 2023, 00:00:00"}}, indent=2))
+            for _, m in store.movements()
+        )
         rows = store.count("movements")
         store.close()
         t = time.perf_counter()
         done = compress_simulation(storage / "run")
         took = time.perf_counter() - t
         size = (done.folder / "master_movement.json").stat().st_size
-        print(f"   entries:  {rows:>10,} per step (store) vs {done.changes:>9,} compressed  = {rows / done.changes:5.1f}x fewer")
-        print(f"   bytes:    {per_step:>10,} movement/<step>.json vs {size:>9,} master_movement.json = {per_step / size:5.1f}x smaller")
+        print(
+            f"   entries:  {rows:>10,} per step (store) vs {done.changes:>9,} compressed  = {rows / done.changes:5.1f}x fewer"
+        )
+        print(
+            f"   bytes:    {per_step:>10,} movement/<step>.json vs {size:>9,} master_movement.json = {per_step / size:5.1f}x smaller"
+        )
         print(f"   compress: {took:.2f} s ({steps / took:,.0f} steps/s)")
 
         shutil.copytree(done.folder, storage / "run_replay" / "replay")
@@ -227,12 +265,18 @@ def main() -> None:
         base = server.url
         print("\n2. serving (loopback)                      store (live-capable)      replay file")
         cold = [get(f"{base}/api/sims/{s}")[0] for s in ("run", "run_replay")]
-        warm = [statistics.median(get(f"{base}/api/sims/{s}")[0] for _ in range(10)) for s in ("run", "run_replay")]
+        warm = [
+            statistics.median(get(f"{base}/api/sims/{s}")[0] for _ in range(10))
+            for s in ("run", "run_replay")
+        ]
         print(f"   info, first call (draws the town)   {cold[0]:10.1f} ms          {cold[1]:10.1f} ms")
         print(f"   info, warm                          {warm[0]:10.1f} ms          {warm[1]:10.1f} ms")
         rng = random.Random(3)
         seeks = [rng.randrange(steps) for _ in range(30)]
-        for label, starts in (("360-step chunks in play order", list(range(0, steps, 360))), ("random seeks (360 steps)", seeks)):
+        for label, starts in (
+            ("360-step chunks in play order", list(range(0, steps, 360))),
+            ("random seeks (360 steps)", seeks),
+        ):
             res = {}
             for s in ("run", "run_replay"):
                 times, sizes = [], []
@@ -241,7 +285,9 @@ def main() -> None:
                     times.append(ms_)
                     sizes.append(size_)
                 res[s] = (times, sizes)
-            print(f"   {label}: {len(starts)} requests, {statistics.mean(res['run'][1]) / 1024:.0f} KiB each on average")
+            print(
+                f"   {label}: {len(starts)} requests, {statistics.mean(res['run'][1]) / 1024:.0f} KiB each on average"
+            )
             print(f"      store  {ms(res['run'][0])}      replay  {ms(res['run_replay'][0])}")
         town_ms, town_size = get(f"{base}/api/sims/run/town.png")
         print(f"   town.png (cached): {town_ms:.1f} ms, {town_size / 1024:.0f} KiB")
@@ -257,10 +303,12 @@ def main() -> None:
             advanced = b["step"] - a["step"]
             frames = b["stats"]["frames"] - a["stats"]["frames"]
             stalled = b["stats"]["stalledFrames"] - a["stats"]["stalledFrames"]
-            print(f"   speed {speed} ({rate:g} steps/s): advanced {advanced:,.0f} steps in {out['seconds']:.1f} s "
-                  f"(expected {rate * out['seconds']:,.0f}); {frames / out['seconds']:.0f} frames/s, "
-                  f"{stalled} of {frames} frames waiting for steps, slowest frame {b['stats']['slowestFrameMs']:.1f} ms, "
-                  f"{b['stats']['chunks']} chunks ({b['stats']['bytes'] / 1024:.0f} KiB)")
+            print(
+                f"   speed {speed} ({rate:g} steps/s): advanced {advanced:,.0f} steps in {out['seconds']:.1f} s "
+                f"(expected {rate * out['seconds']:,.0f}); {frames / out['seconds']:.0f} frames/s, "
+                f"{stalled} of {frames} frames waiting for steps, slowest frame {b['stats']['slowestFrameMs']:.1f} ms, "
+                f"{b['stats']['chunks']} chunks ({b['stats']['bytes'] / 1024:.0f} KiB)"
+            )
         inspector_figures(storage, base, args.scripted_steps)
         server.shutdown()
         server.server_close()

@@ -21,9 +21,17 @@ import pytest
 CHROMIUM = os.environ.get("AGA_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("AGA_CHROMEDRIVER", "/usr/bin/chromedriver")
 FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--window-size=1400,900", "--force-device-scale-factor=1",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1400,900",
+    "--force-device-scale-factor=1",
 )
 SHOTS: list[Path] = []
 

@@ -13,13 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from reference_data import ORIGINAL_MATRIX, ORIGINAL_RUN, require
 
 from aga.store.sim_store import SimStore, StepRecord
 from aga.viewer.replay import Frame
 from aga.viewer.server import ReplayServer, make_server
-
-from reference_data import FRONTEND as REFERENCE
-from reference_data import ORIGINAL_MATRIX, ORIGINAL_RUN, require
 
 NAMES = ("Ann Lee", "Bo Chan", "Cy Diaz")
 START = datetime(2023, 2, 13, 7, 0)
@@ -39,16 +37,25 @@ def original_matrix() -> Path:
     return ORIGINAL_MATRIX
 
 
-def walk_frames(steps: int, seed: int, start_step: int = 0,
-                state: dict[str, dict[str, Any]] | None = None) -> list[Frame]:
+def walk_frames(
+    steps: int, seed: int, start_step: int = 0, state: dict[str, dict[str, Any]] | None = None
+) -> list[Frame]:
     """Full per-step frames of residents wandering on a 40 x 30 area: each step a resident may
     move one tile, change its action or emoji, start or end a chat (a local seeded RNG)."""
     rng = random.Random(seed)
-    state = state if state is not None else {
-        n: {"movement": [5 + 10 * i, 5], "pronunciatio": "😴",
-            "description": f"sleeping @ w:{n}'s house:room:bed", "chat": None}
-        for i, n in enumerate(NAMES)
-    }
+    state = (
+        state
+        if state is not None
+        else {
+            n: {
+                "movement": [5 + 10 * i, 5],
+                "pronunciatio": "😴",
+                "description": f"sleeping @ w:{n}'s house:room:bed",
+                "chat": None,
+            }
+            for i, n in enumerate(NAMES)
+        }
+    )
     frames = []
     for step in range(start_step, start_step + steps):
         for n in NAMES:
@@ -72,10 +79,18 @@ def walk_frames(steps: int, seed: int, start_step: int = 0,
 
 def make_store(folder: Path, steps: int, *, seed: int = 1, town: str = "the_ville") -> SimStore:
     """A store holding ``steps`` committed steps of :func:`walk_frames` (open: close it)."""
-    store = SimStore.create(folder, {
-        "name": folder.name, "town": town, "start": START.isoformat(), "sec_per_step": 10, "step": 0,
-        "persona_names": list(NAMES), "fork_sim_code": "test_base",
-    })
+    store = SimStore.create(
+        folder,
+        {
+            "name": folder.name,
+            "town": town,
+            "start": START.isoformat(),
+            "sec_per_step": 10,
+            "step": 0,
+            "persona_names": list(NAMES),
+            "fork_sim_code": "test_base",
+        },
+    )
     commit(store, walk_frames(steps, seed), 0)
     return store
 

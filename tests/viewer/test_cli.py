@@ -34,11 +34,15 @@ def test_compress_by_name_and_by_folder(tmp_path, monkeypatch):
 
 def test_import_ga_command(tmp_path, original_run):
     storage = tmp_path / "storage"
-    result = runner.invoke(app, ["import-ga", str(original_run), "--name", "july1", "--storage", str(storage)])
+    result = runner.invoke(
+        app, ["import-ga", str(original_run), "--name", "july1", "--storage", str(storage)]
+    )
     assert result.exit_code == 0, result.output
     assert "imported 8655 steps of Isabella Rodriguez, Maria Lopez, Klaus Mueller" in result.output
     assert "--matrix" in result.output and "/demo/july1/0/3" in result.output
-    result = runner.invoke(app, ["import-ga", str(original_run), "--name", "july1", "--storage", str(storage)])
+    result = runner.invoke(
+        app, ["import-ga", str(original_run), "--name", "july1", "--storage", str(storage)]
+    )
     assert isinstance(result.exception, InputError) and "already exists" in str(result.exception)
 
 
@@ -48,7 +52,10 @@ def test_serve_command_serves_until_stopped(tmp_path):
     code = "from aga.cli.viewer import app; app()"
     proc = subprocess.Popen(
         [sys.executable, "-c", code, "serve", "--storage", str(storage), "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
         line = proc.stdout.readline()
@@ -65,4 +72,6 @@ def test_serve_refuses_bad_arguments(tmp_path):
     result = runner.invoke(app, ["serve", "--storage", str(tmp_path / "none"), "--port", "0"])
     assert isinstance(result.exception, InputError) and "does not exist" in str(result.exception)
     result = runner.invoke(app, ["serve", "--storage", str(tmp_path), "--port", "70000"])
-    assert isinstance(result.exception, InputError) and "--port must be from 0 to 65535" in str(result.exception)
+    assert isinstance(result.exception, InputError) and "--port must be from 0 to 65535" in str(
+        result.exception
+    )

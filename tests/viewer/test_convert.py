@@ -37,7 +37,9 @@ def test_compress_round_trip_at_every_step(tmp_path):
     assert _all_folds(master) == expected
     assert sorted(master[0]) == sorted(NAMES)
     assert all(
-        name not in master[s] or master[s][name] != expected[s - 1][name] for s in range(1, 900) for name in NAMES
+        name not in master[s] or master[s][name] != expected[s - 1][name]
+        for s in range(1, 900)
+        for name in NAMES
     )
     meta = json.loads((done.folder / META_FILE).read_text())
     assert meta["persona_names"] == list(NAMES)
@@ -71,8 +73,9 @@ def test_compress_again_after_more_steps_and_errors(tmp_path):
     assert done.steps == 80
     assert _all_folds(read_master(done.folder)) == expected
 
-    SimStore.create(tmp_path / "empty", {"name": "empty", "start": START.isoformat(), "sec_per_step": 10,
-                                         "step": 0}).close()
+    SimStore.create(
+        tmp_path / "empty", {"name": "empty", "start": START.isoformat(), "sec_per_step": 10, "step": 0}
+    ).close()
     with pytest.raises(InputError, match="'empty' has no steps yet"):
         compress_simulation(tmp_path / "empty")
     with pytest.raises(StoreError, match="no simulation here"):
@@ -100,7 +103,8 @@ def test_import_the_original_run(tmp_path, original_run):
     assert meta.names == original_meta["persona_names"]
     assert meta.start == datetime(2023, 2, 13, 0, 0)
     assert meta.start + timedelta(seconds=meta.steps * meta.sec_per_step) == datetime.strptime(
-        original_meta["curr_time"], GA_TIME)
+        original_meta["curr_time"], GA_TIME
+    )
     master = read_master(done.folder, meta.names)
     assert len(master) == original_meta["step"] == 8655
     ours, theirs = _all_folds(master), _all_folds(read_master(original_run))

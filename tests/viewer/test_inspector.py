@@ -49,10 +49,17 @@ def test_the_inspector_shows_the_resident_at_the_scrubbed_step(storage, serve):
             status, d = _json(f"{url}/api/sims/day/residents/{quote(name)}?step={step}")
             assert status == 200, d
             assert d["step"] == step and d["time"] == now.strftime(TIME)
-            x, y = _rows(folder, "SELECT x, y FROM movements WHERE agent = ? AND step <= ? ORDER BY step DESC LIMIT 1",
-                         name, step)[0]
+            x, y = _rows(
+                folder,
+                "SELECT x, y FROM movements WHERE agent = ? AND step <= ? ORDER BY step DESC LIMIT 1",
+                name,
+                step,
+            )[0]
             assert d["now"]["tile"] == [x, y]
-            actions = [json.loads(r[0]) for r in _rows(folder, "SELECT record FROM actions WHERE agent = ? ORDER BY seq", name)]
+            actions = [
+                json.loads(r[0])
+                for r in _rows(folder, "SELECT record FROM actions WHERE agent = ? ORDER BY seq", name)
+            ]
             started = [a for a in actions if a["time"] <= now.strftime(TIME)]
             assert d["plan"]["current_item"]["task"] == started[-1]["task"]
             assert d["persona"]["name"] == name
@@ -90,8 +97,12 @@ def test_the_timeline_lists_the_runs_events_in_order(storage, serve):
     assert steps == sorted(steps) and all(0 <= s < STEPS for s in steps)
     kinds = {e["kind"] for e in t["events"]}
     assert kinds <= {"chat", "reflection", "plan", "plan change", "whisper", "failure"}
-    plans = _rows(storage / "day", "SELECT COUNT(*) FROM memories WHERE json_extract(record, '$.predicate') = 'plan'"
-                  " AND json_extract(record, '$.created') >= ?", START.strftime(TIME))[0][0]
+    plans = _rows(
+        storage / "day",
+        "SELECT COUNT(*) FROM memories WHERE json_extract(record, '$.predicate') = 'plan'"
+        " AND json_extract(record, '$.created') >= ?",
+        START.strftime(TIME),
+    )[0][0]
     assert sum(e["kind"] == "plan" for e in t["events"]) == plans > 0
     for e in t["events"]:
         if e["kind"] == "chat":
@@ -108,8 +119,10 @@ def test_the_cost_report_adds_up_to_the_ledger(storage, serve):
     assert sum(t["calls"] for t in c["tasks"]) == c["totals"]["calls"] == sum(m["calls"] for m in c["models"])
     assert c["totals"]["dollars"] == 0.0  # the scripted double is a local backend
     assert [h["label"] for h in c["hours"]] == ["07:00", "08:00"]
-    assert sum(h["series"].get("task:" + t["task"], {}).get("calls", 0) for h in c["hours"] for t in c["tasks"]) \
+    assert (
+        sum(h["series"].get("task:" + t["task"], {}).get("calls", 0) for h in c["hours"] for t in c["tasks"])
         == c["totals"]["calls"]
+    )
     assert c["eval"] is None and 0.0 <= (c["policy"]["rate"] or 0.0) <= 1.0
     (storage / "day" / "eval").mkdir()
     (storage / "day" / "eval" / "report.json").write_text(json.dumps({"diffusion": [1, 2]}))
@@ -183,13 +196,22 @@ def test_the_interview_answers_at_a_step_or_names_what_is_missing(storage, serve
     port = int(url.rsplit(":", 1)[1])
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     body = json.dumps({"step": 100, "question": "What are you doing today?"})
-    conn.request("POST", "/api/sims/day/residents/Klaus%20Mueller/interview", body, {"Content-Type": "application/json"})
+    conn.request(
+        "POST",
+        "/api/sims/day/residents/Klaus%20Mueller/interview",
+        body,
+        {"Content-Type": "application/json"},
+    )
     res = conn.getresponse()
     answer = json.loads(res.read())
     assert res.status == 200, answer
     assert answer["resident"] == "Klaus Mueller" and answer["step"] == 100 and answer["answer"]
-    conn.request("POST", "/api/sims/day/residents/Klaus%20Mueller/interview", json.dumps({"step": 9999, "question": "hi"}),
-                 {"Content-Type": "application/json"})
+    conn.request(
+        "POST",
+        "/api/sims/day/residents/Klaus%20Mueller/interview",
+        json.dumps({"step": 9999, "question": "hi"}),
+        {"Content-Type": "application/json"},
+    )
     res = conn.getresponse()
     assert res.status == 404 and "no step 9999" in json.loads(res.read())["error"]
     conn.close()
@@ -226,9 +248,18 @@ def test_the_json_api_is_described_by_openapi(storage, serve):
     status, spec = _json(url + "/openapi.json")
     assert status == 200
     paths = spec["paths"]
-    for route in ("/api/sims", "/api/sims/{sim}/steps", "/api/sims/{sim}/residents/{name}", "/api/sims/{sim}/cost",
-                  "/api/sims/{sim}/events", "/api/sims/{sim}/live", "/api/sims/{sim}/calls/{seq}"):
+    for route in (
+        "/api/sims",
+        "/api/sims/{sim}/steps",
+        "/api/sims/{sim}/residents/{name}",
+        "/api/sims/{sim}/cost",
+        "/api/sims/{sim}/events",
+        "/api/sims/{sim}/live",
+        "/api/sims/{sim}/calls/{seq}",
+    ):
         assert route in paths, route
-    step = next(p for p in paths["/api/sims/{sim}/residents/{name}"]["get"]["parameters"] if p["name"] == "step")
+    step = next(
+        p for p in paths["/api/sims/{sim}/residents/{name}"]["get"]["parameters"] if p["name"] == "step"
+    )
     assert step["in"] == "query" and step["required"] and step["schema"]["type"] == "integer"
     assert get(url + "/docs")[0] == 404  # its page would load scripts from a CDN

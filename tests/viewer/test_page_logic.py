@@ -12,8 +12,6 @@ import subprocess
 from importlib import resources
 from pathlib import Path
 
-import pytest
-
 from aga.viewer.sources import Library
 
 from .conftest import make_store
@@ -36,7 +34,9 @@ def _node(script: str, data: object) -> object:
 
 def test_page_scripts_parse():
     for name in ("core.js", "replay.js"):
-        done = subprocess.run([NODE, "--check", str(STATIC / name)], check=False, capture_output=True, text=True, timeout=30)
+        done = subprocess.run(
+            [NODE, "--check", str(STATIC / name)], check=False, capture_output=True, text=True, timeout=30
+        )
         assert done.returncode == 0, done.stderr
 
 
@@ -99,7 +99,10 @@ def test_clock_speeds_descriptions_and_motion():
     assert out["speeds"][6:] == [120, 240, 480]
     assert out["clock"] == "Tuesday, February 14, 2023, 00:02:30"
     assert out["morning"] == "Monday, February 13, 2023, 08:00:10"
-    assert out["split"] == {"action": "sleeping", "place": "the Ville:Dorm for Oak Hill College:Klaus Mueller's room:bed"}
+    assert out["split"] == {
+        "action": "sleeping",
+        "place": "the Ville:Dorm for Oak Hill College:Klaus Mueller's room:bed",
+    }
     assert out["plain"] == {"action": "idle", "place": ""}
     assert out["place"] == "Hobbs Cafe › cafe › piano" and out["partner"] == "with Maria Lopez"
     assert out["initials"] == ["KM", "JO", "ML"]

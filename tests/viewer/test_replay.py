@@ -78,8 +78,13 @@ def test_entries_are_checked_field_by_field(bad, message):
 def _write(folder, master_text: str, meta: dict | None = None):
     folder.mkdir(parents=True, exist_ok=True)
     (folder / MASTER_FILE).write_text(master_text, encoding="utf-8")
-    meta = meta or {"persona_names": ["A"], "sec_per_step": 10, "step": 2, "curr_time": "February 13, 2023, 00:00:20",
-                    "maze_name": "the_ville"}
+    meta = meta or {
+        "persona_names": ["A"],
+        "sec_per_step": 10,
+        "step": 2,
+        "curr_time": "February 13, 2023, 00:00:20",
+        "maze_name": "the_ville",
+    }
     (folder / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
 
 
@@ -88,8 +93,8 @@ def test_malformed_master_files_name_file_and_place(tmp_path):
     cases = [
         ('{\n"0": {"A": ' + good + '},\n"1": {,}\n}', "line 3 column"),
         ('{"0": {"A": ' + good + '}, "one": {}}', "key 'one' is not a step number"),
-        ('{"1": {"A": ' + good + '}}', 'has no step "0"'),
-        ('{"0": {"B": ' + good + '}}', "step 0: resident 'A' of meta.json persona_names is missing"),
+        ('{"1": {"A": ' + good + "}}", 'has no step "0"'),
+        ('{"0": {"B": ' + good + "}}", "step 0: resident 'A' of meta.json persona_names is missing"),
         ('{"0": {"A": ' + good + '}, "1": {"A": {"movement": "x"}}}', "step 1 resident 'A': missing field"),
         ('{"0": {"A": ' + good + '}, "1": []}', "step 1: expected an object of residents"),
     ]
@@ -109,11 +114,22 @@ def test_meta_start_and_checks(tmp_path):
     _write(tmp_path / "b", "{}", {"persona_names": ["A"], "step": 1, "curr_time": "x"})
     with pytest.raises(InputError, match="missing field 'sec_per_step'"):
         read_meta(tmp_path / "b")
-    _write(tmp_path / "c", "{}", {"persona_names": ["A"], "sec_per_step": 10, "step": 1, "curr_time": "yesterday"})
+    _write(
+        tmp_path / "c",
+        "{}",
+        {"persona_names": ["A"], "sec_per_step": 10, "step": 1, "curr_time": "yesterday"},
+    )
     with pytest.raises(InputError, match=r"meta.json: field 'curr_time' 'yesterday'"):
         read_meta(tmp_path / "c")
-    made = make_meta(names=["A"], start=datetime(2023, 2, 13, 6, 30), sec_per_step=10, steps=360,
-                     maze_name="the_ville", town="the_ville", fork_sim_code=None)
+    made = make_meta(
+        names=["A"],
+        start=datetime(2023, 2, 13, 6, 30),
+        sec_per_step=10,
+        steps=360,
+        maze_name="the_ville",
+        town="the_ville",
+        fork_sim_code=None,
+    )
     assert made["curr_time"] == "February 13, 2023, 07:30:00"
     _write(tmp_path / "d", "{}", made)
     assert read_meta(tmp_path / "d").start == datetime(2023, 2, 13, 6, 30)
@@ -122,8 +138,15 @@ def test_meta_start_and_checks(tmp_path):
 def test_write_replaces_whole_or_not_at_all(tmp_path):
     folder = tmp_path / "sim" / "replay"
     master = compress_frames(enumerate(walk_frames(20, seed=2)))
-    meta = make_meta(names=list(NAMES), start=datetime(2023, 2, 13), sec_per_step=10, steps=20,
-                     maze_name="the_ville", town="the_ville", fork_sim_code=None)
+    meta = make_meta(
+        names=list(NAMES),
+        start=datetime(2023, 2, 13),
+        sec_per_step=10,
+        steps=20,
+        maze_name="the_ville",
+        town="the_ville",
+        fork_sim_code=None,
+    )
     write_replay(folder, master, meta)
     assert read_master(folder, list(NAMES)) == master
     first = (folder / MASTER_FILE).read_text()

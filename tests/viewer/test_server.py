@@ -55,7 +55,10 @@ def test_index_lists_simulations_with_links(storage, serve, original_run):
     assert "href='/demo/july1/8654/3'" in page  # the last step
     assert "public" not in re.findall(r"/demo/([^/]+)/", page)
     sims = json.loads(get(url + "/api/sims")[2])
-    assert [(s["name"], s["source"], s["total"]) for s in sims] == [("july1", "replay", 8655), ("walk", "store", 800)]
+    assert [(s["name"], s["source"], s["total"]) for s in sims] == [
+        ("july1", "replay", 8655),
+        ("walk", "store", 800),
+    ]
 
 
 def test_the_page_and_its_assets(storage, serve):

@@ -34,8 +34,11 @@ def _run(storage: Path, name: str, start: datetime, steps: int) -> Path:
 
 def _first_after_waking(folder: Path, name: str, start: datetime) -> tuple[str, str] | None:
     """(HH:MM, action) of the first movement that is not sleep after one that is, read from the store."""
-    rows = sqlite3.connect(folder / "sim.db").execute(
-        "SELECT step, description FROM movements WHERE agent = ? ORDER BY step", (name,)).fetchall()
+    rows = (
+        sqlite3.connect(folder / "sim.db")
+        .execute("SELECT step, description FROM movements WHERE agent = ? ORDER BY step", (name,))
+        .fetchall()
+    )
     asleep = False
     for step, desc in rows:
         action = desc.split(" @ ")[0].strip()
@@ -59,8 +62,10 @@ def runs(tmp_path_factory) -> dict[str, Path]:
 
 def test_the_story_names_each_residents_first_activity_after_waking(runs):
     woke = {}
-    for key, start, who in (("early", datetime(2023, 2, 13, 5, 55), ("Isabella Rodriguez", "Klaus Mueller")),
-                            ("late", datetime(2023, 2, 13, 9, 55), ("Maria Lopez",))):
+    for key, start, who in (
+        ("early", datetime(2023, 2, 13, 5, 55), ("Isabella Rodriguez", "Klaus Mueller")),
+        ("late", datetime(2023, 2, 13, 9, 55), ("Maria Lopez",)),
+    ):
         text = write_story(runs[key]).read_text()
         for name in who:
             first = _first_after_waking(runs[key], name, start)
@@ -75,8 +80,11 @@ def test_the_story_names_each_residents_first_activity_after_waking(runs):
 
 def test_the_story_names_each_chat_partner_and_topic(runs):
     folder = runs["lunch"]
-    chats = sqlite3.connect(folder / "sim.db").execute(
-        "SELECT agent, record FROM memories WHERE json_extract(record, '$.type') = 'chat'").fetchall()
+    chats = (
+        sqlite3.connect(folder / "sim.db")
+        .execute("SELECT agent, record FROM memories WHERE json_extract(record, '$.type') = 'chat'")
+        .fetchall()
+    )
     assert chats, "the residents talk over lunch"
     text = write_story(folder).read_text()
     sections = {s.split("\n", 1)[0]: s for s in text.split("\n## ")[1:]}

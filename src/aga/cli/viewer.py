@@ -22,13 +22,17 @@ app = typer.Typer(no_args_is_help=True, help="Compress runs and import original 
 
 @app.command("compress")
 def compress(
-    sim: Annotated[str, typer.Argument(help="Simulation name (in the storage folder) or a simulation folder.")],
+    sim: Annotated[
+        str, typer.Argument(help="Simulation name (in the storage folder) or a simulation folder.")
+    ],
     storage: Annotated[Path | None, typer.Option("--storage", help=STORAGE_HELP)] = None,
 ) -> None:
     """Write <storage>/<sim>/replay/master_movement.json + meta.json (the original's compressed format)."""
     from aga.viewer.convert import compress_simulation
 
-    folder = Path(sim) if Path(sim).is_dir() and (Path(sim) / "sim.db").is_file() else storage_dir(storage) / sim
+    folder = (
+        Path(sim) if Path(sim).is_dir() and (Path(sim) / "sim.db").is_file() else storage_dir(storage) / sim
+    )
     done = compress_simulation(folder)
     size = (done.folder / "master_movement.json").stat().st_size
     typer.echo(
@@ -40,12 +44,17 @@ def compress(
 @app.command("import-ga")
 def import_ga(
     folder: Annotated[
-        Path, typer.Argument(help="An original compressed run: a folder with master_movement.json and meta.json.")
+        Path,
+        typer.Argument(help="An original compressed run: a folder with master_movement.json and meta.json."),
     ],
-    name: Annotated[str | None, typer.Option("--name", help="Simulation name (default: the folder's name).")] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Simulation name (default: the folder's name).")
+    ] = None,
     matrix: Annotated[
         Path | None,
-        typer.Option("--matrix", help="The original's map folder ('matrix'): draw the run on that map instead of ours."),
+        typer.Option(
+            "--matrix", help="The original's map folder ('matrix'): draw the run on that map instead of ours."
+        ),
     ] = None,
     storage: Annotated[Path | None, typer.Option("--storage", help=STORAGE_HELP)] = None,
 ) -> None:
@@ -65,11 +74,14 @@ def import_ga(
 
 def serve(
     storage: Annotated[Path | None, typer.Option("--storage", help=STORAGE_HELP)] = None,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on (127.0.0.1 = this machine only).")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (127.0.0.1 = this machine only).")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on (0 = any free port).")] = 8000,
     verbose: Annotated[bool, typer.Option("--verbose", help="Log every request.")] = False,
     interview_llm: Annotated[
-        str | None, typer.Option("--interview-llm", help="Model that answers interviews (default: the run's own).")
+        str | None,
+        typer.Option("--interview-llm", help="Model that answers interviews (default: the run's own)."),
     ] = None,
 ) -> None:
     """Serve the replay viewer: a list of simulations at /, each playable at /demo/<sim>/<step>/<speed>."""
@@ -92,19 +104,29 @@ app.command("serve", help="Same as `aga serve`.")(serve)
 
 
 def story(
-    sim: Annotated[str, typer.Argument(help="Simulation name (in the storage folder) or a simulation folder.")],
-    resident: Annotated[str | None, typer.Option("--resident", help="Only this resident's day (full name).")] = None,
+    sim: Annotated[
+        str, typer.Argument(help="Simulation name (in the storage folder) or a simulation folder.")
+    ],
+    resident: Annotated[
+        str | None, typer.Option("--resident", help="Only this resident's day (full name).")
+    ] = None,
     short: Annotated[bool, typer.Option("--short", help="Also print one paragraph per resident.")] = False,
-    out: Annotated[Path | None, typer.Option("--out", help="Write the story here instead of <sim>/story.md.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the story here instead of <sim>/story.md.")
+    ] = None,
     storage: Annotated[Path | None, typer.Option("--storage", help=STORAGE_HELP)] = None,
 ) -> None:
     """Write <sim>/story.md: each resident's day as a readable timeline (wake, places, chats, thoughts)."""
     from aga.errors import InputError
     from aga.viewer.story import short_story, write_story
 
-    folder = Path(sim) if Path(sim).is_dir() and (Path(sim) / "sim.db").is_file() else storage_dir(storage) / sim
+    folder = (
+        Path(sim) if Path(sim).is_dir() and (Path(sim) / "sim.db").is_file() else storage_dir(storage) / sim
+    )
     if not (folder / "sim.db").is_file():
-        raise InputError(f"no simulation {sim!r} (looked for {folder / 'sim.db'}); pass --storage or a folder")
+        raise InputError(
+            f"no simulation {sim!r} (looked for {folder / 'sim.db'}); pass --storage or a folder"
+        )
     path = write_story(folder, resident, out=out)
     if short:
         typer.echo(short_story(folder))

@@ -76,7 +76,9 @@ def compress_simulation(folder: Path) -> ReplaySummary:
         meta = store.meta()
         total = int(meta.get("step", 0))
         if total <= 0:
-            raise InputError(f"simulation {folder.name!r} has no steps yet; run it first (`aga run -t {folder.name} -s N`)")
+            raise InputError(
+                f"simulation {folder.name!r} has no steps yet; run it first (`aga run -t {folder.name} -s N`)"
+            )
         master = compress_frames(store.movements(0, total))
     finally:
         store.close()
@@ -143,7 +145,9 @@ def import_ga_replay(
         TownError: the map folder is malformed.
     """
     if not source.is_dir():
-        raise InputError(f"{source}: not a folder (expected an original compressed run with {MASTER_FILE} and {META_FILE})")
+        raise InputError(
+            f"{source}: not a folder (expected an original compressed run with {MASTER_FILE} and {META_FILE})"
+        )
     name = check_name(name or source.name)
     target = storage / name
     if target.exists():
@@ -168,8 +172,10 @@ def import_ga_replay(
         try:
             town = load_town(meta.town)
         except (InputError, TownError) as err:
-            raise InputError(f"{source / META_FILE}: maze_name {meta.town!r} is not a town aga has ({err}); "
-                             "give the run's map folder with --matrix") from None
+            raise InputError(
+                f"{source / META_FILE}: maze_name {meta.town!r} is not a town aga has ({err}); "
+                "give the run's map folder with --matrix"
+            ) from None
     _check_positions(master, town.width, town.height, source, town_ref)
     replay_meta = make_meta(
         names=meta.names,

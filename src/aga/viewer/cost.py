@@ -23,8 +23,15 @@ from typing import Any
 
 from aga.viewer.inspector import connect, meta, step_time
 
-_ZERO = {"calls": 0, "failed": 0, "cached": 0, "defaulted": 0, "prompt_tokens": 0, "completion_tokens": 0,
-         "seconds": 0.0}
+_ZERO = {
+    "calls": 0,
+    "failed": 0,
+    "cached": 0,
+    "defaulted": 0,
+    "prompt_tokens": 0,
+    "completion_tokens": 0,
+    "seconds": 0.0,
+}
 
 
 def ledger_count(folder: Path) -> int:
@@ -67,8 +74,9 @@ def cost_report(folder: Path) -> dict[str, Any]:
         totals = dict(_ZERO)
         for step, rec in conn.execute("SELECT step, row FROM ledger ORDER BY seq"):
             row = json.loads(rec)
-            answered = not row.get("cached") and (row.get("ok", True)
-                                                  or str(row.get("error") or "").startswith(INVALID_ANSWER))
+            answered = not row.get("cached") and (
+                row.get("ok", True) or str(row.get("error") or "").startswith(INVALID_ANSWER)
+            )
             task, model = str(row.get("task")), str(row.get("model") or "?")
             t = by_task.setdefault(task, {"task": task, **_ZERO})
             mm = by_model.setdefault(model, {"model": model, "backend": row.get("backend") or "", **_ZERO})
@@ -88,8 +96,10 @@ def cost_report(folder: Path) -> dict[str, Any]:
                 continue
             plan_actions += 1
             reused += 0 if a.get("is_new", True) else 1
-        llm = conn.execute("SELECT COUNT(*) FROM ledger WHERE json_extract(row, '$.kind') != 'embed'"
-                           " AND json_extract(row, '$.cached') = 1").fetchone()[0]
+        llm = conn.execute(
+            "SELECT COUNT(*) FROM ledger WHERE json_extract(row, '$.kind') != 'embed'"
+            " AND json_extract(row, '$.cached') = 1"
+        ).fetchone()[0]
         llm_answered = sum(t["calls"] for name, t in by_task.items() if name != "embed")
     dollars_known = True
     total_dollars = 0.0
@@ -102,10 +112,16 @@ def cost_report(folder: Path) -> dict[str, Any]:
         else:
             total_dollars += mm["dollars"]
     hour_list = []
-    for h in sorted(hours):
-        label = start.hour + h
-        hour_list.append({"hour": h, "label": f"{label % 24:02d}:00" + (f" +{label // 24}d" if label >= 24 else ""),
-                          "step": max(0, h * per_hour - offset), "series": hours[h]})
+    for index in sorted(hours):
+        label = start.hour + index
+        hour_list.append(
+            {
+                "hour": index,
+                "label": f"{label % 24:02d}:00" + (f" +{label // 24}d" if label >= 24 else ""),
+                "step": max(0, index * per_hour - offset),
+                "series": hours[index],
+            }
+        )
     return {
         "steps": total_steps,
         "start": m.get("start"),
@@ -115,8 +131,11 @@ def cost_report(folder: Path) -> dict[str, Any]:
         "models": sorted(by_model.values(), key=lambda t: -(t["prompt_tokens"] + t["completion_tokens"])),
         "hours": hour_list,
         "cache_rate": (llm / (llm + llm_answered)) if (llm + llm_answered) else None,
-        "policy": {"plan_actions": plan_actions, "reused": reused,
-                   "rate": (reused / plan_actions) if plan_actions else None},
+        "policy": {
+            "plan_actions": plan_actions,
+            "reused": reused,
+            "rate": (reused / plan_actions) if plan_actions else None,
+        },
         "eval": eval_report(folder),
     }
 

@@ -80,8 +80,19 @@ def state_view(state: Mapping[str, Any]) -> dict[str, Any]:
     """
     ident = state.get("identity") or {}
     return {
-        "persona": {k: ident.get(k) for k in ("name", "age", "innate", "learned", "currently", "lifestyle",
-                                               "daily_plan_req", "living_area")},
+        "persona": {
+            k: ident.get(k)
+            for k in (
+                "name",
+                "age",
+                "innate",
+                "learned",
+                "currently",
+                "lifestyle",
+                "daily_plan_req",
+                "living_area",
+            )
+        },
         "day": state.get("day"),
         "wake_hour": state.get("wake_hour"),
         "daily_req": list(state.get("daily_req") or []),
@@ -104,8 +115,14 @@ def _timed_rows(rows: list[list[Any]]) -> list[dict[str, Any]]:
     out, acc = [], 0
     for r in rows:
         minutes = int(r[1])
-        out.append({"description": str(r[0]), "start": acc, "end": acc + minutes,
-                    "parent": r[2] if len(r) > 2 else None})
+        out.append(
+            {
+                "description": str(r[0]),
+                "start": acc,
+                "end": acc + minutes,
+                "parent": r[2] if len(r) > 2 else None,
+            }
+        )
         acc += minutes
     return out
 
@@ -182,18 +199,39 @@ def interview_available() -> bool:
 def _movement_at(conn: sqlite3.Connection, name: str, step: int) -> dict[str, Any] | None:
     row = conn.execute(
         "SELECT step, x, y, emoji, description, chat FROM movements WHERE agent = ? AND step <= ?"
-        " ORDER BY step DESC LIMIT 1", (name, step)).fetchone()
+        " ORDER BY step DESC LIMIT 1",
+        (name, step),
+    ).fetchone()
     if row is None:
         return None
-    return {"step": row[0], "tile": [row[1], row[2]], "emoji": row[3], "description": row[4],
-            "chat": json.loads(row[5]) if row[5] else None}
+    return {
+        "step": row[0],
+        "tile": [row[1], row[2]],
+        "emoji": row[3],
+        "description": row[4],
+        "chat": json.loads(row[5]) if row[5] else None,
+    }
 
 
-def _now(conn: sqlite3.Connection, name: str, step: int, move: dict[str, Any] | None, view: dict[str, Any],
-         state_step: int, total: int) -> dict[str, Any]:
+def _now(
+    conn: sqlite3.Connection,
+    name: str,
+    step: int,
+    move: dict[str, Any] | None,
+    view: dict[str, Any],
+    state_step: int,
+    total: int,
+) -> dict[str, Any]:
     if move is None:
-        return {"action": None, "place": None, "tile": None, "emoji": "", "target": None, "chat_with": None,
-                "chat": None}
+        return {
+            "action": None,
+            "place": None,
+            "tile": None,
+            "emoji": "",
+            "target": None,
+            "chat_with": None,
+            "chat": None,
+        }
     desc = move["description"]
     action, _, place = desc.partition(" @ ")
     chat_with = None
@@ -208,29 +246,41 @@ def _now(conn: sqlite3.Connection, name: str, step: int, move: dict[str, Any] | 
         target = move["tile"]
         rows = conn.execute(
             "SELECT x, y, description FROM movements WHERE agent = ? AND step > ? AND step <= ? ORDER BY step",
-            (name, step, step + TARGET_LOOKAHEAD))
+            (name, step, step + TARGET_LOOKAHEAD),
+        )
         for x, y, d in rows:
             if d != desc:
                 break
             target = [x, y]
-    return {"action": action.strip(), "place": place.strip(), "tile": move["tile"], "emoji": move["emoji"],
-            "target": target, "chat_with": chat_with, "chat": move["chat"]}
+    return {
+        "action": action.strip(),
+        "place": place.strip(),
+        "tile": move["tile"],
+        "emoji": move["emoji"],
+        "target": target,
+        "chat_with": chat_with,
+        "chat": move["chat"],
+    }
 
 
 def _actions(conn: sqlite3.Connection, name: str) -> list[dict[str, Any]]:
-    return [json.loads(r[0]) for r in conn.execute(
-        "SELECT record FROM actions WHERE agent = ? ORDER BY seq", (name,))]
+    return [
+        json.loads(r[0])
+        for r in conn.execute("SELECT record FROM actions WHERE agent = ? ORDER BY seq", (name,))
+    ]
 
 
-def _plan(conn: sqlite3.Connection, name: str, now: datetime, view: dict[str, Any],
-          actions: list[dict[str, Any]]) -> dict[str, Any]:
+def _plan(
+    conn: sqlite3.Connection, name: str, now: datetime, view: dict[str, Any], actions: list[dict[str, Any]]
+) -> dict[str, Any]:
     stamp = now.strftime(TIME)
     started = [a for a in actions if str(a.get("time", "")) <= stamp]
     current = started[-1] if started else None
     plan_row = conn.execute(
         "SELECT record FROM memories WHERE agent = ? AND json_extract(record, '$.predicate') = 'plan'"
         " AND json_extract(record, '$.created') <= ? ORDER BY json_extract(record, '$.created') DESC LIMIT 1",
-        (name, stamp)).fetchone()
+        (name, stamp),
+    ).fetchone()
     daily = json.loads(plan_row[0])["description"] if plan_row else None
     minute = now.hour * 60 + now.minute
     day = now.strftime("%Y-%m-%d")
@@ -246,7 +296,9 @@ def _plan(conn: sqlite3.Connection, name: str, now: datetime, view: dict[str, An
             if item in (None, "", "react", "chat") or (rows and rows[-1]["description"] == item):
                 continue
             t = datetime.strptime(str(a["time"]), TIME)
-            rows.append({"description": str(item), "start": t.hour * 60 + t.minute, "end": None, "parent": None})
+            rows.append(
+                {"description": str(item), "start": t.hour * 60 + t.minute, "end": None, "parent": None}
+            )
         for a, b in zip(rows, rows[1:]):
             a["end"] = b["start"]
         if rows:
@@ -259,52 +311,102 @@ def _plan(conn: sqlite3.Connection, name: str, now: datetime, view: dict[str, An
         r["from"], r["to"] = _clock(r["start"]), _clock(r["end"] or 0)
     item = None
     if current is not None:
-        item = {"task": current.get("task"), "parent": current.get("parent"), "since": current.get("time"),
-                "minutes": current.get("duration"), "reused": not current.get("is_new", True)}
-    return {"daily_plan": daily, "schedule": rows, "current_index": current_index, "schedule_from": source,
-            "current_item": item}
+        item = {
+            "task": current.get("task"),
+            "parent": current.get("parent"),
+            "since": current.get("time"),
+            "minutes": current.get("duration"),
+            "reused": not current.get("is_new", True),
+        }
+    return {
+        "daily_plan": daily,
+        "schedule": rows,
+        "current_index": current_index,
+        "schedule_from": source,
+        "current_item": item,
+    }
 
 
-def _memory_rows(conn: sqlite3.Connection, name: str, stamp: str, where: str, limit: int) -> list[dict[str, Any]]:
-    sql = ("SELECT record FROM memories WHERE agent = ? AND json_extract(record, '$.created') <= ? " + where +
-           " ORDER BY json_extract(record, '$.created') DESC, id DESC LIMIT ?")
+def _memory_rows(
+    conn: sqlite3.Connection, name: str, stamp: str, where: str, limit: int
+) -> list[dict[str, Any]]:
+    sql = (
+        "SELECT record FROM memories WHERE agent = ? AND json_extract(record, '$.created') <= ? "
+        + where
+        + " ORDER BY json_extract(record, '$.created') DESC, id DESC LIMIT ?"
+    )
     return [json.loads(r[0]) for r in conn.execute(sql, (name, stamp, limit))]
 
 
 def _memories(conn: sqlite3.Connection, name: str, now: datetime) -> list[dict[str, Any]]:
     rows = _memory_rows(conn, name, now.strftime(TIME), "", NEWEST_MEMORIES)
-    return [{"id": r["id"], "type": r["type"], "created": r["created"], "importance": r.get("poignancy"),
-             "description": r["description"]} for r in rows]
+    return [
+        {
+            "id": r["id"],
+            "type": r["type"],
+            "created": r["created"],
+            "importance": r.get("poignancy"),
+            "description": r["description"],
+        }
+        for r in rows
+    ]
 
 
 def _reflections(conn: sqlite3.Connection, name: str, now: datetime) -> list[dict[str, Any]]:
     rows = _memory_rows(
-        conn, name, now.strftime(TIME),
+        conn,
+        name,
+        now.strftime(TIME),
         "AND json_extract(record, '$.type') = 'thought' AND json_extract(record, '$.predicate') != 'plan'"
-        " AND json_array_length(json_extract(record, '$.filling')) > 0", NEWEST_REFLECTIONS)
+        " AND json_array_length(json_extract(record, '$.filling')) > 0",
+        NEWEST_REFLECTIONS,
+    )
     out = []
     for r in rows:
         ids = [int(i) for i in r.get("filling") or [] if isinstance(i, int)]
         evidence = []
         if ids:
             marks = ",".join("?" * len(ids))
-            for rec, in conn.execute(f"SELECT record FROM memories WHERE agent = ? AND id IN ({marks})",
-                                     (name, *ids)):
+            for (rec,) in conn.execute(
+                f"SELECT record FROM memories WHERE agent = ? AND id IN ({marks})", (name, *ids)
+            ):
                 e = json.loads(rec)
-                evidence.append({"id": e["id"], "type": e["type"], "created": e["created"],
-                                 "description": e["description"]})
-        out.append({"id": r["id"], "created": r["created"], "importance": r.get("poignancy"),
-                    "description": r["description"], "evidence": evidence})
+                evidence.append(
+                    {
+                        "id": e["id"],
+                        "type": e["type"],
+                        "created": e["created"],
+                        "description": e["description"],
+                    }
+                )
+        out.append(
+            {
+                "id": r["id"],
+                "created": r["created"],
+                "importance": r.get("poignancy"),
+                "description": r["description"],
+                "evidence": evidence,
+            }
+        )
     return out
 
 
 def _call_summary(seq: int, step: int, row: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "seq": seq, "step": step, "task": row.get("task"), "agent": row.get("agent"),
-        "game_time": row.get("game_time"), "model": row.get("model"), "backend": row.get("backend"),
-        "prompt_tokens": row.get("prompt_tokens", 0), "completion_tokens": row.get("completion_tokens", 0),
-        "seconds": row.get("seconds", 0.0), "ok": row.get("ok", True), "cached": row.get("cached", False),
-        "defaulted": row.get("defaulted", False), "error": row.get("error"),
+        "seq": seq,
+        "step": step,
+        "task": row.get("task"),
+        "agent": row.get("agent"),
+        "game_time": row.get("game_time"),
+        "model": row.get("model"),
+        "backend": row.get("backend"),
+        "prompt_tokens": row.get("prompt_tokens", 0),
+        "completion_tokens": row.get("completion_tokens", 0),
+        "seconds": row.get("seconds", 0.0),
+        "ok": row.get("ok", True),
+        "cached": row.get("cached", False),
+        "defaulted": row.get("defaulted", False),
+        "error": row.get("error"),
         "has_text": bool(row.get("prompt") or row.get("answer")),
     }
 
@@ -312,7 +414,9 @@ def _call_summary(seq: int, step: int, row: Mapping[str, Any]) -> dict[str, Any]
 def _calls_around(conn: sqlite3.Connection, name: str, step: int) -> list[dict[str, Any]]:
     rows = conn.execute(
         "SELECT seq, step, row FROM ledger WHERE json_extract(row, '$.agent') = ?"
-        " ORDER BY abs(step - ?), seq LIMIT ?", (name, step, CALLS_AROUND)).fetchall()
+        " ORDER BY abs(step - ?), seq LIMIT ?",
+        (name, step, CALLS_AROUND),
+    ).fetchall()
     return sorted((_call_summary(seq, s, json.loads(r)) for seq, s, r in rows), key=lambda c: c["seq"])
 
 
@@ -367,11 +471,20 @@ def timeline(folder: Path) -> dict[str, Any]:
                 continue
             when = datetime.strptime(str(a["time"]), TIME)
             step = time_step(m, when)
-            row = conn.execute("SELECT description FROM movements WHERE agent = ? AND step <= ?"
-                               " ORDER BY step DESC LIMIT 1", (agent, step + 1)).fetchone()
+            row = conn.execute(
+                "SELECT description FROM movements WHERE agent = ? AND step <= ? ORDER BY step DESC LIMIT 1",
+                (agent, step + 1),
+            ).fetchone()
             text = row[0].partition(" @ ")[0] if row else "changed plans"
-            events.append({"step": step, "time": a["time"], "who": [agent], "kind": "plan change",
-                           "text": f"changed plans: {text}"})
+            events.append(
+                {
+                    "step": step,
+                    "time": a["time"],
+                    "who": [agent],
+                    "kind": "plan change",
+                    "text": f"changed plans: {text}",
+                }
+            )
         failures = 0
         for seq, step, rec in conn.execute("SELECT seq, step, row FROM ledger ORDER BY seq"):
             r = json.loads(rec)
@@ -381,7 +494,15 @@ def timeline(folder: Path) -> dict[str, Any]:
             if failures > MAX_FAILURES:
                 continue
             what = "used the fallback" if r.get("defaulted") else f"failed: {r.get('error') or 'unknown'}"
-            events.append({"step": step, "time": r.get("game_time"), "who": [r["agent"]] if r.get("agent") else [],
-                           "kind": "failure", "text": f"{r.get('task')} {what}", "seq": seq})
+            events.append(
+                {
+                    "step": step,
+                    "time": r.get("game_time"),
+                    "who": [r["agent"]] if r.get("agent") else [],
+                    "kind": "failure",
+                    "text": f"{r.get('task')} {what}",
+                    "seq": seq,
+                }
+            )
     events.sort(key=lambda e: (e["step"], e["kind"]))
     return {"total": total, "events": events, "failures": failures}

@@ -81,9 +81,15 @@ def check_entry(value: Any, where: str) -> Entry:
             raise InputError(f"{where}: field 'chat' must be null or a list of [speaker, line], got {chat!r}")
         lines = []
         for i, line in enumerate(chat):
-            if not isinstance(line, (list, tuple)) or len(line) != 2 or type(line[0]) is not str \
-                    or type(line[1]) is not str:
-                raise InputError(f"{where}: field 'chat' line {i}: expected [speaker, line] strings, got {line!r}")
+            if (
+                not isinstance(line, (list, tuple))
+                or len(line) != 2
+                or type(line[0]) is not str
+                or type(line[1]) is not str
+            ):
+                raise InputError(
+                    f"{where}: field 'chat' line {i}: expected [speaker, line] strings, got {line!r}"
+                )
             lines.append([line[0], line[1]])
     return {
         "movement": [int(move[0]), int(move[1])],
@@ -222,13 +228,21 @@ def _start_time(raw: Mapping[str, Any], path: Path, steps: int, sec: int) -> dat
         try:
             return datetime.strptime(raw["start_date"], GA_DATE)
         except ValueError:
-            raise InputError(f"{path}: field 'start_date' {raw['start_date']!r} is not like 'February 13, 2023'") from None
+            raise InputError(
+                f"{path}: field 'start_date' {raw['start_date']!r} is not like 'February 13, 2023'"
+            ) from None
     raise InputError(f"{path}: needs 'curr_time' or 'start_date' to know the game time")
 
 
 def make_meta(
-    *, names: Sequence[str], start: datetime, sec_per_step: int, steps: int, maze_name: str,
-    town: str, fork_sim_code: str | None,
+    *,
+    names: Sequence[str],
+    start: datetime,
+    sec_per_step: int,
+    steps: int,
+    maze_name: str,
+    town: str,
+    fork_sim_code: str | None,
 ) -> dict[str, Any]:
     """A meta.json in the original's layout, plus aga's ``start`` and ``aga_town``."""
     return {
@@ -274,11 +288,13 @@ def read_master(folder: Path, names: Sequence[str] | None = None) -> list[Frame]
             raise InputError(f"{path}: key {key!r} is not a step number")
         steps[int(key)] = frame
     if 0 not in steps:
-        raise InputError(f"{path}: has no step \"0\" (the first step must list every resident)")
+        raise InputError(f'{path}: has no step "0" (the first step must list every resident)')
     out: list[Frame] = [{} for _ in range(max(steps) + 1)]
     for step, frame in steps.items():
         if not isinstance(frame, dict):
-            raise InputError(f"{path} step {step}: expected an object of residents, got {type(frame).__name__}")
+            raise InputError(
+                f"{path} step {step}: expected an object of residents, got {type(frame).__name__}"
+            )
         out[step] = {
             name: check_entry(entry, f"{path} step {step} resident {name!r}") for name, entry in frame.items()
         }
@@ -291,12 +307,18 @@ def read_master(folder: Path, names: Sequence[str] | None = None) -> list[Frame]
 
 def dump_master(master: Sequence[Mapping[str, Entry]]) -> str:
     """The master_movement.json text: one line per step, ASCII-escaped like the original."""
-    lines = [f"{json.dumps(str(i))}: {json.dumps(frame, ensure_ascii=True)}" for i, frame in enumerate(master)]
+    lines = [
+        f"{json.dumps(str(i))}: {json.dumps(frame, ensure_ascii=True)}" for i, frame in enumerate(master)
+    ]
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
-def write_replay(folder: Path, master: Sequence[Mapping[str, Entry]], meta: Mapping[str, Any],
-                 extra: Mapping[str, bytes] | None = None) -> Path:
+def write_replay(
+    folder: Path,
+    master: Sequence[Mapping[str, Entry]],
+    meta: Mapping[str, Any],
+    extra: Mapping[str, bytes] | None = None,
+) -> Path:
     """Write ``folder`` (a replay folder) atomically: a new folder renamed into place.
 
     An existing replay folder is replaced only once the new one is complete; a crash leaves

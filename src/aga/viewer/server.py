@@ -99,16 +99,24 @@ def build_app(storage: Path, *, interview_llm: str | None = None) -> FastAPI:
     library = Library(storage)
     towns = TownImages(storage / CACHE_DIR)
     # /docs and /redoc would load their scripts from a CDN: off (nothing is fetched from the network).
-    app = FastAPI(title="aga viewer", description="Replays, inspector, timeline and cost of aga simulations.",
-                  version="1", docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="aga viewer",
+        description="Replays, inspector, timeline and cost of aga simulations.",
+        version="1",
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.library = library
 
     def error(request: Request, status: HTTPStatus, message: str) -> Response:
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": message, "status": int(status)}, int(status),
-                                headers={"Cache-Control": "no-store"})
-        body = (f"<h1>{int(status)} {html.escape(status.phrase)}</h1><p class='err'>{html.escape(message)}</p>"
-                "<p><a href='/'>All simulations</a></p>")
+            return JSONResponse(
+                {"error": message, "status": int(status)}, int(status), headers={"Cache-Control": "no-store"}
+            )
+        body = (
+            f"<h1>{int(status)} {html.escape(status.phrase)}</h1><p class='err'>{html.escape(message)}</p>"
+            "<p><a href='/'>All simulations</a></p>"
+        )
         return HTMLResponse(_page(f"{int(status)} {status.phrase}", body), int(status))
 
     @app.exception_handler(NotFound)
@@ -133,8 +141,11 @@ def build_app(storage: Path, *, interview_llm: str | None = None) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, err: StarletteHTTPException) -> Response:
         if err.status_code == 404:
-            return error(request, HTTPStatus.NOT_FOUND,
-                         f"no page at {request.url.path!r}; the simulations are listed at /")
+            return error(
+                request,
+                HTTPStatus.NOT_FOUND,
+                f"no page at {request.url.path!r}; the simulations are listed at /",
+            )
         return error(request, HTTPStatus(err.status_code), str(err.detail))
 
     @app.exception_handler(RequestValidationError)
@@ -147,8 +158,10 @@ def build_app(storage: Path, *, interview_llm: str | None = None) -> FastAPI:
             if e.get("type") == "missing":
                 problems.append(f"query parameter {name!r} is missing (e.g. ?{name}=0)")
             else:
-                problems.append(f"query parameter {name!r} must be a whole number in range, got {got!r}: "
-                                f"{e.get('msg', 'invalid')}")
+                problems.append(
+                    f"query parameter {name!r} must be a whole number in range, got {got!r}: "
+                    f"{e.get('msg', 'invalid')}"
+                )
         return error(request, HTTPStatus.BAD_REQUEST, "; ".join(problems) or "malformed query")
 
     # ------------------------------------------------------------------ pages
@@ -159,8 +172,10 @@ def build_app(storage: Path, *, interview_llm: str | None = None) -> FastAPI:
             s = library.summary(name)
             link = f"/demo/{quote(name)}"
             if "error" in s:
-                rows.append(f"<tr><td>{html.escape(name)}</td><td colspan='5' class='err'>"
-                            f"{html.escape(s['error'])}</td></tr>")
+                rows.append(
+                    f"<tr><td>{html.escape(name)}</td><td colspan='5' class='err'>"
+                    f"{html.escape(s['error'])}</td></tr>"
+                )
                 continue
             last = max(0, s["total"] - 1)
             kind = "simulation (live)" if s["live"] else "replay"
@@ -176,7 +191,8 @@ def build_app(storage: Path, *, interview_llm: str | None = None) -> FastAPI:
         table = (
             "<table><tr><th>simulation</th><th>kind</th><th>steps</th><th>residents</th><th>starts</th>"
             "<th>watch</th></tr>" + "".join(rows) + "</table>"
-            if rows else "<p>No simulations yet. Run one with <code>aga run -o &lt;base&gt; -t &lt;name&gt; -s N"
+            if rows
+            else "<p>No simulations yet. Run one with <code>aga run -o &lt;base&gt; -t &lt;name&gt; -s N"
             "</code>, or import an original run with <code>aga replay import-ga &lt;folder&gt;</code>.</p>"
         )
         body = f"<h1>aga replays</h1><p class='dim'>storage: {html.escape(str(library.storage))}</p>{table}"
@@ -190,8 +206,11 @@ def build_app(storage: Path, *, interview_llm: str | None = None) -> FastAPI:
     def static(name: str) -> Response:
         if name not in _STATIC:
             raise NotFound(f"no static file {name!r}")
-        return Response(_asset(name).encode("utf-8"), media_type=f"{_STATIC[name]}; charset=utf-8",
-                        headers={"Cache-Control": "no-cache"})
+        return Response(
+            _asset(name).encode("utf-8"),
+            media_type=f"{_STATIC[name]}; charset=utf-8",
+            headers={"Cache-Control": "no-cache"},
+        )
 
     @app.get("/demo/{sim}", include_in_schema=False)
     @app.get("/demo/{sim}/", include_in_schema=False)
@@ -244,7 +263,9 @@ def build_app(storage: Path, *, interview_llm: str | None = None) -> FastAPI:
     # ------------------------------------------------------------------ JSON
     @app.get("/api/sims", summary="The simulations of the storage folder")
     def sims() -> JSONResponse:
-        return JSONResponse([library.summary(n) for n in library.names()], headers={"Cache-Control": "no-store"})
+        return JSONResponse(
+            [library.summary(n) for n in library.names()], headers={"Cache-Control": "no-store"}
+        )
 
     @app.get("/api/sims/{sim}", summary="One simulation: residents, game time, steps, town")
     def sim_info(sim: str) -> JSONResponse:
@@ -266,7 +287,9 @@ def build_app(storage: Path, *, interview_llm: str | None = None) -> FastAPI:
         tag = f'"{picture.etag}"'
         if request.headers.get("If-None-Match") == tag:
             return Response(status_code=304, headers={"ETag": tag})
-        return Response(picture.png, media_type="image/png", headers={"ETag": tag, "Cache-Control": "no-cache"})
+        return Response(
+            picture.png, media_type="image/png", headers={"ETag": tag, "Cache-Control": "no-cache"}
+        )
 
     @app.get("/api/sims/{sim}/steps", summary="A chunk of steps: the state at start, then the changes")
     def steps(sim: str, start: int = Query(..., ge=0), count: int = Query(CHUNK)) -> JSONResponse:
@@ -278,8 +301,9 @@ def build_app(storage: Path, *, interview_llm: str | None = None) -> FastAPI:
     @app.get("/api/sims/{sim}/residents/{name}", summary="The inspector: one resident at one step")
     def resident(sim: str, name: str, step: int = Query(..., ge=0)) -> JSONResponse:
         folder = library.store_folder(sim)
-        return JSONResponse(inspect_mod.inspect_resident(folder, sim, name, step),
-                            headers={"Cache-Control": "no-store"})
+        return JSONResponse(
+            inspect_mod.inspect_resident(folder, sim, name, step), headers={"Cache-Control": "no-store"}
+        )
 
     @app.post("/api/sims/{sim}/residents/{name}/interview", summary="Ask a resident a question at a step")
     async def interview(sim: str, name: str, q: Question) -> JSONResponse:
@@ -289,32 +313,46 @@ def build_app(storage: Path, *, interview_llm: str | None = None) -> FastAPI:
         from aga.interview import answer_questions
 
         inspect_mod.check_resident_step(folder, sim, name, q.step)
-        records = await answer_questions(folder, [q.question], residents=[name], step=q.step, llm=interview_llm)
+        records = await answer_questions(
+            folder, [q.question], residents=[name], step=q.step, llm=interview_llm
+        )
         return JSONResponse(records[0].to_dict(), headers={"Cache-Control": "no-store"})
 
     @app.get("/api/sims/{sim}/calls/{seq}", summary="One model call with its prompt and answer")
     def call(sim: str, seq: int) -> JSONResponse:
-        return JSONResponse(inspect_mod.ledger_call(library.store_folder(sim), sim, seq),
-                            headers={"Cache-Control": "no-store"})
+        return JSONResponse(
+            inspect_mod.ledger_call(library.store_folder(sim), sim, seq),
+            headers={"Cache-Control": "no-store"},
+        )
 
     @app.get("/api/sims/{sim}/events", summary="The event timeline")
     def events(sim: str) -> JSONResponse:
-        return JSONResponse(inspect_mod.timeline(library.store_folder(sim)), headers={"Cache-Control": "no-store"})
+        return JSONResponse(
+            inspect_mod.timeline(library.store_folder(sim)), headers={"Cache-Control": "no-store"}
+        )
 
     @app.get("/api/sims/{sim}/cost", summary="Calls, tokens and dollars per task, model and game hour")
     def cost(sim: str) -> JSONResponse:
-        return JSONResponse(cost_mod.cost_report(library.store_folder(sim)), headers={"Cache-Control": "no-store"})
+        return JSONResponse(
+            cost_mod.cost_report(library.store_folder(sim)), headers={"Cache-Control": "no-store"}
+        )
 
     @app.get("/api/sims/{sim}/eval/{file}", summary="A chart written by `aga eval`")
     def eval_file(sim: str, file: str) -> Response:
         folder = library.folder(sim) / "eval"
         charts = sorted(p.name for p in folder.glob("*.png")) if folder.is_dir() else []
         if file not in charts:  # only the listed names: no path is ever joined from the request
-            raise NotFound(f"simulation {sim!r} has no eval chart {file!r}"
-                           + (f"; it has: {', '.join(charts)}" if charts else " (run `aga eval` first)"))
-        return Response((folder / file).read_bytes(), media_type="image/png", headers={"Cache-Control": "no-cache"})
+            raise NotFound(
+                f"simulation {sim!r} has no eval chart {file!r}"
+                + (f"; it has: {', '.join(charts)}" if charts else " (run `aga eval` first)")
+            )
+        return Response(
+            (folder / file).read_bytes(), media_type="image/png", headers={"Cache-Control": "no-cache"}
+        )
 
-    @app.get("/api/sims/{sim}/live", summary="Server-sent events: new steps, calls and events of a running sim")
+    @app.get(
+        "/api/sims/{sim}/live", summary="Server-sent events: new steps, calls and events of a running sim"
+    )
     async def live(sim: str, request: Request, since: int = Query(-1, ge=-1)) -> StreamingResponse:
         source = library.source(sim)
         folder = library.store_folder(sim)
@@ -334,8 +372,11 @@ def build_app(storage: Path, *, interview_llm: str | None = None) -> FastAPI:
                     yield b": idle\n\n"
                 await asyncio.sleep(LIVE_POLL)
 
-        return StreamingResponse(stream(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+        return StreamingResponse(
+            stream(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
 
     return app
 
@@ -348,8 +389,15 @@ class ReplayServer:
         server_address: ``(host, port)`` actually bound (port 0 picks a free one).
     """
 
-    def __init__(self, storage: Path, host: str = "127.0.0.1", port: int = 8000, *, verbose: bool = False,
-                 interview_llm: str | None = None) -> None:
+    def __init__(
+        self,
+        storage: Path,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        *,
+        verbose: bool = False,
+        interview_llm: str | None = None,
+    ) -> None:
         import uvicorn
 
         self.app = build_app(storage, interview_llm=interview_llm)
@@ -362,10 +410,17 @@ class ReplayServer:
             self._sock.listen(128)
         except OSError as err:
             self._sock.close()
-            raise InputError(f"cannot listen on {host}:{port}: {err.strerror or err}; pick another --port or --host") from None
+            raise InputError(
+                f"cannot listen on {host}:{port}: {err.strerror or err}; pick another --port or --host"
+            ) from None
         self.server_address = self._sock.getsockname()[:2]
-        config = uvicorn.Config(self.app, log_level="info" if verbose else "warning", access_log=verbose,
-                                lifespan="off", timeout_graceful_shutdown=1)
+        config = uvicorn.Config(
+            self.app,
+            log_level="info" if verbose else "warning",
+            access_log=verbose,
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+        )
         self._server = uvicorn.Server(config)
         self._done = threading.Event()
 
@@ -393,8 +448,14 @@ class ReplayServer:
         self._sock.close()
 
 
-def make_server(storage: Path, host: str = "127.0.0.1", port: int = 8000, *, verbose: bool = False,
-                interview_llm: str | None = None) -> ReplayServer:
+def make_server(
+    storage: Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    verbose: bool = False,
+    interview_llm: str | None = None,
+) -> ReplayServer:
     """A bound (not yet serving) :class:`ReplayServer`; port 0 picks a free port.
 
     Raises:

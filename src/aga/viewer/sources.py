@@ -96,8 +96,13 @@ class Chunk:
 
     def to_json(self) -> dict[str, Any]:
         """JSON-able form for the API."""
-        return {"start": self.start, "stop": self.stop, "total": self.total, "state": self.state,
-                "changes": self.changes}
+        return {
+            "start": self.start,
+            "stop": self.stop,
+            "total": self.total,
+            "state": self.state,
+            "changes": self.changes,
+        }
 
 
 class Source(Protocol):
@@ -162,8 +167,10 @@ class StoreSource:
             info = self._info(self.name, store.meta())
             stop = _check_range(self.name, start, count, info.total)
             frames = {step: frame for step, frame in store.movements(start, stop)}
-            state: Frame = {n: check_entry(e, f"{self.folder} step {start} {n!r}")
-                            for n, e in frames.get(start, {}).items()}
+            state: Frame = {
+                n: check_entry(e, f"{self.folder} step {start} {n!r}")
+                for n, e in frames.get(start, {}).items()
+            }
             missing = set(info.names) - set(state)
             lo = start
             while missing and lo > 0:  # a resident without a row at `start`: its latest earlier row
@@ -192,8 +199,15 @@ class FileSource:
         self.folder = folder
         meta = read_meta(folder)
         self.master = read_master(folder, meta.names)
-        self._info = SimInfo(name, "replay", meta.names, meta.start, meta.sec_per_step, len(self.master),
-                             town_ref(folder, meta))
+        self._info = SimInfo(
+            name,
+            "replay",
+            meta.names,
+            meta.start,
+            meta.sec_per_step,
+            len(self.master),
+            town_ref(folder, meta),
+        )
         self._keyframes: list[Frame] = []
         state: Frame = {}
         for step, changes in enumerate(self.master):
@@ -234,7 +248,8 @@ class Library:
         return sorted(
             p.name
             for p in self.storage.iterdir()
-            if p.is_dir() and not p.name.startswith(".")
+            if p.is_dir()
+            and not p.name.startswith(".")
             and ((p / DB_NAME).is_file() or (p / REPLAY_DIR / MASTER_FILE).is_file())
         )
 
@@ -247,8 +262,11 @@ class Library:
         if sim in self.names():
             return self.storage / sim
         known = self.names()
-        listed = f"; it has: {', '.join(known[:10])}{' ...' if len(known) > 10 else ''}" if known else \
-            "; it has no simulations yet"
+        listed = (
+            f"; it has: {', '.join(known[:10])}{' ...' if len(known) > 10 else ''}"
+            if known
+            else "; it has no simulations yet"
+        )
         raise UnknownSimulation(f"no simulation named {sim!r} in {self.storage}{listed}")
 
     def store_folder(self, sim: str) -> Path:
@@ -291,8 +309,9 @@ class Library:
                     cached = self._files.get(sim)
                 if cached is None:  # the index needs only meta.json, not the whole replay
                     meta = read_meta(folder / REPLAY_DIR)
-                    return SimInfo(sim, "replay", meta.names, meta.start, meta.sec_per_step, meta.steps,
-                                   meta.town).to_json()
+                    return SimInfo(
+                        sim, "replay", meta.names, meta.start, meta.sec_per_step, meta.steps, meta.town
+                    ).to_json()
             return self.source(sim).info().to_json()
         except (InputError, StoreError) as err:
             return {"name": sim, "error": str(err)}

@@ -79,7 +79,9 @@ def resident_days(folder: Path, only: str | None = None) -> tuple[dict[str, obje
         m = meta(conn)
         names = list(m.get("persona_names") or [])
         if only is not None and only not in names:
-            raise InputError(f"simulation {folder.name!r} has no resident {only!r}; it has: {', '.join(names)}")
+            raise InputError(
+                f"simulation {folder.name!r} has no resident {only!r}; it has: {', '.join(names)}"
+            )
         total = int(m.get("step", 0))
         start = step_time(m, 0)
         end = step_time(m, total)
@@ -90,7 +92,9 @@ def resident_days(folder: Path, only: str | None = None) -> tuple[dict[str, obje
             sleeping_since: datetime | None = None
             was_asleep = False
             home: set[str] = set()  # where they slept: not "went to"
-            rows = conn.execute("SELECT step, description FROM movements WHERE agent = ? ORDER BY step", (name,))
+            rows = conn.execute(
+                "SELECT step, description FROM movements WHERE agent = ? ORDER BY step", (name,)
+            )
             for step, desc in rows:
                 action, _, place = desc.partition(" @ ")
                 action, place = action.strip(), place.strip()
@@ -143,7 +147,9 @@ def resident_days(folder: Path, only: str | None = None) -> tuple[dict[str, obje
                     seen_chat.add(key)
                     about = r["description"]
                     day.chats.append((when, other, about))
-                    day.lines.append(Line(when, "chat", f"talked with {other}: {about}" + (f" — {first}" if first else "")))
+                    day.lines.append(
+                        Line(when, "chat", f"talked with {other}: {about}" + (f" — {first}" if first else ""))
+                    )
                 elif r["type"] == "thought" and r.get("predicate") == "plan":
                     day.lines.append(Line(when, "plan", r["description"]))
                 elif r["type"] == "thought" and (r.get("filling") or when > start):  # not the seed memories
@@ -164,9 +170,13 @@ def full_story(folder: Path, only: str | None = None) -> str:
     m, days = resident_days(folder, only)
     start, end = m["_start"], m["_end"]
     assert isinstance(start, datetime) and isinstance(end, datetime)
-    out = [f"# The story of {folder.name}", "",
-           f"_{start.strftime('%A %B %d, %Y, %H:%M')} to {end.strftime('%A %B %d, %H:%M')} "
-           f"({m['_total']} steps of {m.get('sec_per_step')} s)_", ""]
+    out = [
+        f"# The story of {folder.name}",
+        "",
+        f"_{start.strftime('%A %B %d, %Y, %H:%M')} to {end.strftime('%A %B %d, %H:%M')} "
+        f"({m['_total']} steps of {m.get('sec_per_step')} s)_",
+        "",
+    ]
     for day in days:
         out += [f"## {day.name}", ""]
         out += [_summary(day, start), ""]

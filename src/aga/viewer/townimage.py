@@ -36,8 +36,13 @@ class TownPicture:
 
     def to_json(self) -> dict[str, object]:
         """Geometry for the API (the PNG itself is served separately)."""
-        return {"name": self.name, "width": self.width, "height": self.height, "tile": self.tile,
-                "etag": self.etag}
+        return {
+            "name": self.name,
+            "width": self.width,
+            "height": self.height,
+            "tile": self.tile,
+            "etag": self.etag,
+        }
 
 
 def tile_size(width: int, height: int) -> int:
