@@ -1,64 +1,122 @@
-"""Engine speed on the scripted test model: wall time, steps/s and agent-steps/s for 3, 25 and 100
-residents over one game day (8,640 steps). Goal: 25 residents x 8,640 steps in at most 60 s.
+"""Engine speed on the scripted test model, on generated towns of proportionate size.
 
-    .venv/bin/python bench/engine.py [--steps 8640] [--sizes 3,25,100]
+Each row builds a town of ``ceil(N / 2) + 2`` houses (``aga town build --homes``) with its cafes,
+shops, workplaces, parks and college, generates ``N`` residents for it (``aga base generate``), and
+runs them in a fresh process (so the memory figure is that row's own peak). Two tables:
 
-The scripted model is a test double: it answers instantly, so this measures the engine itself
-(perception, memory, planning code, paths, storage), not a language model.
+* one game day (8,640 steps from midnight) for the day sizes (default 25 and 100);
+* one busy game hour (360 steps from 08:00, when everyone wakes, plans the day and walks to work)
+  for the hour sizes (default 25, 100, 300 and 1,000).
+
+Each row prints wall and CPU seconds, the cost per resident-step (wall microseconds) and its ratio
+to the 25-resident row of the same table, model calls, and the row's peak memory (RSS). The machine
+is shared: the load average before each row is printed with it, and CPU seconds are the fairer
+figure when the load is high. Goals: 100 residents over one day in at most 120 s; 1,000 over the
+busy hour in at most 10 minutes; cost per resident-step at 1,000 at most 2x the 25 figure.
+
+    .venv/bin/python bench/engine.py [--day-sizes 25,100] [--hour-sizes 25,100,300,1000]
+
+The scripted model is a test double: it answers at once, so this measures the engine itself
+(perception, memory, planning code, paths, storage, prompt rendering and token counting).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
-from aga.bases import BaseSim, load_base
-from aga.runner.lifecycle import RunSettings, fork, open_simulation
+DAY_STEPS = 8640
+HOUR_STEPS = 360
 
 
-def population(size: int) -> BaseSim:
-    """The 3- or 25-resident base, or the 25 cloned into ``size`` residents."""
-    if size == 3:
-        return load_base("base_the_ville_isabella_maria_klaus")
-    base = load_base("base_the_ville_n25")
-    if size <= 25:
-        return base.model_copy(update={"residents": base.residents[:size]})
-    people = []
-    for i in range(size):
-        p = base.residents[i % 25]
-        if i >= 25:
-            suffix = f"{i // 25 + 1}"
-            last = f"{p.last_name}{suffix}"
-            p = p.model_copy(update={"name": f"{p.first_name} {last}", "last_name": last})
-        people.append(p)
-    return base.model_copy(update={"name": f"bench_{size}", "residents": people})
+def homes_for(residents: int) -> int:
+    """Houses of the generated town for ``residents`` (households average about 2.2 people)."""
+    return math.ceil(residents / 2) + 2
 
 
-def measure(size: int, steps: int) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = fork(population(size), Path(tmp), f"bench{size}", settings=RunSettings(llm="scripted"))
+def one_row(size: int, steps: int, hour: int, seed: int) -> dict[str, float]:
+    """Build, fork and run one row in this process; the figures as a dict."""
+    from aga.bases.generate import generate_base
+    from aga.runner.lifecycle import RunSettings, fork, open_simulation
+    from aga.world import load_town
+    from aga.world.generator import generate_plan
+    from aga.world.layout import town_plan
+    from aga.world.townfile import write_town_file
+
+    with tempfile.TemporaryDirectory(prefix="aga-bench-") as tmp:
+        town_file = Path(tmp) / "town.yaml"
+        write_town_file(generate_plan(town_plan(homes_for(size), name=f"bench_{size}")), town_file,
+                        header="bench/engine.py", force=True)
+        town = load_town(town_file)
+        base = generate_base(size, town, town_ref=str(town_file), seed=seed)
+        base = base.model_copy(update={"start": datetime(2023, 2, 13, hour), "name": f"bench_{size}"})
+        folder = fork(base, Path(tmp) / "storage", f"bench{size}", settings=RunSettings(llm="scripted"))
         sim = open_simulation(folder)
-        t0 = time.perf_counter()
+        load = os.getloadavg()[0]
+        t0, c0 = time.perf_counter(), time.process_time()
         asyncio.run(sim.run(steps))
-        wall = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         calls = sum(1 for r in sim.store.ledger_rows() if r.get("kind", "llm") == "llm")
-        sim.store.close()
-    return {"wall": wall, "steps_s": steps / wall, "agent_steps_s": steps * size / wall, "calls": calls}
+        sim.close()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    return {"size": size, "steps": steps, "wall": wall, "cpu": cpu, "calls": calls, "rss_mb": rss,
+            "load": load, "houses": homes_for(size), "tiles": town.width * town.height}
+
+
+def table(title: str, sizes: list[int], steps: int, hour: int, seed: int) -> None:
+    print(f"\n{title}: {steps} steps ({steps * 10 / 3600:g} game hours) from {hour:02d}:00")
+    print(f"{'residents':>9} {'houses':>6} {'tiles':>7} {'wall s':>8} {'cpu s':>8} {'us/res-step':>11} "
+          f"{'ratio':>6} {'cpu ratio':>9} {'calls':>7} {'calls/res':>9} {'peak MB':>8} {'load':>5}")
+    ref: dict[str, float] | None = None
+    for size in sizes:
+        out = subprocess.run([sys.executable, __file__, "--one", f"{size},{steps},{hour},{seed}"],
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            print(f"{size:>9} failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode}")
+            continue
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        per = r["wall"] / (r["steps"] * size) * 1e6
+        per_cpu = r["cpu"] / (r["steps"] * size) * 1e6
+        if ref is None and size == 25:
+            ref = {"per": per, "cpu": per_cpu}
+        ratio = f"{per / ref['per']:.2f}" if ref else "-"
+        cpu_ratio = f"{per_cpu / ref['cpu']:.2f}" if ref else "-"
+        print(f"{size:>9} {r['houses']:>6} {r['tiles']:>7} {r['wall']:>8.1f} {r['cpu']:>8.1f} {per:>11.0f} "
+              f"{ratio:>6} {cpu_ratio:>9} {r['calls']:>7} {r['calls'] / size:>9.1f} {r['rss_mb']:>8.0f} "
+              f"{r['load']:>5.1f}", flush=True)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=8640)
-    ap.add_argument("--sizes", default="3,25,100")
+    ap.add_argument("--day-sizes", default="25,100", help="residents per row of the one-day table ('' for none)")
+    ap.add_argument("--hour-sizes", default="25,100,300,1000", help="residents per row of the busy-hour table")
+    ap.add_argument("--day-steps", type=int, default=DAY_STEPS)
+    ap.add_argument("--hour-steps", type=int, default=HOUR_STEPS)
+    ap.add_argument("--hour-start", type=int, default=8, help="game hour the busy-hour rows start at")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    print(f"engine benchmark, scripted test model, {args.steps} steps ({args.steps * 10 / 3600:.1f} game hours)")
-    print(f"{'residents':>9} {'wall s':>8} {'steps/s':>9} {'agent-steps/s':>14} {'model calls':>12}")
-    for size in [int(s) for s in args.sizes.split(",")]:
-        r = measure(size, args.steps)
-        print(f"{size:>9} {r['wall']:>8.1f} {r['steps_s']:>9.0f} {r['agent_steps_s']:>14.0f} {r['calls']:>12}", flush=True)
+    if args.one:
+        size, steps, hour, seed = (int(v) for v in args.one.split(","))
+        print(json.dumps(one_row(size, steps, hour, seed)))
+        return
+    print(f"engine benchmark, scripted test model, generated towns; {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f} at start")
+    if args.day_sizes:
+        table("one game day", [int(s) for s in args.day_sizes.split(",")], args.day_steps, 0, args.seed)
+    if args.hour_sizes:
+        table("busy game hour", [int(s) for s in args.hour_sizes.split(",")], args.hour_steps,
+              args.hour_start, args.seed)
 
 
 if __name__ == "__main__":
