@@ -263,3 +263,21 @@ def test_the_json_api_is_described_by_openapi(storage, serve):
     )
     assert step["in"] == "query" and step["required"] and step["schema"]["type"] == "integer"
     assert get(url + "/docs")[0] == 404  # its page would load scripts from a CDN
+
+
+def test_a_whisper_is_on_the_timeline_and_in_the_inspector(tmp_path, serve):
+    from aga.interview.whisper import Whisper, whisper_sync
+
+    storage = tmp_path / "storage"
+    folder = scripted_day(storage, "told", 30)
+    whisper_sync(
+        folder, [Whisper("Klaus Mueller", "Isabella is hosting a party at Hobbs Cafe tomorrow at 5 pm.")]
+    )
+    url = serve(storage).url
+    events = _json(f"{url}/api/sims/told/events")[1]["events"]
+    told = [e for e in events if e["kind"] == "whisper"]
+    assert [e["who"] for e in told] == [["Klaus Mueller"]] and told[0]["step"] == 29
+    memories = _json(f"{url}/api/sims/told/residents/{quote('Klaus Mueller')}?step=29")[1]["memories"]
+    assert told[0]["text"] in [m["description"] for m in memories]
+    earlier = _json(f"{url}/api/sims/told/residents/{quote('Klaus Mueller')}?step=28")[1]["memories"]
+    assert told[0]["text"] not in [m["description"] for m in earlier]
