@@ -169,3 +169,15 @@ def test_aga_run_has_no_short_q_any_more(tmp_path) -> None:
     proc = aga(tmp_path, "run", "-t", "x", "-s", "1", "-q")
     assert proc.returncode == 2 and "No such option: -q" in proc.stderr
     assert "--quiet" in aga(tmp_path, "run", "--help").stdout
+
+
+def test_a_later_run_keeps_the_interview_calls_in_the_metrics(sim_copy) -> None:
+    proc = aga(sim_copy.parent, "interview", sim_copy.name, "Maria Lopez", "-m", "How are you?")
+    assert proc.returncode == 0, proc.stderr
+    proc = aga(sim_copy.parent, "run", "-t", sim_copy.name, "-s", "1", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    detail = json.loads((sim_copy / "metrics" / "detail_info.json").read_text())
+    tasks = [d["function_name"] for d in detail]
+    assert "interview_answer" in tasks and tasks.index("interview_answer") > 0
+    counts = json.loads((sim_copy / "metrics" / "function_name_count.json").read_text())
+    assert counts["interview_answer"] >= 1
