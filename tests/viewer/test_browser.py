@@ -316,3 +316,31 @@ def test_a_running_simulation_appears_without_reloading(server, storage, browser
     )
     browser.shot("live")
     assert browser.errors() == []
+
+
+def test_the_inspector_interviews_the_resident_at_that_step(server, storage, browser):
+    _open_replay(browser, server.url, "town", 120)
+    browser.js("window.AgaInspect.open('Klaus Mueller', 120)")
+    browser.wait(lambda: browser.js("return window.agaInspect.step === 120"), message="inspector at 120")
+    assert browser.js("return window.agaInspect.data.interview") is True
+    browser.js("document.querySelector('#inspector .insp-interview').click()")
+    browser.wait(
+        lambda: browser.js("return !!document.querySelector('#dialog .interview-form input')"),
+        message="the chat",
+    )
+    browser.js(
+        "const i = document.querySelector('#dialog .interview-form input'); i.value = 'What are you doing now?';"
+        "document.querySelector('#dialog .interview-form button').click()"
+    )
+    answer = browser.wait(
+        lambda: browser.js(
+            "const a = document.querySelector('#dialog .interview-log p.a'); "
+            "return a && a.textContent !== '…' ? a.textContent : null"
+        ),
+        timeout=60,
+        message="the answer",
+    )
+    assert answer.startswith("Klaus Mueller: ") and len(answer) > len("Klaus Mueller: ") + 3, answer
+    assert "error" not in answer
+    browser.shot("interview")
+    assert browser.errors() == []
