@@ -10,6 +10,9 @@ def test_reference_data_is_next_to_the_repository() -> None:
     for path, what in (
         (ORIGINAL_MATRIX / "maze_meta_info.json", "the original's map folder"),
         (ORIGINAL_RUN / "master_movement.json", "the original's compressed run"),
-        (ORIGINAL_STORAGE / "base_the_ville_isabella_maria_klaus" / "reverie" / "meta.json", "the original's 3-resident base"),
+        (
+            ORIGINAL_STORAGE / "base_the_ville_isabella_maria_klaus" / "reverie" / "meta.json",
+            "the original's 3-resident base",
+        ),
     ):
         assert require(path, what).is_file()

@@ -45,7 +45,9 @@ def test_an_unknown_saving_is_refused_naming_the_known_ones() -> None:
 
 def test_every_switch_is_an_option_of_aga_run_with_its_help() -> None:
     env = {**os.environ, "COLUMNS": "400", "NO_COLOR": "1", "TERM": "dumb"}
-    out = subprocess.run([sys.executable, "-m", "aga.cli.main", "run", "--help"], capture_output=True, text=True, env=env)
+    out = subprocess.run(
+        [sys.executable, "-m", "aga.cli.main", "run", "--help"], capture_output=True, text=True, env=env
+    )
     assert out.returncode == 0, out.stderr
     text = " ".join(out.stdout.split())
     for s in SWITCHES:
@@ -83,6 +85,9 @@ def test_environment_variables_are_read_in_one_place(monkeypatch, tmp_path) -> N
     readers = sorted(
         str(p.relative_to(src))
         for p in src.rglob("*.py")
-        if any(f'"{var}"' in p.read_text(encoding="utf-8") and "environ" in p.read_text(encoding="utf-8") for var in ENV)
+        if any(
+            f'"{var}"' in p.read_text(encoding="utf-8") and "environ" in p.read_text(encoding="utf-8")
+            for var in ENV
+        )
     )
     assert readers == ["settings.py"], readers

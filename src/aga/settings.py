@@ -130,7 +130,11 @@ def check_savings(names: list[str]) -> list[str]:
 
 def savings_help() -> str:
     """The ``--disable_saving`` help: every saving by name."""
-    return "Switch off one cost saving (repeatable): " + ", ".join(SAVINGS) + " (see docs/savings.md, docs/cost.md)."
+    return (
+        "Switch off one cost saving (repeatable): "
+        + ", ".join(SAVINGS)
+        + " (see docs/savings.md, docs/cost.md)."
+    )
 
 
 # ---------------------------------------------------------------------- environment variables

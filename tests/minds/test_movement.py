@@ -51,8 +51,12 @@ def _pair(town, personas, gw):  # type: ignore[no-untyped-def]
     for r in (a, b):
         asyncio.run(next_action(r, make_ctx(town, gw, [a, b], AT)))
     piano = "the Ville:Hobbs Cafe:cafe:piano"
-    a.set_action(replace(a.action, grounding=replace(a.action.grounding, address=piano), end=AT + timedelta(hours=1)))  # type: ignore[arg-type]
-    b.set_action(replace(b.action, grounding=replace(b.action.grounding, address=piano), end=AT + timedelta(minutes=6)))  # type: ignore[arg-type]
+    a.set_action(
+        replace(a.action, grounding=replace(a.action.grounding, address=piano), end=AT + timedelta(hours=1))
+    )  # type: ignore[arg-type]
+    b.set_action(
+        replace(b.action, grounding=replace(b.action.grounding, address=piano), end=AT + timedelta(minutes=6))
+    )  # type: ignore[arg-type]
     gw.ledger.drain()
     a.drain_action_log()
     return a, b
@@ -94,7 +98,9 @@ def test_a_no_to_waiting_leaves_the_action_alone(town, personas, scripted) -> No
     assert a.action is before and a.drain_action_log() == []
 
 
-def test_perception_gives_the_same_memories_with_and_without_its_shortcut(town, personas, scripted, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_perception_gives_the_same_memories_with_and_without_its_shortcut(
+    town, personas, scripted, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     """The shortcut (a scene that brought nothing new is not looked at again) changes nothing."""
     real_scene = perceive.scene
     hits = {"n": 0}

@@ -82,7 +82,9 @@ def test_the_json_form_round_trips_every_field(town, personas, scripted) -> None
 
 def test_the_resident_offers_everything_the_step_modules_use(town, personas) -> None:  # type: ignore[no-untyped-def]
     r = Resident.from_persona(personas["Maria Lopez"], town)
-    members = [m for m in dir(Mind) if not m.startswith("__") and m not in ("_is_protocol", "_is_runtime_protocol")]
+    members = [
+        m for m in dir(Mind) if not m.startswith("__") and m not in ("_is_protocol", "_is_runtime_protocol")
+    ]
     members += list(Mind.__annotations__)
     missing = [m for m in members if not m.startswith("_abc") and not hasattr(r, m)]
     assert missing == []

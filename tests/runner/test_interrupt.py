@@ -27,7 +27,9 @@ SAVED = re.compile(r"interrupted; saved at step (\d+); continue with `(aga run [
 
 def _start(storage: Path, args: list[str]) -> subprocess.Popen:
     env = {**os.environ, "AGA_STORAGE": str(storage)}
-    return subprocess.Popen([*AGA, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [*AGA, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
 
 
 def _metrics(folder: Path) -> dict[str, object]:
@@ -53,7 +55,9 @@ def _interrupt(storage: Path, args: list[str], at: int, signals: list[signal.Sig
     found = SAVED.search(err)
     assert found, err
     saved, command = int(found.group(1)), found.group(2)
-    assert saved == _committed_step(storage / "cut") >= at  # nothing committed is lost, nothing half-done is kept
+    assert (
+        saved == _committed_step(storage / "cut") >= at
+    )  # nothing committed is lost, nothing half-done is kept
     assert (storage / "cut" / "metrics" / "function_name_count.json").is_file()
     return saved, command
 
@@ -81,4 +85,6 @@ def test_sigint_and_sigterm_stop_cleanly_and_continuing_equals_the_uninterrupted
     assert cut["step"] == whole["step"] == STEPS
     for key in ("states", "memories", "movements", "actions", "ledger"):
         assert cut[key] == whole[key], f"{key} differ after the interruptions"
-    assert _metrics(storage / "cut") == _metrics(whole_storage / "whole")  # metrics after resumes equal one run's
+    assert _metrics(storage / "cut") == _metrics(
+        whole_storage / "whole"
+    )  # metrics after resumes equal one run's

@@ -113,7 +113,9 @@ class Resident:
         spatial: SpatialMemory,
         state: ResidentState | None = None,
     ) -> None:
-        self.state = state or ResidentState(identity=identity, params=params, world=world, tile=tile, spatial=spatial)
+        self.state = state or ResidentState(
+            identity=identity, params=params, world=world, tile=tile, spatial=spatial
+        )
         """The typed record of everything this resident carries between steps (but memory)."""
         self.name = self.state.identity.name
         self.memory = memory
@@ -513,7 +515,13 @@ class Resident:
         """
         s = ResidentState.from_json(state)
         return cls(
-            identity=s.identity, params=s.params, world=s.world, tile=s.tile, memory=memory, spatial=s.spatial, state=s
+            identity=s.identity,
+            params=s.params,
+            world=s.world,
+            tile=s.tile,
+            memory=memory,
+            spatial=s.spatial,
+            state=s,
         )
 
 

@@ -24,6 +24,7 @@ from aga.policy.store import DB_NAME as POLICY_DB
 from aga.policy.store import PUBLIC_DIR
 from aga.runner.simulation import TIME_FORMAT, Simulation
 from aga.settings import SAVINGS, SWITCHES, check_savings, retry_overrides
+from aga.settings import SAVINGS, SWITCHES, check_savings, retry_overrides
 from aga.store.sim_store import DB_NAME, SimStore
 from aga.world import Town, load_town
 
@@ -145,10 +146,10 @@ def place_residents(base: BaseSim, town: Town) -> list[Persona]:
             tile is not None
             and 0 <= tile[0] < town.width
             and 0 <= tile[1] < town.height
-            and town.is_walkable(tuple(tile))
-            and town.address(tuple(tile), "arena") == area
+            and town.is_walkable((tile[0], tile[1]))
+            and town.address((tile[0], tile[1]), "arena") == area
         )
-        if not fits:
+        if tile is None or not fits:
             spawns = town.spawn_tiles(area) or sorted(t for t in town.tiles(area) if town.is_walkable(t))
             if not spawns:
                 raise InputError(f"town {town.name!r} has no walkable tile in {area!r} to start {persona.name!r}")

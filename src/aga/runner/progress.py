@@ -11,6 +11,9 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+import asyncio
+from collections.abc import Callable
+
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -118,9 +121,9 @@ async def run_with_progress(
             except asyncio.CancelledError:
                 if not signals.requested:
                     raise
-                task = asyncio.current_task()
-                if task is not None:
-                    task.uncancel()
+                current = asyncio.current_task()
+                if current is not None:
+                    current.uncancel()
         if signals.requested:
             left = steps - (sim.step - first)
             hint = f"; continue with `{resume(left)}`" if resume is not None and left > 0 else ""

@@ -73,7 +73,10 @@ def export_ga(
         total = int(meta["step"])
         for step, moves in store.movements():
             now = start + timedelta(seconds=(step + 1) * sec)
-            _write(tmp / "movement" / f"{step}.json", {"persona": moves, "meta": {"curr_time": now.strftime(GA_TIME)}})
+            _write(
+                tmp / "movement" / f"{step}.json",
+                {"persona": moves, "meta": {"curr_time": now.strftime(GA_TIME)}},
+            )
             positions.update({n: m["movement"] for n, m in moves.items()})
             _write(tmp / "environment" / f"{step + 1}.json", _environment(positions, town_name))
             if progress is not None:
@@ -85,9 +88,14 @@ def export_ga(
             _write(root / "spatial_memory.json", spatial_memory(state))
             records = store.memory_records(name)
             _write(root / "associative_memory" / "nodes.json", _nodes(records))
-            vectors = store.embeddings(_embed_model(store, meta), [r.get("embedding_key", "") for r in records])
-            _write(root / "associative_memory" / "embeddings.json",
-                   {k: [round(float(x), 6) for x in v] for k, v in vectors.items()}, indent=None)
+            vectors = store.embeddings(
+                _embed_model(store, meta), [r.get("embedding_key", "") for r in records]
+            )
+            _write(
+                root / "associative_memory" / "embeddings.json",
+                {k: [round(float(x), 6) for x in v] for k, v in vectors.items()},
+                indent=None,
+            )
             _write(root / "associative_memory" / "kw_strength.json", _kw_strength(records))
         if out.exists():
             shutil.rmtree(out)
@@ -234,7 +242,9 @@ def default_scratch(state: ResidentState, curr_time: str, step: int) -> dict[str
         "chatting_end_time": state.chat_end.strftime(GA_TIME) if state.chat_end else None,
         "act_path_set": state.path_set,
         "planned_path": [[t[0], t[1]] for t in state.planned_path],
-        "relationship": {k: {"relationship": t.relationship, "feeling": t.feeling} for k, t in sorted(state.ties.items())},
+        "relationship": {
+            k: {"relationship": t.relationship, "feeling": t.feeling} for k, t in sorted(state.ties.items())
+        },
     }
 
 
