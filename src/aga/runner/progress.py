@@ -11,9 +11,6 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-import asyncio
-from collections.abc import Callable
-
 from rich.console import Console
 from rich.progress import (
     BarColumn,
