@@ -88,3 +88,41 @@ def test_sigint_and_sigterm_stop_cleanly_and_continuing_equals_the_uninterrupted
     assert _metrics(storage / "cut") == _metrics(
         whole_storage / "whole"
     )  # metrics after resumes equal one run's
+
+
+def test_a_second_ctrl_c_stops_at_once_during_a_slow_model_call(tmp_path):
+    """With a model call in flight (a loopback fake that takes 4 s per answer), the first Ctrl-C
+    waits for the step; the second one stops at once, saving the steps committed before it."""
+    from aga.testing.fake_openai import FakeOpenAIServer
+
+    storage = tmp_path / "storage"
+    latency = 4.0
+    with FakeOpenAIServer(latency=latency) as server:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "GOOGLE_", "GEMINI_"))}
+        env.update(AGA_STORAGE=str(storage), OPENAI_BASE_URL=server.url, OPENAI_API_KEY="test-double-key",
+                   AGA_LLM_TIMEOUT="60")  # fmt: skip
+        args = ["run", "-o", BASE3, "-t", "slow", "-s", "50", "--quiet",
+                "--llm", "openai:fake-chat-model", "--embed", "openai:fake-embed-model"]  # fmt: skip
+        proc = subprocess.Popen(
+            [*AGA, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        deadline = time.monotonic() + 120
+        while server.in_flight == 0 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert proc.poll() is None and server.in_flight > 0, proc.stderr.read() if proc.stderr else ""
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        assert proc.poll() is None  # the first Ctrl-C lets the step in progress finish
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=60)
+        took = time.monotonic() - sent
+    err = proc.stderr.read() if proc.stderr else ""
+    assert code == 130, err
+    assert took < latency - 1, f"the second Ctrl-C took {took:.1f} s"  # did not wait for the answer
+    found = SAVED.search(err)
+    assert found, err
+    saved = int(found.group(1))
+    assert saved == _committed_step(storage / "slow")
+    assert found.group(2) == f"aga run -t slow -s {50 - saved}"
+    assert (storage / "slow" / "metrics" / "function_name_count.json").is_file()
