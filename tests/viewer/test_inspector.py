@@ -124,6 +124,32 @@ def test_the_cost_report_adds_up_to_the_ledger(storage, serve):
         == c["totals"]["calls"]
     )
     assert c["eval"] is None and 0.0 <= (c["policy"]["rate"] or 0.0) <= 1.0
+    quiet = _json(f"{url}/api/sims/walk/cost")[
+        1
+    ]  # 50 steps from 07:00, no model calls: the hour is still there
+    assert [(h["label"], h["series"]) for h in quiet["hours"]] == [("07:00", {})] and quiet["totals"][
+        "calls"
+    ] == 0
+    gap = make_store(storage / "gap", 800, seed=4)  # calls at 07:00 and 09:13 only: 08:00 is a quiet hour
+    row = {
+        "task": "daily_plan",
+        "agent": "Ann Lee",
+        "model": "m",
+        "backend": "scripted",
+        "prompt_tokens": 10,
+        "completion_tokens": 5,
+        "seconds": 0.1,
+        "ok": True,
+    }
+    gap.add_ledger_rows(0, [row])
+    gap.add_ledger_rows(799, [row, row])
+    gap.close()
+    hours = _json(f"{url}/api/sims/gap/cost")[1]["hours"]
+    assert [(h["label"], h["series"].get("task:daily_plan", {}).get("calls", 0)) for h in hours] == [
+        ("07:00", 1),
+        ("08:00", 0),
+        ("09:00", 2),
+    ]
     (storage / "day" / "eval").mkdir()
     (storage / "day" / "eval" / "report.json").write_text(json.dumps({"diffusion": [1, 2]}))
     (storage / "day" / "eval" / "diffusion.png").write_bytes(b"\x89PNG\r\n\x1a\nfake")

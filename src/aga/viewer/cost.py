@@ -112,6 +112,9 @@ def cost_report(folder: Path) -> dict[str, Any]:
         else:
             total_dollars += mm["dollars"]
     hour_list = []
+    last = (offset + max(0, total_steps - 1)) // per_hour  # every game hour of the run, quiet ones too
+    for index in range(0, max([last, *hours]) + 1 if (hours or total_steps) else 0):
+        hours.setdefault(index, {})
     for index in sorted(hours):
         label = start.hour + index
         hour_list.append(
