@@ -93,7 +93,8 @@ SWITCHES: tuple[Switch, ...] = (
     ),
     Switch(
         "original_pipeline", "profile", False,
-        "The original's planning pipeline call for call (hourly schedule, whole decompositions); --profile original.",
+        "The original's pipeline call for call (--profile original): the day's schedule asked hour by hour, each "
+        "activity decomposed whole into 5-10 minute steps, retrieval keeping repeated texts.",
     ),
 )  # fmt: skip
 """Every feature switch, once."""

@@ -31,12 +31,10 @@ class MindConfig:
     """Feature switches and tunables of the minds (one per simulation).
 
     The boolean fields are the switches of :data:`aga.settings.SWITCHES` that the minds read
-    (``tests/test_settings.py`` checks they are the same); their help text lives there.
+    (``tests/test_settings.py`` checks they are the same); each is described there, once. The
+    other fields are tunables.
 
     Attributes:
-        policy: Lifestyle Policy (cache of decompositions and groundings); used by the cost layer.
-        relationship: Social Memory (relationship summary per pair); used by the cost layer.
-        mind_wandering: random, de-duplicated memories fed into the day's plan (not yet used).
         retrieve_count: nodes retrieved per focal point for reflection and day revision.
         chat_retrieve_count: nodes retrieved about the other person before each utterance.
         turn_retrieve_count: nodes retrieved for the context of each utterance.
@@ -45,24 +43,6 @@ class MindConfig:
         focal_point_count: questions asked per reflection.
         insight_count: insights asked per focal point.
         thought_days: days until a thought expires.
-        reuse_ratings: saving: an importance this resident already gave (same text, or the
-            object event that only mirrors someone's activity) and sleep/idle events cost no call.
-        batch_ratings: saving: several events of one step are rated in one call, and one's own
-            upcoming activities are rated together with the current one.
-        defer_ratings: saving: events still to rate wait (importance unknown) until a few have
-            gathered, half an hour has passed, or something needs them (chat, reflection, new
-            day), and are then rated in one call.
-        react_rules: saving: rules settle reactions when they can (a 'no' to talking stands while
-            both activities are unchanged; no waiting for a whole room or for someone who finishes
-            after one's own activity), and a short interruption keeps the plan without a rewrite call.
-        batch_thoughts: saving: new thoughts get importance and triple from one call per batch.
-        merged_reflection: saving: one insights call for all focal questions of a reflection, and
-            one call for the planning note and memo after a chat.
-        action_details: saving: an action's emoji, event triple, object state, object emoji and
-            object triple come from one call instead of five.
-        plan_rules: saving: rules settle what the text already says, without a call: the wake-up
-            hour the lifestyle names, a sector or arena named in the activity, the sector of the
-            previous subtask of the same activity, and one's own room for sleep.
     """
 
     policy: bool = False
