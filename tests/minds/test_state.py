@@ -88,3 +88,29 @@ def test_the_resident_offers_everything_the_step_modules_use(town, personas) -> 
     members += list(Mind.__annotations__)
     missing = [m for m in members if not m.startswith("_abc") and not hasattr(r, m)]
     assert missing == []
+
+
+def test_no_step_module_imports_the_resident_class() -> None:
+    """The step modules work against the Mind protocol: resident.py imports them, never the reverse."""
+    import ast
+    from pathlib import Path
+
+    import aga.minds
+
+    folder = Path(aga.minds.__file__).parent
+    importers = []
+    for path in sorted(folder.glob("*.py")):
+        if path.name in ("resident.py", "__init__.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names += [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if any(n == "aga.minds.resident" for n in names):
+                importers.append(path.name)
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module == "aga.minds"
+                and any(a.name == "Resident" for a in node.names)
+            ):
+                importers.append(path.name)
+    assert importers == []
