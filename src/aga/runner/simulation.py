@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from aga import settings
 from aga.errors import StoreError
 from aga.gateway import Gateway
-from aga import settings
 from aga.minds import AgentView, ChatIntent, MindConfig, Movement, Resident, StepContext
 from aga.minds.converse import converse
 from aga.policy import NullPolicy, Policy
