@@ -10,7 +10,6 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
 from reference_data import needs
 
 _SHARED = Path(__file__).resolve().parents[3] / "shared" / "reference" / "generative_agents"

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from reference_data import ORIGINAL_MATRIX, needs
 
 AGA = Path(sys.executable).parent / "aga"
