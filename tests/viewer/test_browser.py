@@ -13,6 +13,7 @@ import asyncio
 import json
 import sqlite3
 import threading
+import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -273,6 +274,23 @@ def test_cost_page_draws_its_charts(server, storage, browser):
     charts = browser.js("return window.agaCost.charts")
     assert charts["tasks"]["bars"] > 0 and charts["models"]["bars"] > 0
     assert charts["tasks"]["hours"] == 2  # 07:50 .. 08:30: two game hours
+    cost = json.loads(urllib.request.urlopen(f"{server.url}/api/sims/town/cost").read())
+    per_hour = [
+        sum(
+            v["prompt_tokens"] + v["completion_tokens"]
+            for k, v in h["series"].items()
+            if k.startswith("task:")
+        )
+        for h in cost["hours"]
+    ]
+    assert charts["tasks"]["max"] == max(per_hour)
+    browser.js(
+        "const m = document.getElementById('measure-tasks'); m.value = 'calls'; m.dispatchEvent(new Event('change'))"
+    )
+    calls_per_hour = [
+        sum(v["calls"] for k, v in h["series"].items() if k.startswith("task:")) for h in cost["hours"]
+    ]
+    assert browser.js("return window.agaCost.charts.tasks.max") == max(calls_per_hour)
     shown = browser.js("return document.querySelector('#totals .total b').textContent")
     assert int(shown.replace(",", "")) >= calls > 0
     # editing a price recomputes the dollars (scripted is a local backend: $0 until priced)

@@ -67,10 +67,26 @@
     }
     modelTable();
     taskTable();
-    const tasks = data.tasks.map((x) => x.task);
-    chart($("chart-tasks"), "tasks", tasks, "task:", (s) => s.prompt_tokens + s.completion_tokens);
-    chart($("chart-models"), "models", data.models.map((x) => x.model), "model:", (s) => s.calls);
+    drawCharts();
     evalSection();
+  }
+
+  // What the charts count: chosen per chart in its <select> (tokens in + out, in, out, or calls).
+  const MEASURES = {
+    tokens: (s) => s.prompt_tokens + s.completion_tokens,
+    "tokens in": (s) => s.prompt_tokens,
+    "tokens out": (s) => s.completion_tokens,
+    calls: (s) => s.calls,
+  };
+
+  function drawCharts() {
+    const t = $("measure-tasks").value, m = $("measure-models").value;
+    chart($("chart-tasks"), "tasks", data.tasks.map((x) => x.task), "task:", MEASURES[t]);
+    chart($("chart-models"), "models", data.models.map((x) => x.model), "model:", MEASURES[m]);
+  }
+
+  for (const id of ["measure-tasks", "measure-models"]) {
+    document.getElementById(id).addEventListener("change", () => { if (data) drawCharts(); });
   }
 
   function modelTable() {
@@ -178,7 +194,8 @@
       g.textAlign = "center";
       g.fillText("no model calls yet", W / 2, H / 2);
     }
-    stats.charts[key] = { bars: bars, hours: hours.length, series: series.length };
+    stats.charts[key] = { bars: bars, hours: hours.length, series: series.length,
+      max: Math.max(0, ...stacks.map((v) => v.reduce((a, b) => a + b, 0))) };
   }
 
   function evalSection() {

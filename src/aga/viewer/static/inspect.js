@@ -28,6 +28,11 @@
 
   // ------------------------------------------------------------------ inspector
   function open(name, step) {
+    if (state.name !== name) { // until its data arrives, say whose it is
+      $("insp-name").textContent = name;
+      $("insp-time").textContent = "step " + step;
+      $("insp-body").textContent = "loading…";
+    }
     who = name;
     $("inspector").hidden = false;
     $("inspector").scrollTop = 0;
