@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from reference_data import require
 
 from aga.eval import load_sim
 from aga.eval.report import build
@@ -19,8 +20,7 @@ RUN = (REPO.parent / "shared" / "reference" / "generative_agents" / "environment
 
 @pytest.fixture(scope="module")
 def report() -> dict:
-    if not (RUN / "master_movement.json").is_file():
-        pytest.skip(f"the original's recorded run is not at {RUN} (../shared/reference next to the repository)")
+    require(RUN / "master_movement.json", "the original's recorded run")  # a failure under CI
     return build(load_sim(RUN))
 
 
