@@ -131,6 +131,7 @@ def run(sc: Scenario, label: str, llm: str, root: Path) -> tuple[dict[str, Any],
     storage = root / f"{sc.key}-{label.replace(' ', '_')}"
     settings = RunSettings(llm=llm, **CONFIGS[label])
     folder = fork(make_base(sc), storage, sc.key, settings=settings)
+    (storage / "started").write_text(f"{time.time():.0f}\n", encoding="utf-8")
     how = tell(folder, *sc.whisper, llm) if sc.whisper else ""
     sim = open_simulation(folder)
     t0 = time.perf_counter()
@@ -173,6 +174,42 @@ def measures(sc: Scenario, rep: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def print_table(table: list[tuple[str, str, str]], title: str) -> None:
+    """The one table: a measure per row, all on and all off side by side."""
+    w = max(len(r[0]) for r in table) + 2
+    c1 = max(12, *(len(r[1]) for r in table)) + 2
+    print(f"\n{title}\n")
+    print(f"{'measure':<{w}}{'all on':<{c1}}all off")
+    for name, a, b in table:
+        print(f"{name:<{w}}{a:<{c1}}{b}")
+
+
+def collect(root: Path, quick: bool, llm: str) -> None:
+    """The table of the runs kept in ``root``, finished or not: steps reached of those planned,
+    and wall time from the files (fork folder created -> store last written)."""
+    table: list[tuple[str, str, str]] = []
+    for sc in scenarios(quick):
+        cols: dict[str, tuple[dict[str, str], str, str]] = {}
+        for label in CONFIGS:
+            folder = root / f"{sc.key}-{label.replace(' ', '_')}" / sc.key
+            if not (folder / "sim.db").is_file():
+                continue
+            rec = load_sim(folder)
+            started = folder.parent / "started"
+            last = max(f.stat().st_mtime for f in folder.iterdir() if f.name.startswith("sim.db"))
+            wall = f"{last - float(started.read_text()):.0f}" if started.is_file() else "-"
+            cols[label] = (dict(measures(sc, build(rec))), f"{rec.steps}/{sc.steps}", wall)
+        if not cols:
+            continue
+        table.append((f"{sc.title}  ({sc.start:%H:%M} + {sc.steps * 10 / 3600:.1f} game h planned)", "", ""))
+        on, off = (cols.get(label, ({}, "not run", "-")) for label in CONFIGS)
+        table.append(("  steps run / planned", on[1], off[1]))
+        for k in dict.fromkeys([*on[0], *off[0]]):
+            table.append((f"  {k}", on[0].get(k, "-"), off[0].get(k, "-")))
+        table.append(("  wall time (s, from the files)", on[2], off[2]))
+    print_table(table, f"believability bench, model {llm}, runs kept in {root}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="shorter scenarios (about ten minutes)")
@@ -180,7 +217,12 @@ def main() -> None:
     ap.add_argument("--only", default="", help="comma-separated scenario keys (party,whisper,day)")
     ap.add_argument("--keep", type=Path, default=None, help="keep the runs in this folder")
     ap.add_argument("--jobs", type=int, default=1, help="runs at once, each in its own process (and model)")
+    ap.add_argument("--collect", type=Path, default=None,
+                    help="only print the table of runs kept in this folder (--keep), finished or not")
     args = ap.parse_args()
+    if args.collect is not None:
+        collect(args.collect, args.quick, args.llm)
+        return
     root = args.keep or Path(tempfile.mkdtemp(prefix="aga-believability-"))
     chosen = [s for s in scenarios(args.quick) if not args.only or s.key in args.only.split(",")]
     table: list[tuple[str, str, str]] = []
@@ -203,12 +245,7 @@ def main() -> None:
         for k in dict.fromkeys([*on_d, *off_d]):
             table.append((f"  {k}", on_d.get(k, "-"), off_d.get(k, "-")))
         table.append(("  wall time (s)", f"{t_on:.0f}", f"{t_off:.0f}"))
-    w = max(len(r[0]) for r in table) + 2
-    c1 = max(12, *(len(r[1]) for r in table)) + 2
-    print(f"\nbelievability bench, model {args.llm}{' (--quick)' if args.quick else ''}\n")
-    print(f"{'measure':<{w}}{'all on':<{c1}}all off")
-    for name, a, b in table:
-        print(f"{name:<{w}}{a:<{c1}}{b}")
+    print_table(table, f"believability bench, model {args.llm}{' (--quick)' if args.quick else ''}")
     for n in notes:
         print(f"note: {n}")
     print(f"\ntotal wall time {time.perf_counter() - t_all:.0f} s; runs in {root}")
