@@ -9,8 +9,10 @@ Runs, each in a fresh storage folder unless "warm":
     relationship, all off} x {cold store, warm store after one earlier run of the same set-up};
   * an ablation: all on with one saving switched off at a time (cold and warm);
   * the 25-resident base for one game day (8,640 steps): all off, all on cold, all on warm.
-"All off" = --disable_policy --disable_relationship and every saving off: the original
-Generative Agents' calls. A warm store is the public policy store left by the earlier run.
+"All off" = --disable_policy --disable_relationship and every saving off; "--profile original" =
+all off and the original's planning pipeline call for call (the day's schedule asked hour by hour,
+whole activities decomposed into 5-10 minute steps): the original Generative Agents' calls. A
+warm store is the public policy store left by the earlier run.
 
 Prints tokens in and out, calls, tokens per agent per game day and ratios to "all off". Tokens
 come from the backend; with the scripted test model (whose prompts are the real ones) they are
@@ -41,6 +43,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "no policy": {"policy": False},
     "no relationship": {"relationship": False},
     "all off": {"policy": False, "relationship": False, "disabled_savings": list(SAVINGS)},
+    "--profile original": {"profile": "original"},
 }
 
 
@@ -144,12 +147,12 @@ def warm_from(
 
 
 # ---------------------------------------------------------------------- printing
-def table(results: list[Result], reference: Result, title: str) -> None:
-    """One line per run, with its ratios to ``reference`` (all off)."""
+def table(results: list[Result], reference: Result, title: str, original: Result | None = None) -> None:
+    """One line per run, with its ratios to ``reference`` (all off) and to ``original``."""
     print(f"\n{title}")
     head = (
         f"{'set-up':<30} {'store':<5} {'calls':>7} {'tokens in':>10} {'tokens out':>10} {'total':>10} "
-        f"{'per agent-day':>13} {'tokens/off':>10} {'calls/off':>9} {'wall s':>7}"
+        f"{'per agent-day':>13} {'tokens/off':>10} {'calls/off':>9} {'tokens/orig':>11} {'wall s':>7}"
     )
     print(head)
     print("-" * len(head))
@@ -157,7 +160,7 @@ def table(results: list[Result], reference: Result, title: str) -> None:
         print(
             f"{r.label:<30} {r.store:<5} {r.calls:>7,} {r.tokens_in:>10,} {r.tokens_out:>10,} {r.tokens:>10,} "
             f"{r.per_agent_day:>13,.0f} {r.tokens / reference.tokens:>10.1%} {r.calls / reference.calls:>9.1%} "
-            f"{r.wall:>7.1f}"
+            f"{(f'{r.tokens / original.tokens:.1%}' if original else '-'):>11} {r.wall:>7.1f}"
         )
 
 
@@ -197,6 +200,7 @@ def main() -> None:
         for i, (label, overrides) in enumerate(CONFIGS.items()):
             results += cold_and_warm(BASE3, root, f"c{i}", args.steps, llm, overrides, label)
         off = next(r for r in results if r.label == "all off")
+        orig = next(r for r in results if r.label == "--profile original")
         days = args.steps / DAY
         print(
             f"cost benchmark: {BASE3}, 3 residents, {args.steps:,} steps ({days:g} game days); model: {llm}"
@@ -208,11 +212,13 @@ def main() -> None:
             off,
             "3 residents: set-ups x public store (cold = empty; warm = after one earlier run; "
             "without the policy there is no store, so only cold)",
+            orig,
         )
         on_warm = next(r for r in results if r.label == "all on" and r.store == "warm")
         print(
             f"\ngoals, 3 residents, warm store: all on = {on_warm.tokens / off.tokens:.1%} of all off "
-            f"(goal <= 20 %; AGA 31.1 %), {on_warm.per_agent_day:,.0f} tokens per agent per game day "
+            f"(goal <= 20 %; AGA 31.1 %), {on_warm.tokens / orig.tokens:.1%} of --profile original "
+            f"(goal <= 10 %), {on_warm.per_agent_day:,.0f} tokens per agent per game day "
             f"(goal <= 40,000; original about 760,000, AGA about 240,000)"
         )
         for r in results:

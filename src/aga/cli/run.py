@@ -138,6 +138,14 @@ def run(
     disable_saving: Annotated[
         Optional[list[str]], typer.Option("--disable_saving", "--disable-saving", help=savings_help())
     ] = None,
+    profile: Annotated[
+        Optional[str],
+        typer.Option(
+            "--profile",
+            help="default, or original: the original Generative Agents' pipeline call for call (hourly schedule, "
+            "whole decompositions, a relationship summary before each line), every AGA feature and saving off.",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar (no short form: -q asks questions in reverie_offline.py).")] = False,
     whispers: Annotated[
         Optional[Path],
@@ -161,6 +169,7 @@ def run(
         "max_in_flight": max_in_flight,
         "disabled_savings": disable_saving or None,
         **switch_overrides(switches),
+        "profile": profile,
     }
     told = None
     if whispers is not None:  # checked before anything is forked: a bad line stores nothing

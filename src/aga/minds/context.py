@@ -64,6 +64,7 @@ class MindConfig:
     merged_reflection: bool = False
     action_details: bool = False
     plan_rules: bool = False
+    original_pipeline: bool = False
 
 
 SAVINGS: tuple[str, ...] = settings.SAVINGS

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from aga.minds.action import CHAT_EMOJI, PERSONA_PREFIX, Action, Grounding
-from aga.minds.calls import ask, embed, sentinel
+from aga.minds.calls import ask, embed
 from aga.minds.perceive import DEFAULT_IMPORTANCE, settle_ratings
 from aga.minds.react import fit_reaction
 from aga.minds.retrieve import merge_unique, retrieve
@@ -37,7 +38,6 @@ from aga.prompts.tasks import (
     CONVERSATION_SUMMARY,
     CONVERSATION_TURN,
     RELATIONSHIP_SUMMARY,
-    Importance,
     Summary,
     Turn,
 )
@@ -60,10 +60,12 @@ async def relationship_context(speaker: Mind, other: Mind, ctx: StepContext) -> 
     if not speaker.memory.dim:
         return ""
     vec = await embed(ctx, [other.name])
-    nodes = retrieve(speaker.memory, vec, ctx.now, ctx.config.chat_retrieve_count, speaker.params.weights)[0]
+    nodes = retrieve(
+        speaker.memory, vec, ctx.now, ctx.config.chat_retrieve_count, speaker.params.weights,
+        unique=not ctx.config.original_pipeline,
+    )[0]
     if not nodes:
         return ""
-    none = sentinel(Summary)
     ans = await ask(
         ctx,
         speaker.name,
@@ -72,11 +74,9 @@ async def relationship_context(speaker: Mind, other: Mind, ctx: StepContext) -> 
             "name": speaker.name,
             "other": other.name,
             "statements": "\n".join(f"- {n.embedding_key}" for n in nodes),
-            "query": other.name,
         },
-        fallback=none,
     )
-    return "" if ans is none else ans.summary
+    return "" if ans is None else ans.summary
 
 
 def _past_chat(speaker: Mind, other: Mind, ctx: StepContext) -> str:
@@ -107,6 +107,7 @@ async def _recall(
             ctx.now,
             ctx.config.turn_retrieve_count,
             speaker.params.weights,
+            unique=not ctx.config.original_pipeline,
         )
         memories = [n.embedding_key for n in merge_unique(groups)]
     return "; ".join(([relation] if relation else []) + memories)
@@ -148,14 +149,42 @@ async def next_turn(
         "situation": situation,
         "transcript": transcript(lines) or "(nobody has spoken yet)",
         "turn": len(lines),
-        "query": listener.name,
     }
-    none = sentinel(Turn)
-    ans = await ask(ctx, speaker.name, CONVERSATION_TURN, vars, fallback=none)
-    if ans is none or not getattr(ans, "utterance", ""):
+    checked = replace(
+        CONVERSATION_TURN,
+        check=lambda a: line_problem(own_words(a.utterance, speaker.name, listener.name), speaker.name, listener.name),
+    )
+    ans = await ask(ctx, speaker.name, checked, vars)
+    if ans is None or not getattr(ans, "utterance", ""):
         return None
     line = own_words(ans.utterance, speaker.name, listener.name)
     return (line, bool(ans.end)) if line else None
+
+
+_THIRD_PERSON_VERB = (
+    r"(?:is|was|has|had|will|would|can|could|should|seems|looks|says|said|thinks|wants|needs|"
+    r"likes|loves|knows|feels|and i)"
+)
+
+
+def line_problem(line: str, speaker: str, listener: str) -> str | None:
+    """Why a chat line is wrong in a way the schema cannot say: it speaks of the listener in the
+    third person ("I can't wait to meet Klaus Mueller" said to Klaus) or the speaker names
+    themself; None when it is fine (a first name in a greeting is fine)."""
+    if not line.strip():
+        return "the line is empty; write what the speaker says"
+    low = line.casefold()
+    lfirst, sfirst = listener.split()[0].casefold(), speaker.split()[0].casefold()
+    you = listener.split()[0]
+    if listener.casefold() in low or re.search(rf"\b{re.escape(lfirst)}(?:\s+{_THIRD_PERSON_VERB}\b|'s\b)", low):
+        return (
+            f"{speaker} is talking to {listener}, so {listener} is 'you': write the line to {you} "
+            f"(\"you\"), not about {listener}"
+        )
+    own = "|".join(re.escape(n) for n in (speaker.casefold(), sfirst))
+    if re.search(rf"\b(?:{own})(?:\s+{_THIRD_PERSON_VERB}\b|'s\b)", low):
+        return f"{speaker} is the one speaking: {speaker} says \"I\", never their own name"
+    return None
 
 
 def own_words(utterance: str, speaker: str, listener: str) -> str:
@@ -217,22 +246,23 @@ async def converse(a: Mind, b: Mind, ctx: StepContext) -> None:
             me.set_cooldown(other.name, cooldown_end)
         return
     text = transcript(lines)
-    none = sentinel(Summary)
     ans = await ask(
         ctx,
         a.name,
         CONVERSATION_SUMMARY,
-        {"names": f"{a.name} and {b.name}", "transcript": text, "query": text},
-        fallback=none,
+        {"names": f"{a.name} and {b.name}", "transcript": text},
     )
-    summary = f"conversing with {b.name}" if ans is none else ans.summary
+    # without a summary the chat is described by its first line (what was said, not made up),
+    # and its memory is marked as a stand-in
+    summary = ans.summary if ans is not None else f'talking with {b.name} ("{lines[0][1][:80]}")'
+    stand_in = ans is None
     minutes = chat_minutes(lines)
     end = ceil_minute(ctx.now) + timedelta(minutes=minutes)
     cooldown_end = ctx.step + steps_until(ctx.now, end, ctx.sec_per_step) + ctx.config.chat_cooldown_steps
     runs = running or {}
     await asyncio.gather(
-        _start_chat(a, b, ctx, lines, summary, minutes, end, cooldown_end, runs.get(a.name), before),
-        _start_chat(b, a, ctx, lines, summary, minutes, end, cooldown_end, runs.get(b.name), before),
+        _start_chat(a, b, ctx, lines, summary, minutes, end, cooldown_end, runs.get(a.name), before, stand_in),
+        _start_chat(b, a, ctx, lines, summary, minutes, end, cooldown_end, runs.get(b.name), before, stand_in),
     )
 
 
@@ -247,6 +277,7 @@ async def _start_chat(
     cooldown_end: int,
     run: Running | None,
     before: dict[str, str],
+    stand_in: bool = False,
 ) -> None:
     await fit_reaction(me, ctx, summary, minutes)
     grounding = Grounding(
@@ -259,22 +290,25 @@ async def _start_chat(
     if ctx.config.relationship:
         context = f"{me.name} was {before[me.name]}; {other.name} was {before[other.name]}."
         settled, vec = await asyncio.gather(
-            settle_tie(me, other.name, run, ctx, before=context, convo=summary),
+            settle_tie(me, other.name, run, ctx, before=context, convo=summary, lines=transcript(lines)),
             embed(ctx, [description]),
         )
         importance = DEFAULT_IMPORTANCE if settled is None else settled
+        stand_in = stand_in or settled is None
     else:
         rating, vec = await asyncio.gather(
             ask(
                 ctx,
                 me.name,
                 CHAT_IMPORTANCE,
-                {"persona": me.identity.block(), "name": me.name, "summary": summary, "query": summary},
-                fallback=Importance(rating=DEFAULT_IMPORTANCE),
-            ),  # type: ignore[arg-type]
+                {"persona": me.identity.block(), "name": me.name, "summary": summary},
+            ),
             embed(ctx, [description]),
         )
-        importance = int(rating.rating)
+        importance = DEFAULT_IMPORTANCE if rating is None else int(rating.rating)
+        stand_in = stand_in or rating is None
+    if stand_in:
+        me._heal_due = True  # rated again at the next step
     me.memory.add(
         "chat",
         created=ctx.now,
@@ -287,6 +321,7 @@ async def _start_chat(
         keywords=[me.name, other.name],
         filling=[list(line) for line in lines],
         vector=vec[0],
+        defaulted=stand_in,
     )
     me.log_action(
         ActionLogEntry(

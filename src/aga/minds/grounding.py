@@ -21,7 +21,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from aga.minds.action import DEFAULT_EMOJI, Grounding, is_object_address
-from aga.minds.calls import ask, sentinel
+from aga.minds.calls import ask
 from aga.minds.schedule import REACT, ROOT, is_sleep_text
 from aga.minds.spatial import is_others_private
 from aga.minds.text import last_part, subtask_text
@@ -41,7 +41,6 @@ from aga.prompts.tasks import (
     ActionLook,
     Emoji,
     EventTriple,
-    ObjectState,
 )
 
 if TYPE_CHECKING:
@@ -96,12 +95,51 @@ def named_option(text: str, options: list[str]) -> str | None:
     return top[0] if len(top) == 1 else None
 
 
+# ---------------------------------------------------------------------- who and where
+_WORK_WORDS = re.compile(
+    r"\b(work|works|working|shift|open(?:s|ing)? (?:the|up)|clos(?:e|es|ing) (?:the|up)|serv(?:e|es|ing) customers)\b",
+    re.IGNORECASE,
+)
+
+
+def workplace(r: Mind) -> str | None:
+    """The sector where the resident works or studies: the persona's ``workplace`` when the base
+    names one, else the known place (not home) its background text names; when it names
+    several, the longest name ("Oak Hill College" over "Hobbs Cafe"). None when none is named."""
+    named = getattr(r, "workplace", None) or getattr(r.identity, "workplace", None)
+    sectors = [s for s in sector_options(r) if s != r.home_sector]
+    if named:
+        place = str(named).split(":")
+        sector = place[1] if len(place) >= 2 else place[0]
+        return sector if sector in sectors else None
+    return named_option(r.identity.learned, sectors)
+
+
+def current_place(r: Mind) -> str:
+    """Where the resident is now, in words ("the cafe at Hobbs Cafe"), or "not known yet"."""
+    a = r.action
+    if a is None or a.address.startswith("<"):
+        return "not known yet"
+    parts = a.address.split(":")
+    if len(parts) >= 3:
+        return f"the {parts[2]} at {parts[1]}"
+    return parts[1] if len(parts) == 2 else "not known yet"
+
+
+def place_vars(r: Mind, description: str) -> dict[str, Any]:
+    """What every place prompt shows about the person: who, works where, is where, needs what."""
+    work = workplace(r)
+    return {
+        "name": r.name,
+        "activity": description,
+        "about": r.identity.learned,
+        "workplace": work or "none",
+        "current": current_place(r),
+        "day_needs": r.identity.daily_plan_req or "nothing special",
+    }
+
+
 # ---------------------------------------------------------------------- the place
-class _Fallback(str):
-    """A fallback option, marked: the gateway hands the very fallback object back when the
-    model's answers were unusable (and marks the ledger row defaulted), so its type tells."""
-
-
 async def _choose(
     r: Mind, ctx: StepContext, task: Task[Any], options: list[str], vars: dict[str, Any], fallback: str
 ) -> tuple[str, bool]:
@@ -109,10 +147,8 @@ async def _choose(
     was taken. A single option is taken without asking."""
     if len(options) == 1:
         return options[0], True
-    answer = await ctx.gateway.choose(
-        task, options, vars, agent=r.name, game_time=ctx.now, fallback=_Fallback(fallback)
-    )
-    if isinstance(answer, _Fallback) or answer not in options:
+    answer = await ctx.gateway.choose(task, options, vars, agent=r.name, game_time=ctx.now)
+    if answer is None or answer not in options:
         return str(fallback), False
     return answer, True
 
@@ -146,9 +182,11 @@ async def pick_place(
         sector = home  # one sleeps at home, in one's own room
     elif rules:
         previous = _previous_sector(r, parent)
-        sector = named_option(description, sectors) or (previous if previous in sectors else None)
+        root_text = parent if parent not in (None, ROOT, REACT) else description
+        work = workplace(r) if _WORK_WORDS.search(root_text) else None
+        sector = named_option(description, sectors) or (previous if previous in sectors else None) or work
     if sector is None:
-        sector_vars = {"name": r.name, "activity": description, "query": description, "home": home}
+        sector_vars = {**place_vars(r, description), "home": home}
         sector, ok = await _choose(r, ctx, ACTION_SECTOR, sectors, sector_vars, home or sectors[0])
         chosen &= ok
     arenas = arena_options(r, sector)
@@ -163,9 +201,7 @@ async def pick_place(
         arena = named_option(description, arenas)
     if arena is None:
         arena_vars = {
-            "name": r.name,
-            "activity": description,
-            "query": description,
+            **{k: v for k, v in place_vars(r, description).items() if k != "day_needs"},  # not in its prompt
             "sector": sector,
             "home_arena": r.home_arena if sector == home else "none here",
         }
@@ -179,7 +215,7 @@ async def pick_place(
         return r.identity.living_area, False
     activity = subtask_text(description)
     spare = ctx.rng(r.name, "object fallback").choice(objects)
-    obj_vars = {"activity": activity, "query": activity, "arena": arena}
+    obj_vars = {"activity": activity, "arena": arena}
     obj, ok = await _choose(r, ctx, ACTION_OBJECT, objects, obj_vars, spare)
     chosen &= ok
     address = f"{arena_address}:{obj}"
@@ -204,20 +240,15 @@ async def _details_one_call(
     extra calls of the original mostly restate, so they are not generated.
     """
     activity = subtask_text(description)
-    vars = {"name": r.name, "activity": description, "query": description, "object": obj or "none"}
+    vars = {"name": r.name, "activity": description, "object": obj or "none"}
     if obj:
-        none = sentinel(ActionDetails)
-        ans = await ask(ctx, r.name, ACTION_DETAILS, vars, fallback=none)
-        if ans is none:
-            state = "being used"
-            return Grounding(
-                "", DEFAULT_EMOJI, ("is", activity[:160]), state, DEFAULT_EMOJI, ("is", state)
-            ), False
+        ans = await ask(ctx, r.name, ACTION_DETAILS, vars)
+        if ans is None:  # no made-up object state: the object stays idle to others
+            return Grounding("", DEFAULT_EMOJI, ("is", activity[:160])), False
         state = ans.object_state
         return Grounding("", ans.emoji, (ans.predicate, ans.object), state, ans.emoji, ("is", state)), True
-    none_look = sentinel(ActionLook)
-    look = await ask(ctx, r.name, ACTION_LOOK, vars, fallback=none_look)
-    if look is none_look:
+    look = await ask(ctx, r.name, ACTION_LOOK, vars)
+    if look is None:
         return Grounding("", DEFAULT_EMOJI, ("is", activity[:160])), False
     return Grounding("", look.emoji, (look.predicate, look.object)), True
 
@@ -225,35 +256,41 @@ async def _details_one_call(
 async def _details_five_calls(
     r: Mind, ctx: StepContext, description: str, obj: str
 ) -> tuple[Grounding, bool]:
-    """The original's separate calls: emoji, event triple, object state, its emoji and triple."""
+    """The original's separate calls: emoji, event triple, object state, its emoji and triple.
+
+    When the object's state is not given, the object keeps no state (others see it idle) and its
+    emoji and triple are not asked."""
     activity = subtask_text(description)
     defaulted: list[bool] = []
 
     async def asked(task: Task[Any], vars: dict[str, Any], fallback: Any) -> Any:
-        none = sentinel(type(fallback))
-        ans = await ask(ctx, r.name, task, vars, fallback=none)
-        defaulted.append(ans is none)
-        return fallback if ans is none else ans
+        ans = await ask(ctx, r.name, task, vars)
+        defaulted.append(ans is None)
+        return fallback if ans is None else ans
 
     async def own_event() -> tuple[str, str]:
         fb = EventTriple(predicate="is", object=activity[:160])
-        ans = await asked(EVENT_TRIPLE, {"name": r.name, "activity": description, "query": description}, fb)
+        ans = await asked(EVENT_TRIPLE, {"name": r.name, "activity": description}, fb)
         return ans.predicate, ans.object
 
     async def emoji() -> str:
-        ans = await asked(ACTION_EMOJI, {"activity": activity, "query": activity}, Emoji(emoji=DEFAULT_EMOJI))
+        ans = await asked(ACTION_EMOJI, {"activity": activity}, Emoji(emoji=DEFAULT_EMOJI))
         return str(ans.emoji)
 
     async def object_side() -> tuple[str | None, str | None, tuple[str, str] | None]:
         if not obj:
             return None, None, None
-        state_vars = {"object": obj, "name": r.name, "activity": activity, "query": activity}
-        state = (await asked(OBJECT_STATE, state_vars, ObjectState(state="being used"))).state
+        state_vars = {"object": obj, "name": r.name, "activity": activity}
+        given = await ask(ctx, r.name, OBJECT_STATE, state_vars)
+        if given is None:  # no made-up object state: the object stays idle to others
+            defaulted.append(True)
+            return None, None, None
+        state = given.state
         o_emoji, o_event = await asyncio.gather(
-            asked(OBJECT_EMOJI, {"object": obj, "state": state, "query": state}, Emoji(emoji=DEFAULT_EMOJI)),
+            asked(OBJECT_EMOJI, {"object": obj, "state": state}, Emoji(emoji=DEFAULT_EMOJI)),
             asked(
                 OBJECT_EVENT_TRIPLE,
-                {"object": obj, "state": state, "query": state},
+                {"object": obj, "state": state},
                 EventTriple(predicate="is", object=state[:160]),
             ),
         )

@@ -68,6 +68,9 @@ class MemoryNode:
     filling: list[Any] = field(default_factory=list)
     depth: int = 0
     expiration: datetime | None = None
+    defaulted: bool = False
+    """The importance (or text) is a stand-in for an answer the model failed to give: it is kept
+    out of the reflection trigger and rated again at the next chance (record key ``defaulted``)."""
 
     @property
     def spo(self) -> tuple[str, str, str]:
@@ -91,6 +94,7 @@ class MemoryNode:
             "poignancy": self.importance,
             "keywords": list(self.keywords),
             "filling": [list(x) if isinstance(x, (list, tuple)) else x for x in self.filling],
+            **({"defaulted": True} if self.defaulted else {}),
         }
 
     @classmethod
@@ -116,6 +120,7 @@ class MemoryNode:
             filling=list(rec.get("filling") or []),
             depth=int(rec.get("depth", 0)),
             expiration=_parse(rec.get("expiration")),
+            defaulted=bool(rec.get("defaulted", False)),
         )
 
 
@@ -130,6 +135,7 @@ class MemoryStream:
         self._chat_ids: list[int] = []
         self._changed: set[int] = set()
         self._ratings: dict[tuple[str, str], int] = {}
+        self._retried: set[int] = set()
         self._recent: frozenset[tuple[str, str, str]] = frozenset()
         self._recent_key: tuple[int, int] = (-1, -1)
         self._cap = 0
@@ -182,8 +188,10 @@ class MemoryStream:
         vector: np.ndarray | None = None,
         depth: int = 0,
         expiration: datetime | None = None,
+        defaulted: bool = False,
     ) -> MemoryNode:
-        """Append a new node and return it (its id is the next free one)."""
+        """Append a new node and return it (its id is the next free one). ``defaulted`` marks a
+        stand-in importance or text (see :attr:`MemoryNode.defaulted`)."""
         if kind not in KINDS:
             raise ValueError(f"memory kind must be one of {KINDS}, not {kind!r}")
         kws = tuple(dict.fromkeys(k.lower() for k in keywords if k))
@@ -202,6 +210,7 @@ class MemoryStream:
             filling=list(filling or []),
             depth=depth,
             expiration=expiration,
+            defaulted=defaulted,
         )
         self._insert(node, vector)
         self._changed.add(node.id)
@@ -219,7 +228,7 @@ class MemoryStream:
         self._has_vec[row] = False
         if vector is not None:
             self._put_vector(row, vector)
-        if node.importance is not None:
+        if node.importance is not None and not node.defaulted:
             self._ratings[(node.kind, node.description)] = node.importance
         for kw in node.keywords:
             self._kw.setdefault(kw, []).append(node.id)
@@ -259,14 +268,24 @@ class MemoryStream:
         """Attach the embedding of a node (vectors are not part of its record)."""
         self._put_vector(self._row[node_id], vector)
 
-    def set_importance(self, node_id: int, importance: int) -> None:
-        """Set a node's importance (used for seed memories rated after creation)."""
+    def set_importance(self, node_id: int, importance: int, *, defaulted: bool = False) -> None:
+        """Set a node's importance (seed memories rated after creation, deferred ratings, a
+        stand-in rated again); ``defaulted`` marks a stand-in for a rating the model failed to give."""
         row = self._row[node_id]
         node = self._nodes[row]
         node.importance = int(importance)
+        node.defaulted = defaulted
         self._imp[row] = float(importance)
-        self._ratings[(node.kind, node.description)] = node.importance
+        if not defaulted:
+            self._ratings[(node.kind, node.description)] = node.importance
         self._changed.add(node_id)
+
+    def stand_ins(self) -> list[MemoryNode]:
+        """Nodes whose importance is a stand-in for a failed rating and that were not handed out
+        by this call before (each is rated again once per session), oldest first."""
+        out = [n for n in self._nodes if n.defaulted and n.id not in self._retried]
+        self._retried.update(n.id for n in out)
+        return out
 
     def restamp(self, node_id: int, when: datetime) -> None:
         """Set a node's creation and last access to ``when`` (seed memories get the start time)."""

@@ -28,7 +28,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from aga.minds.calls import ask, embed, sentinel
+from aga.minds.calls import ask, embed
 from aga.minds.memory import MemoryNode
 from aga.minds.schedule import index_at, is_sleep_text
 from aga.minds.spatial import visible_places
@@ -79,10 +79,9 @@ async def rate_or_none(r: Mind, ctx: StepContext, text: str, *, thought: bool = 
         return known
     task = THOUGHT_IMPORTANCE if thought else EVENT_IMPORTANCE
     key = "thought" if thought else "event"
-    vars = {"persona": r.identity.block(), "name": r.name, key: text, "query": text}
-    none = sentinel(Importance)
-    ans = await ask(ctx, r.name, task, vars, fallback=none)
-    return None if ans is none else int(ans.rating)
+    vars = {"persona": r.identity.block(), "name": r.name, key: text}
+    ans = await ask(ctx, r.name, task, vars)
+    return None if ans is None else int(ans.rating)
 
 
 def _reuse(ctx: StepContext) -> bool:
@@ -158,11 +157,10 @@ async def _rate_chunk(r: Mind, ctx: StepContext, texts: list[str]) -> list[int |
     """One call for several texts (a single text takes the one-event task); None when unusable."""
     if len(texts) == 1:
         return [await rate_or_none(r, ctx, texts[0])]
-    none = sentinel(Ratings)
     task = replace(EVENT_RATINGS, schema=exactly(Ratings, "ratings", len(texts)))
     vars = {"persona": r.identity.block(), "name": r.name, "events": numbered(texts), "items": texts}
-    ans = await ask(ctx, r.name, task, vars, fallback=none)
-    return None if ans is none else [int(x.rating) for x in ans.ratings]
+    ans = await ask(ctx, r.name, task, vars)
+    return None if ans is None else [int(x.rating) for x in ans.ratings]
 
 
 def noticed(r: Mind, ctx: StepContext) -> list[Event]:
@@ -291,11 +289,16 @@ async def perceive(r: Mind, ctx: StepContext) -> list[MemoryNode]:
         failed = {k for k, v in asked.items() if v is None}
         given.update({k: DEFAULT_IMPORTANCE if v is None else v for k, v in asked.items()})
         ratings: list[int | None] = [1 if k is None else given[k] for k in keys]
+        stand_in = [k is not None and k in failed for k in keys]
     else:  # the original path: one call per event that is not idle, repeats included
-        asked_each = await asyncio.gather(*(rate(r, ctx, d) for (_s, _p, _o, d), k in zip(fresh, keys) if k))
+        asked_each = await asyncio.gather(
+            *(rate_or_none(r, ctx, d) for (_s, _p, _o, d), k in zip(fresh, keys) if k)
+        )
         vectors = await embed(ctx, [d for *_x, d in fresh])
         it = iter(asked_each)
-        ratings = [1 if k is None else next(it) for k in keys]
+        each = [None if k is None else next(it) for k in keys]
+        stand_in = [k is not None and v is None for k, v in zip(keys, each)]
+        ratings = [1 if k is None else (DEFAULT_IMPORTANCE if v is None else v) for k, v in zip(keys, each)]
     if _reuse(ctx):
         shadowed = {
             k: given[k]
@@ -324,10 +327,15 @@ async def perceive(r: Mind, ctx: StepContext) -> list[MemoryNode]:
             keywords=[last_part(s), last_part(o)],
             filling=filling,
             vector=vectors[k],
+            defaulted=stand_in[k],
         )
         if importance is None:
             r.defer_rating(node.id, keys[k] or d)
-        r.count_event(importance)
+        if stand_in[k]:  # a stand-in rating: not counted towards reflection, rated again next step
+            r.count_event(None)
+            r._heal_due = True
+        else:
+            r.count_event(importance)
         nodes.append(node)
     return nodes
 
@@ -347,9 +355,11 @@ async def settle_ratings(r: Mind, ctx: StepContext, *, force: bool = False) -> N
     given.update(await rate_events(r, ctx, [k for k, v in given.items() if v is None]))
     for i in ids:
         key, rating = r.deferred[i], given[r.deferred[i]]
-        if rating is None:  # the model failed: the default, and no memo of it
-            rating = DEFAULT_IMPORTANCE
-        elif key != r.memory.node(i).description:
+        if rating is None:  # the model failed: a marked stand-in, not counted, rated again next step
+            r.memory.set_importance(i, DEFAULT_IMPORTANCE, defaulted=True)
+            r._heal_due = True
+            continue
+        if key != r.memory.node(i).description:
             r.remember_ratings({key: rating})
         r.memory.set_importance(i, rating)
         r.spend_importance(rating)
@@ -358,16 +368,29 @@ async def settle_ratings(r: Mind, ctx: StepContext, *, force: bool = False) -> N
 
 async def heal_memory(r: Mind, ctx: StepContext) -> None:
     """Rate and embed memories that lack an importance or a vector (seed memories, or nodes
-    whose vectors were not stored)."""
+    whose vectors were not stored), and rate again the stand-in ratings of failed answers (a
+    rating that comes now counts towards reflection; one that fails again stays marked)."""
+    stand_ins = [n for n in r.memory.stand_ins() if n.id not in r.deferred]
+    again = await asyncio.gather(
+        *(rate_or_none(r, ctx, n.description, thought=n.kind == "thought") for n in stand_ins)
+    )
+    for node, rating in zip(stand_ins, again):
+        if rating is not None:
+            r.memory.set_importance(node.id, rating)
+            if node.kind == "event":
+                r.spend_importance(rating)
     pending = r.memory.pending()
     if not pending:
         return
     unrated = [n for n in pending if n.importance is None and n.id not in r.deferred]
     ratings = await asyncio.gather(
-        *(rate(r, ctx, n.description, thought=n.kind == "thought") for n in unrated)
+        *(rate_or_none(r, ctx, n.description, thought=n.kind == "thought") for n in unrated)
     )
     for node, rating in zip(unrated, ratings):
-        r.memory.set_importance(node.id, rating)
+        if rating is None:
+            r.memory.set_importance(node.id, DEFAULT_IMPORTANCE, defaulted=True)
+        else:
+            r.memory.set_importance(node.id, rating)
         if node.created == SEED_TIME:
             r.memory.restamp(node.id, ctx.now)
     unembedded = [n for n in pending if not r.memory.has_vector(n.id)]

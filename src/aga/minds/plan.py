@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from aga.minds.action import Action
-from aga.minds.calls import ask, embed, sentinel
+from aga.minds.calls import ask, embed
 from aga.minds.grounding import arena_options, choose_place, ground_action, sector_options
 from aga.minds.retrieve import merge_unique, retrieve
 from aga.minds.schedule import (
@@ -45,6 +45,7 @@ from aga.minds.text import clock, day_text, midnight, minute_of_day
 from aga.minds.wandering import eps_for, sample_wandering
 from aga.prompts.tasks import (
     DAILY_PLAN,
+    HOURLY_SCHEDULE,
     MIND_WANDERING,
     NEW_DAY_REVIEW,
     NEW_DAY_REVISION,
@@ -54,6 +55,7 @@ from aga.prompts.tasks import (
     DailyPlan,
     DayReview,
     DayRevision,
+    HourActivity,
     NewIdea,
     ScheduleRewrite,
     TaskDecomp,
@@ -138,6 +140,8 @@ async def start_day(r: Mind, ctx: StepContext) -> None:
     wake = await wake_up_hour(r, ctx)
     idea = await wander(r, ctx) if ctx.config.mind_wandering else None
     items, defaulted = await daily_plan(r, ctx, wake, idea)
+    if ctx.config.original_pipeline:
+        items = await hour_by_hour(r, ctx, wake, items)
     rows = build_day(wake, items, WAKE_ACTIVITY, bed_hour_from_lifestyle(r.identity.lifestyle))
     r.plan_day(ctx.now.date(), wake, [f"{a} at {h}:00" for h, a in sorted(items)], rows)
     if not defaulted:
@@ -154,7 +158,6 @@ async def wake_up_hour(r: Mind, ctx: StepContext) -> int:
     vars = {
         "persona": r.identity.block(),
         "first_name": r.identity.first_name,
-        "lifestyle": r.identity.lifestyle,
     }
     default = wake_hour_from_lifestyle(r.identity.lifestyle)
     ans = await ask(ctx, r.name, WAKE_UP_HOUR, vars, fallback=WakeUpHour(hour=default))  # type: ignore[arg-type]
@@ -176,27 +179,87 @@ async def daily_plan(
         notes.append(f"Something new {r.identity.first_name} wants to do today: {idea}.")
     vars = {
         "persona": r.identity.block(),
-        "name": r.name,
         "first_name": r.identity.first_name,
         "daily_req": r.identity.daily_plan_req or "none",
         "plan_note": "\n".join(notes),
-        "new_idea": idea or "",
         "places": "; ".join(places),
         "date": day_text(ctx.now),
         "wake_hour": wake,
-        "learned": r.identity.learned,
-        "lifestyle": r.identity.lifestyle,
-        "home": r.home_sector,
-        "sectors": places,
+        "home": r.home_sector,  # the task's declared hint (test doubles only)
     }
-    none = sentinel(DailyPlan)
-    ans = await ask(ctx, r.name, DAILY_PLAN, vars, fallback=none)
-    if ans is none or not getattr(ans, "items", None):
+    checked = replace(DAILY_PLAN, check=lambda a: plan_problem(a, wake, r.identity.first_name))
+    ans = await ask(ctx, r.name, checked, vars)
+    if ans is None or not getattr(ans, "items", None):
         return fallback_plan(wake), True
     by_hour: dict[int, str] = {}
     for item in ans.items:
-        by_hour.setdefault(int(item.hour), item.activity)
+        text = clean_activity(item.activity)
+        if text:
+            by_hour.setdefault(int(item.hour), text)
     return sorted(by_hour.items()), False
+
+
+_CLOCK_TIME = re.compile(
+    r"\(?\b(?:at|from|until|till|to|around|by)?\s*\d{1,2}(?::\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.|o'clock)"
+    r"|\(?\b(?:at|from|until|till|to|around|by)?\s*\d{1,2}:\d\d\b\)?",
+    re.IGNORECASE,
+)
+_FILLER = re.compile(r"\b(at|from|until|till|to|around|by|and|the|a|an|then)\b|[^a-z]", re.IGNORECASE)
+_BEDTIME = re.compile(r"\b(go(?:es|ing)? to (?:bed|sleep)|sleep|sleeping|asleep|bed ?time|in bed)\b", re.IGNORECASE)
+
+
+def clean_activity(text: str) -> str:
+    """A plan item's text without the clock times small models add ("Lunch at 2:00" -> "Lunch");
+    empty when nothing but times was written."""
+    cleaned = _CLOCK_TIME.sub(" ", text)
+    cleaned = " ".join(cleaned.replace("()", " ").split()).strip(" ,.;:-()")
+    cleaned = re.sub(r"\s+(at|from|until|till|to|around|by)$", "", cleaned, flags=re.IGNORECASE)
+    return cleaned if _FILLER.sub("", cleaned) else ""
+
+
+def plan_problem(answer: DailyPlan, wake: int, first_name: str) -> str | None:
+    """Why a day's plan is wrong in a way the schema cannot say (an item that is only a clock
+    time, no going to bed, going to bed in the middle of the day), or None when it is fine."""
+    for item in answer.items:
+        if not clean_activity(item.activity):
+            return f"the item '{item.activity}' is only a clock time; write what {first_name} does then"
+    sleeps = [item for item in answer.items if _BEDTIME.search(item.activity)]
+    for item in sleeps:
+        if wake < int(item.hour) < 19:
+            return (
+                f"'{item.activity}' at hour {item.hour} is in the middle of the day; {first_name} goes "
+                "to bed in the evening (hours are on the 24-hour clock: 22 is 10 pm)"
+            )
+    if not sleeps:
+        return f"the plan does not end with going to bed; add going to bed at {first_name}'s usual hour"
+    return None
+
+
+async def hour_by_hour(r: Mind, ctx: StepContext, wake: int, items: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The original pipeline: one ``hourly_schedule`` call per waking hour, each seeing the broad
+    plan and the hours before it. An hour the model fails keeps the broad plan's item for it
+    (what was planned, not a made-up activity)."""
+    broad = ", ".join(f"{a} at {h}:00" for h, a in sorted(items)) or "none"
+    planned = dict(items)
+    out: list[tuple[int, str]] = []
+    so_far: list[str] = [f"{clock(h * 60)} sleeping" for h in range(wake)]
+    current = planned.get(wake, WAKE_ACTIVITY)
+    checked = replace(HOURLY_SCHEDULE, check=lambda a: None if clean_activity(a.activity) else "only a clock time")
+    for hour in range(wake, 24):
+        current = planned.get(hour, current)
+        vars = {
+            "persona": r.identity.block(),
+            "daily_req": broad,
+            "so_far": "\n".join(so_far[-8:]) or "(none yet)",
+            "first_name": r.identity.first_name,
+            "hour": clock(hour * 60),
+            "next_hour": clock((hour + 1) * 60),
+        }
+        ans = await ask(ctx, r.name, checked, vars)
+        text = current if ans is None else clean_activity(ans.activity)
+        out.append((hour, text))
+        so_far.append(f"{clock(hour * 60)} {text}")
+    return out
 
 
 async def remember_plan(r: Mind, ctx: StepContext) -> None:
@@ -225,7 +288,8 @@ async def revise_identity(r: Mind, ctx: StepContext) -> None:
     focal = [f"{r.name}'s plan for {date}.", f"Important recent events for {r.name}'s life."]
     if r.memory.dim:
         groups = retrieve(
-            r.memory, await embed(ctx, focal), ctx.now, ctx.config.retrieve_count, r.params.weights
+            r.memory, await embed(ctx, focal), ctx.now, ctx.config.retrieve_count, r.params.weights,
+            unique=not ctx.config.original_pipeline,
         )
     else:
         groups = []
@@ -233,18 +297,15 @@ async def revise_identity(r: Mind, ctx: StepContext) -> None:
     if not statements:
         return
     persona = r.identity.block()
-    none_review = sentinel(DayReview)
     review = await ask(
         ctx,
         r.name,
         NEW_DAY_REVIEW,
-        {"persona": persona, "statements": "\n".join(statements), "date": date, "name": r.name},
-        fallback=none_review,
+        {"persona": persona, "statements": "\n".join(statements), "date": date},
     )
-    if review is none_review:
+    if review is None:
         return
     r.set_plan_note(review.plan_note)
-    none_rev = sentinel(DayRevision)
     revision = await ask(
         ctx,
         r.name,
@@ -254,13 +315,9 @@ async def revise_identity(r: Mind, ctx: StepContext) -> None:
             "plan_note": review.plan_note,
             "feelings": review.feelings,
             "date": date,
-            "name": r.name,
-            "currently": r.identity.currently,
-            "daily_req": r.identity.daily_plan_req,
         },
-        fallback=none_rev,
     )
-    if revision is not none_rev:
+    if revision is not None:
         r.set_identity(
             replace(r.identity, currently=revision.currently, daily_plan_req=revision.daily_requirements)
         )
@@ -322,6 +379,11 @@ def _log_entry(
     )
 
 
+def _undivided(current: Row, later: Row) -> bool:
+    """Whether ``current`` is the first hour of ``later``'s activity left undivided."""
+    return current.parent == current.description == later.description
+
+
 def decomposable(row: Row) -> bool:
     """A plan item (or a re-planned one that is not already a subtask) of an hour or more that
     is not sleep."""
@@ -330,18 +392,50 @@ def decomposable(row: Row) -> bool:
     return row.parent in (ROOT, REACT) and should_decompose(row.description, row.minutes)
 
 
+CHUNK_MINUTES = 180
+"""A longer activity is decomposed a piece of this length at a time (the rest stays a plan item
+and is decomposed when it comes near), so every step stays short."""
+STEP_MINUTES = 20
+"""The typical length of a step asked for (steps of 5-30 minutes, as in the original)."""
+ORIGINAL_STEP_MINUTES = 10
+"""With the original pipeline: the original asked for 5-minute steps of the whole block."""
+
+
+def step_count(minutes: int, original: bool = False) -> int:
+    """How many steps to ask for an activity of ``minutes``: grows with its length."""
+    size = ORIGINAL_STEP_MINUTES if original else STEP_MINUTES
+    return max(3, min(24 if original else 10, round(minutes / size)))
+
+
 async def decompose_ahead(r: Mind, ctx: StepContext, minute: int) -> None:
-    """Decompose the current row and the row an hour ahead, when they call for it."""
+    """Decompose the current row and the row an hour ahead, when they call for it.
+
+    A row longer than :data:`CHUNK_MINUTES` is decomposed a piece at a time (not with the original
+    pipeline). When the model gives no usable steps, the first hour stays undivided (marked so it
+    is not asked again) and the rest is asked again when it comes near.
+    """
     targets = [minute]
     if ctx.now.hour < 23 and minute + 60 < 1440:
         targets.append(minute + 60)
+    original = ctx.config.original_pipeline
     for m in targets:
         i = index_at(r.schedule, m)
         row = r.schedule[i]
         if not decomposable(row):
             continue
+        if m != minute and _undivided(r.schedule[index_at(r.schedule, minute)], row):
+            continue  # its first hour just failed: try the rest when it begins, not at once
         start, end = span(r.schedule, i)
-        rows = await decompose_activity(r, ctx, row.description, row.minutes, start)
+        piece = row.minutes if original or row.minutes <= CHUNK_MINUTES else CHUNK_MINUTES
+        if row.minutes - piece < 60:
+            piece = row.minutes  # no stub of less than an hour left over
+        rows = await decompose_activity(r, ctx, row.description, piece, start)
+        if len(rows) == 1 and rows[0].parent == ROOT:  # no usable steps
+            first = min(60, row.minutes)
+            rows = [Row(row.description, first, row.description)]
+            piece = first
+        if piece < row.minutes:
+            rows = [*rows, Row(row.description, row.minutes - piece, ROOT)]
         r.set_schedule(replace_span(r.schedule, start, end, rows))
 
 
@@ -365,21 +459,23 @@ async def decompose_activity(r: Mind, ctx: StepContext, task: str, minutes: int,
         for j in range(max(0, k - 1), min(len(hourly), k + 2)):
             s, e = span(hourly, j)
             around.append(f"{clock(s)}-{clock(e)} {hourly[j].description}")
+    count = step_count(minutes, ctx.config.original_pipeline)
     vars = {
         "persona": r.identity.block(),
-        "name": r.name,
         "date": day_text(ctx.now),
         "context": "; ".join(around) or "nothing else planned",
         "task": task,
         "minutes": minutes,
         "start": clock(start),
         "end": clock(start + minutes),
+        "count": count,
+        "step_minutes": max(5, minutes // count),
     }
-    none = sentinel(TaskDecomp)
-    ans = await ask(ctx, r.name, TASK_DECOMP, vars, fallback=none)
-    if ans is none or not getattr(ans, "subtasks", None):
-        return [Row(task, minutes, ROOT)]
     others = [row.description for row in hourly if row.description != task]
+    checked = replace(TASK_DECOMP, check=lambda a: decomposition_problem(a, task, others, count))
+    ans = await ask(ctx, r.name, checked, vars)
+    if ans is None or not getattr(ans, "subtasks", None):
+        return [Row(task, minutes, ROOT)]
     steps = [(s.activity, int(s.minutes)) for s in ans.subtasks if not _copied_step(s.activity, others)]
     if not steps:
         return [Row(task, minutes, ROOT)]
@@ -393,6 +489,22 @@ async def decompose_activity(r: Mind, ctx: StepContext, task: str, minutes: int,
 
 
 _CLOCK = re.compile(r"\b\d{1,2}(?::\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}:\d\d\b", re.IGNORECASE)
+
+
+def decomposition_problem(answer: TaskDecomp, task: str, other_items: list[str], count: int) -> str | None:
+    """Why a decomposition is wrong in a way the schema cannot say (half or more of its steps are
+    other items of the day, far too few steps for the activity's length), or None when it is fine
+    (a few copied steps are dropped by the caller)."""
+    copied = [sub.activity for sub in answer.subtasks if _copied_step(sub.activity, other_items)]
+    if copied and 2 * len(copied) >= len(answer.subtasks):  # a few copies are just dropped
+        return (
+            f"the step '{copied[0]}' is another part of the day, not a step of '{task}'; "
+            f"list only what happens during '{task}', without clock times"
+        )
+    least = max(2, count // 3)
+    if len(answer.subtasks) < least:
+        return f"only {len(answer.subtasks)} steps; give about {count} steps (at least {least}), each 5-30 minutes"
+    return None
 
 
 def _copied_step(step: str, other_items: list[str]) -> bool:
@@ -419,11 +531,9 @@ async def wander(r: Mind, ctx: StepContext) -> str | None:
         "memories": "\n".join(f"- {m}" for m in picked),
         "date": day_text(ctx.now),
         "first_name": r.identity.first_name,
-        "name": r.name,
     }
-    none = sentinel(NewIdea)
-    ans = await ask(ctx, r.name, MIND_WANDERING, vars, fallback=none)
-    return None if ans is none else ans.idea
+    ans = await ask(ctx, r.name, MIND_WANDERING, vars)
+    return None if ans is None else ans.idea
 
 
 # ---------------------------------------------------------------------- rewriting around a reaction
@@ -454,7 +564,6 @@ async def rewrite_around(r: Mind, ctx: StepContext, inserted: str, minutes: int)
         ]
         vars = {
             "persona": r.identity.block(),
-            "name": r.name,
             "date": day_text(ctx.now),
             "window_start": clock(w_start),
             "window_end": clock(w_end),
@@ -465,9 +574,8 @@ async def rewrite_around(r: Mind, ctx: StepContext, inserted: str, minutes: int)
             "remaining": remaining,
             "after": [[row.description, row.minutes] for row in after],
         }
-        none = sentinel(ScheduleRewrite)
-        ans = await ask(ctx, r.name, SCHEDULE_REWRITE, vars, fallback=none)
-        if ans is not none and getattr(ans, "activities", None):
+        ans = await ask(ctx, r.name, SCHEDULE_REWRITE, vars)
+        if ans is not None and getattr(ans, "activities", None):
             kept = [
                 (a.activity, int(a.minutes)) for a in ans.activities if not _repeats(a.activity, inserted)
             ]

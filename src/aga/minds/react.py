@@ -54,6 +54,17 @@ def about(r: Mind, other: str, now: datetime) -> list[str]:
     return [n.description for n in (*thoughts, *events)]
 
 
+TALK_FALLBACK = YesNo(answer="yes")
+"""Without a usable answer the resident talks (as in the original)."""
+
+
+def aims(r: Mind) -> str:
+    """What the resident has in mind these days: its current status and the day's standing plans
+    (Isabella's party invitations reach the decision to talk)."""
+    parts = [r.identity.currently.strip(), r.identity.daily_plan_req.strip()]
+    return " ".join(p for p in parts if p) or "nothing in particular."
+
+
 def last_chat_line(r: Mind, ctx: StepContext, other: str) -> str:
     """'Last talked with X at 09:30 on Monday: <summary>.' or ''."""
     node = r.memory.last_chat_with(other)
@@ -91,10 +102,9 @@ async def decide(r: Mind, ctx: StepContext, perceived: list[MemoryNode]) -> Inte
             "time": ctx.now.strftime("%H:%M on %A"),
             "my_status": subtask_text(r.action.description),
             "their_status": subtask_text(other.description),
-            "acquainted": bool(memories),
-            "query": other.name,
+            "aims": aims(r),
         }
-        ans = await ask(ctx, r.name, DECIDE_TO_TALK, vars, fallback=YesNo(answer="no"))
+        ans = await ask(ctx, r.name, DECIDE_TO_TALK, vars, fallback=TALK_FALLBACK)
         _remember(r, ctx, other.name, other, ans.answer == "no")
         if ans.answer == "yes":
             return ChatIntent(other.name)
@@ -169,7 +179,6 @@ async def maybe_wait(r: Mind, ctx: StepContext, other: AgentView, memories: list
         "my_status": subtask_text(r.action.description),
         "their_status": subtask_text(other.description),
         "their_place": other.address.split(":")[-1],
-        "query": "wait",
     }
     ans = await ask(ctx, r.name, DECIDE_TO_REACT, vars, fallback=WaitOrGo(answer="continue"))
     _remember(r, ctx, WAIT_KEY + other.name, other, ans.answer != "wait")

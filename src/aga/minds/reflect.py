@@ -25,10 +25,10 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from aga.minds.calls import ask, embed, sentinel
+from aga.minds.calls import ask, embed
 from aga.minds.memory import MemoryNode
-from aga.minds.perceive import DEFAULT_IMPORTANCE, rate, settle_ratings
-from aga.minds.retrieve import merge_unique, retrieve
+from aga.minds.perceive import DEFAULT_IMPORTANCE, rate_or_none, settle_ratings
+from aga.minds.retrieve import retrieve
 from aga.minds.text import numbered, proper_nouns, transcript
 from aga.prompts.tasks import (
     CHAT_MEMO,
@@ -43,7 +43,6 @@ from aga.prompts.tasks import (
     EventTriple,
     FocalPoints,
     Insights,
-    Note,
     ThoughtNotes,
     exactly,
 )
@@ -77,17 +76,18 @@ async def add_thoughts(r: Mind, ctx: StepContext, items: list[tuple[str, list[in
             await add_thought(r, ctx, text, evidence)
         return
     texts = [t for t, _ in items]
-    none = sentinel(ThoughtNotes)
     task = replace(THOUGHT_NOTES, schema=exactly(ThoughtNotes, "notes", len(texts)))
     vars = {"persona": r.identity.block(), "name": r.name, "thoughts": numbered(texts), "items": texts}
-    ans, vectors = await asyncio.gather(ask(ctx, r.name, task, vars, fallback=none), embed(ctx, texts))
+    ans, vectors = await asyncio.gather(ask(ctx, r.name, task, vars), embed(ctx, texts))
     for k, (text, evidence) in enumerate(items):
-        if ans is none:
+        if ans is None:  # stand-ins, marked: rated again at the next chance
             triple, rating = EventTriple(predicate="thinks", object=text[:60]), DEFAULT_IMPORTANCE
         else:
             note = ans.notes[k]
             triple, rating = EventTriple(predicate=note.predicate, object=note.object), int(note.importance)
-        _store_thought(r, ctx, text, evidence, triple, rating, vectors[k])
+        _store_thought(r, ctx, text, evidence, triple, rating, vectors[k], defaulted=ans is None)
+    if ans is None:
+        r._heal_due = True
 
 
 async def add_thought(r: Mind, ctx: StepContext, text: str, evidence: list[int]) -> MemoryNode:
@@ -97,13 +97,16 @@ async def add_thought(r: Mind, ctx: StepContext, text: str, evidence: list[int])
             ctx,
             r.name,
             EVENT_TRIPLE,
-            {"name": r.name, "activity": text, "query": text},
+            {"name": r.name, "activity": text},
             fallback=EventTriple(predicate="thinks", object=text[:60]),
         ),
-        rate(r, ctx, text, thought=True),
+        rate_or_none(r, ctx, text, thought=True),
         embed(ctx, [text]),
     )
-    return _store_thought(r, ctx, text, evidence, triple, rating, vec[0])
+    if rating is None:
+        r._heal_due = True
+    rated = DEFAULT_IMPORTANCE if rating is None else rating
+    return _store_thought(r, ctx, text, evidence, triple, rated, vec[0], defaulted=rating is None)
 
 
 def _store_thought(
@@ -114,6 +117,8 @@ def _store_thought(
     triple: EventTriple,
     rating: int,
     vec: object,
+    *,
+    defaulted: bool = False,
 ) -> MemoryNode:
     depth = 1 + max((r.memory.node(i).depth for i in evidence if r.memory.has(i)), default=0)
     return r.memory.add(
@@ -130,6 +135,7 @@ def _store_thought(
         vector=vec,  # type: ignore[arg-type]
         depth=depth,
         expiration=ctx.now + timedelta(days=ctx.config.thought_days),
+        defaulted=defaulted,
     )
 
 
@@ -140,22 +146,20 @@ async def thoughts_after_chat(r: Mind, ctx: StepContext) -> None:
     if chat_node is None or not r.chat:
         return
     text = transcript(r.chat)
-    vars = {"name": r.name, "transcript": text, "other": other, "query": text}
+    vars = {"name": r.name, "transcript": text}
     plan_note: str | None = None
     memo_note: str | None = None
     if ctx.config.merged_reflection:
-        none = sentinel(ChatThoughts)
-        both = await ask(ctx, r.name, CHAT_THOUGHTS, vars, fallback=none)
-        if both is not none:
+        both = await ask(ctx, r.name, CHAT_THOUGHTS, vars)
+        if both is not None:
             plan_note, memo_note = both.planning_note, both.memo
     else:
-        none_plan, none_memo = sentinel(Note), sentinel(Note)
         plan, memo = await asyncio.gather(
-            ask(ctx, r.name, CHAT_PLANNING_NOTE, vars, fallback=none_plan),
-            ask(ctx, r.name, CHAT_MEMO, vars, fallback=none_memo),
+            ask(ctx, r.name, CHAT_PLANNING_NOTE, vars),
+            ask(ctx, r.name, CHAT_MEMO, vars),
         )
-        plan_note = None if plan is none_plan else plan.note
-        memo_note = None if memo is none_memo else memo.note
+        plan_note = None if plan is None else plan.note
+        memo_note = None if memo is None else memo.note
     texts = []
     if plan_note is not None:
         texts.append(f"For {r.name}'s planning: {plan_note}")
@@ -181,7 +185,6 @@ async def run_reflection(r: Mind, ctx: StepContext, count: int) -> None:
     texts = [n.embedding_key for n in recent]
     if ctx.config.merged_reflection:  # a repeated memory says nothing new: list it once
         texts = list(dict.fromkeys(texts))
-    none_fp = sentinel(FocalPoints)
     ans = await ask(
         ctx,
         r.name,
@@ -190,17 +193,16 @@ async def run_reflection(r: Mind, ctx: StepContext, count: int) -> None:
             "name": r.name,
             "statements": "\n".join(texts),
             "count": n_q,
-            "query": r.name,
         },
-        fallback=none_fp,
     )
-    if ans is none_fp:
+    if ans is None:
         return
     questions = [q for q in ans.questions if q.strip()][:n_q]
     if not questions or not r.memory.dim:
         return
     groups = retrieve(
-        r.memory, await embed(ctx, questions), ctx.now, ctx.config.retrieve_count, r.params.weights
+        r.memory, await embed(ctx, questions), ctx.now, ctx.config.retrieve_count, r.params.weights,
+        unique=not ctx.config.original_pipeline,
     )
     if ctx.config.merged_reflection:
         await _insights_at_once(r, ctx, questions, groups)
@@ -208,7 +210,6 @@ async def run_reflection(r: Mind, ctx: StepContext, count: int) -> None:
     for question, nodes in zip(questions, groups):
         if not nodes:
             continue
-        none_in = sentinel(Insights)
         found = await ask(
             ctx,
             r.name,
@@ -218,12 +219,9 @@ async def run_reflection(r: Mind, ctx: StepContext, count: int) -> None:
                 "statements": numbered([n.embedding_key for n in nodes]),
                 "question": question,
                 "count": ctx.config.insight_count,
-                "query": question,
-                "size": len(nodes),
             },
-            fallback=none_in,
         )
-        if found is none_in:
+        if found is None:
             continue
         items = [
             (item.insight, [nodes[k - 1].id for k in dict.fromkeys(item.evidence) if 1 <= k <= len(nodes)])
@@ -232,19 +230,39 @@ async def run_reflection(r: Mind, ctx: StepContext, count: int) -> None:
         await add_thoughts(r, ctx, items)
 
 
+MERGED_STATEMENTS = 30
+"""Statements one merged insights call lists at most (the best of each question's retrieval in
+turn): what a separate call of the original lists for one question, not 90 at once."""
+MERGED_INSIGHTS = 6
+"""Insights one merged call asks for at most (a small model loses track of 15 over 90 lines)."""
+
+
+def _interleaved(groups: list[list[MemoryNode]]) -> list[MemoryNode]:
+    """The nodes of all groups, best of each group first, in turns; each node once."""
+    out: list[MemoryNode] = []
+    seen: set[int] = set()
+    for rank in range(max((len(g) for g in groups), default=0)):
+        for group in groups:
+            if rank < len(group) and group[rank].id not in seen:
+                seen.add(group[rank].id)
+                out.append(group[rank])
+    return out
+
+
 async def _insights_at_once(
     r: Mind, ctx: StepContext, questions: list[str], groups: list[list[MemoryNode]]
 ) -> None:
     """One call for the insights of all questions, over the union of their memories (a text
     retrieved twice is listed once)."""
     by_text: dict[str, MemoryNode] = {}
-    for node in merge_unique(groups):
+    for node in _interleaved(groups):
         by_text.setdefault(node.embedding_key, node)
+        if len(by_text) >= MERGED_STATEMENTS:
+            break
     nodes = list(by_text.values())
     if not nodes:
         return
-    total = ctx.config.insight_count * len(questions)
-    none = sentinel(Insights)
+    total = min(ctx.config.insight_count * len(questions), MERGED_INSIGHTS)
     found = await ask(
         ctx,
         r.name,
@@ -254,12 +272,9 @@ async def _insights_at_once(
             "statements": numbered([n.embedding_key for n in nodes]),
             "questions": numbered(questions),
             "count": total,
-            "query": " ".join(questions),
-            "size": len(nodes),
         },
-        fallback=none,
     )
-    if found is none:
+    if found is None:
         return
     items = [
         (item.insight, [nodes[k - 1].id for k in dict.fromkeys(item.evidence) if 1 <= k <= len(nodes)])

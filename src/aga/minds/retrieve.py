@@ -74,11 +74,14 @@ def retrieve(
     now: datetime,
     count: int,
     weights: RetrievalWeights,
+    unique: bool = True,
 ) -> list[list[MemoryNode]]:
     """For each query vector (rows of ``queries``), the ``count`` best nodes, best first.
 
     Queries are answered in order; nodes retrieved for one query are marked accessed before
-    the next query is scored, as in the original.
+    the next query is scored, as in the original. With ``unique`` (the default, as in the
+    affordable paper) a text already retrieved for this query is skipped, so an event perceived
+    again and again fills one place, not the whole list; ``unique=False`` is the original.
     """
     out: list[list[MemoryNode]] = []
     for q in np.atleast_2d(queries):
@@ -89,8 +92,20 @@ def retrieve(
         if vecs.shape[1] != q.shape[0]:
             raise ValueError(f"query has {q.shape[0]} dimensions, memory vectors have {vecs.shape[1]}")
         scores = score_nodes(vecs, imp, acc, _unit(q), now, weights)
-        order = np.argsort(-scores, kind="stable")[:count]
-        nodes = [memory.node_at_row(int(rows[i])) for i in order]
+        order = np.argsort(-scores, kind="stable")
+        if unique:
+            nodes = []
+            seen: set[str] = set()
+            for i in order:
+                node = memory.node_at_row(int(rows[i]))
+                if node.description in seen:
+                    continue
+                seen.add(node.description)
+                nodes.append(node)
+                if len(nodes) >= count:
+                    break
+        else:
+            nodes = [memory.node_at_row(int(rows[i])) for i in order[:count]]
         memory.touch([n.id for n in nodes], now)
         out.append(nodes)
     return out

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from aga.minds.calls import ask, embed, sentinel
+from aga.minds.calls import ask, embed
 from aga.minds.retrieve import merge_unique, retrieve
 from aga.prompts.tasks import RELATIONSHIP_UPDATE, SOCIAL_SUMMARY, Summary, TieUpdate
 
@@ -39,12 +39,12 @@ if TYPE_CHECKING:
     from aga.minds.state import Mind
 
 UNKNOWN = "unknown"
-OPEN_RETRIEVE = 10
+OPEN_RETRIEVE = 15
 """Memories retrieved per focal point when a conversation opens (AGA: 20)."""
-TURN_RECALL = 5
+TURN_RECALL = 10
 """Memories retrieved for the last lines before each utterance (AGA: 15, and a call to fold them)."""
-RECALL_SHOWN = 6
-"""Newest recalled memories shown in the utterance prompt."""
+RECALL_SHOWN = 15
+"""Newest recalled memories shown in the utterance prompt (the original shows 15 per utterance)."""
 COVERED_CAP = 300
 """Ids of folded-in memories kept per tie (the newest; older ones may be folded in again)."""
 
@@ -142,7 +142,6 @@ class Running:
         new = self.unseen(nodes)
         if not new:
             return False
-        none = sentinel(Summary)
         ans = await ask(
             ctx,
             self.me.name,
@@ -154,11 +153,9 @@ class Running:
                 "feeling": self.tie.feeling,
                 "summary": self.summary or "(none yet)",
                 "statements": "\n".join(f"- {n.embedding_key}" for n in new),
-                "query": self.other,
             },
-            fallback=none,
         )
-        if ans is not none:
+        if ans is not None:
             self.summary = ans.summary
             self.folded.update(n.id for n in new)
         return True
@@ -196,17 +193,18 @@ async def settle_tie(
     *,
     before: str,
     convo: str,
+    lines: str = "",
 ) -> int | None:
     """After a chat: one call gives the new relationship, feeling, notes (the summary with what
     the chat brought to mind folded in) and the conversation's importance to ``me`` (returned;
-    None when the model gave nothing usable, and then the tie keeps its labels).
+    None when the model gave nothing usable, and then the tie keeps its labels). ``lines`` is the
+    conversation's transcript, shown in full.
 
     Mutates only ``me`` (its tie).
     """
     tie = tie_of(me, other)
     summary = run.summary if run is not None else tie.summary
     recalled = run.recalled if run is not None else []
-    none = sentinel(TieUpdate)
     ans = await ask(
         ctx,
         me.name,
@@ -221,15 +219,14 @@ async def settle_tie(
             "recalled": "; ".join(n.embedding_key for n in recalled) or "nothing new",
             "before": before,
             "convo": convo,
-            "query": convo,
+            "transcript": lines or convo,
         },
-        fallback=none,
     )
     updated = Tie(tie.relationship, tie.feeling, summary, list(tie.covered))
     if run is not None:
         updated.cover(run.folded)
     rating: int | None = None
-    if ans is not none:
+    if ans is not None:
         updated.relationship = ans.relationship
         updated.feeling = ans.feeling
         updated.summary = ans.summary

@@ -56,6 +56,12 @@ class DailyPlan(_Answer):
     items: list[PlanItem] = Field(min_length=1)
 
 
+class HourActivity(_Answer):
+    """What the resident does during one hour of the day (the original's hourly schedule)."""
+
+    activity: Short
+
+
 class Subtask(_Answer):
     """A step of an activity; ``minutes`` is a rough size, code rescales it."""
 
@@ -257,6 +263,7 @@ NEW_DAY_REVIEW = Task("new_day_review", DayReview, max_tokens=200)
 NEW_DAY_REVISION = Task("new_day_revision", DayRevision, max_tokens=200)
 SCHEDULE_REWRITE = Task("schedule_rewrite", ScheduleRewrite, max_tokens=400, hint="after")
 MIND_WANDERING = Task("mind_wandering", NewIdea, max_tokens=48, temperature=0.7)
+HOURLY_SCHEDULE = Task("hourly_schedule", HourActivity, max_tokens=40, temperature=0.5)  # --profile original
 
 # ---------------------------------------------------------------------- grounding an action
 ACTION_SECTOR = Task("action_sector", None, max_tokens=24)
@@ -341,7 +348,7 @@ ALL_TASKS: tuple[Task, ...] = (
     OBJECT_EMOJI, OBJECT_EVENT_TRIPLE, EVENT_IMPORTANCE, THOUGHT_IMPORTANCE, CHAT_IMPORTANCE,
     DECIDE_TO_TALK, DECIDE_TO_REACT, RELATIONSHIP_SUMMARY, CONVERSATION_TURN, CONVERSATION_SUMMARY,
     FOCAL_POINTS, INSIGHTS, CHAT_PLANNING_NOTE, CHAT_MEMO,
-    ACTION_DETAILS, ACTION_LOOK, MIND_WANDERING,
+    ACTION_DETAILS, ACTION_LOOK, MIND_WANDERING, HOURLY_SCHEDULE,
     SOCIAL_SUMMARY, RELATIONSHIP_UPDATE, EVENT_RATINGS, THOUGHT_NOTES, CHAT_THOUGHTS, INSIGHTS_ALL,
     INTERVIEW_ANSWER, INTERVIEW_MEMORY, WHISPER_THOUGHT, WHISPER_IMPORTANCE,
     JUDGE_BELIEVABILITY,

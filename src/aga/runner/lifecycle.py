@@ -24,7 +24,6 @@ from aga.policy.store import DB_NAME as POLICY_DB
 from aga.policy.store import PUBLIC_DIR
 from aga.runner.simulation import TIME_FORMAT, Simulation
 from aga.settings import SAVINGS, SWITCHES, check_savings, retry_overrides
-from aga.settings import SAVINGS, SWITCHES, check_savings, retry_overrides
 from aga.store.sim_store import DB_NAME, SimStore
 from aga.world import Town, load_town
 
@@ -43,7 +42,13 @@ class RunSettings:
         relationship: Social Memory.
         mind_wandering: a new day's plan gets an idea from a few rarely recalled memories.
         disabled_savings: names from ``aga.minds.context.SAVINGS`` to switch off (all on otherwise).
-        max_in_flight: most model calls at once.
+        max_in_flight: most model calls at once across all residents (None: the backend kind's
+            default, 1 for the embedded model, 8 for remote endpoints).
+        structured: how answers are held to their schema on OpenAI-compatible servers (``auto``
+            or one form, see ``aga.gateway.structured``).
+        llm_options: ``KEY=VALUE`` request fields for OpenAI-compatible servers (``--llm-option``).
+        profile: ``default`` or ``original`` (see :data:`PROFILES`); ``original`` turns every
+            AGA feature and saving off and the minds' ``original_pipeline`` on.
     """
 
     llm: str = "embedded"
@@ -57,9 +62,15 @@ class RunSettings:
     llm_options: list[str] = field(default_factory=list)
     share_policy: bool = False
     disabled_savings: list[str] = field(default_factory=list)
+    profile: str = "default"
 
     def __post_init__(self) -> None:
         self.disabled_savings = check_savings(self.disabled_savings)
+        if self.profile not in PROFILES:
+            raise InputError(f"unknown profile {self.profile!r}; known: {', '.join(PROFILES)}")
+        if self.profile == "original":  # the original's pipeline: no AGA feature, no saving
+            self.policy = self.relationship = self.mind_wandering = self.share_policy = False
+            self.disabled_savings = list(SAVINGS)
 
     def merged(self, overrides: dict[str, Any]) -> RunSettings:
         """A copy with the non-None overrides applied."""
@@ -73,8 +84,14 @@ class RunSettings:
         features as set, every saving on unless disabled."""
         values = {s.name: bool(getattr(self, s.name)) for s in SWITCHES if s.group == "aga"}
         values.update({name: name not in self.disabled_savings for name in SAVINGS})
+        values["original_pipeline"] = self.profile == "original"
         return MindConfig(**values)
 
+
+PROFILES = ("default", "original")
+"""``aga run --profile``: ``default`` (the switches as set) or ``original`` (the original Generative
+Agents' pipeline call for call: hourly schedule, whole decompositions, every AGA feature and saving
+off)."""
 
 TEST_DOUBLE_LLMS = ("scripted",)
 """Model specs whose answers are test doubles: their policy entries are kept apart."""

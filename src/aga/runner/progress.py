@@ -75,7 +75,7 @@ async def run_with_progress(
     (``resume(steps_left)``). Metrics are written at every stop.
     """
     console = console or Console(stderr=True)
-    totals = {"calls": 0, "in": 0, "out": 0}
+    totals = {"calls": 0, "in": 0, "out": 0, "defaulted": 0}
     progress = Progress(
         TextColumn("[bold]{task.fields[time]}"),
         BarColumn(),
@@ -94,6 +94,7 @@ async def run_with_progress(
         totals["calls"] += report.calls
         totals["in"] += report.prompt_tokens
         totals["out"] += report.completion_tokens
+        totals["defaulted"] += report.defaulted
         progress.update(
             task,
             advance=1,
@@ -131,7 +132,8 @@ async def run_with_progress(
         await sim.gateway.aclose()  # HTTP clients and cache files of the model backends
     if not quiet:
         console.print(
-            f"step {sim.step} ({sim.now:%B %d, %Y, %H:%M:%S}): {totals['calls']} model calls, "
+            f"step {sim.step} ({sim.now:%B %d, %Y, %H:%M:%S}): {totals['calls']} model calls "
+            f"({totals['defaulted']} answers defaulted), "
             f"{totals['in']} prompt + {totals['out']} completion tokens; metrics in {sim.store.folder / 'metrics'}",
             highlight=False,
         )

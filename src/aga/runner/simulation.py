@@ -45,6 +45,8 @@ class StepReport:
     prompt_tokens: int
     completion_tokens: int
     chats: list[tuple[str, str]] = field(default_factory=list)
+    defaulted: int = 0
+    """Model answers that never came right this step (the caller's stand-in was used)."""
 
 
 def resolve_chats(names: Sequence[str], intents: Sequence[object], views: Mapping[str, AgentView]) -> list[tuple[str, str]]:
@@ -246,6 +248,7 @@ class Simulation:
             prompt_tokens=sum(int(r.get("prompt_tokens") or 0) for r in rows),
             completion_tokens=sum(int(r.get("completion_tokens") or 0) for r in rows),
             chats=pairs,
+            defaulted=sum(1 for r in rows if r.get("defaulted")),
         )
 
     def close(self) -> None:

@@ -178,7 +178,7 @@ _STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 def task_decomp(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
-    """3 to 6 steps chosen by keywords of the task, with rough minutes."""
+    """As many steps as the prompt asks for, chosen by keywords of the task, with rough minutes."""
     task = str(_v(request, "task", "the task")).lower()
     steps: tuple[str, ...] = ()
     for key, options in _STEPS:
@@ -187,11 +187,24 @@ def task_decomp(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
             break
     if not steps:
         steps = ("getting started", "focusing on the main part", "taking a short break", "finishing up")
-    count = rng.randint(3, 6)
+    asked = re.search(r"Give (\d+) steps", request.user)  # the count the prompt asks for
+    count = int(asked.group(1)) if asked else rng.randint(3, 6)
     chosen = [steps[i % len(steps)] for i in range(count)]
     if count > len(steps):
         chosen = list(steps) + [f"continuing {s}" for s in steps][: count - len(steps)]
     return {"subtasks": [{"activity": s, "minutes": rng.choice(_MINUTES[:8])} for s in chosen]}
+
+
+def hourly_schedule(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
+    """The broad plan's item for the hour the prompt asks about (read from the prompt text:
+    "Broad plan for today: a at 7:00, b at 9:00" and "from 08:00 to 09:00")."""
+    text = request.user or ""
+    broad = re.search(r"Broad plan for today: (.*)", text)
+    hour = re.search(r"from (\d\d):00 to", text)
+    items = re.findall(r"([^,]+?) at (\d{1,2}):00", broad.group(1)) if broad else []
+    at = int(hour.group(1)) if hour else 12
+    earlier = [(int(h), a.strip()) for a, h in items if int(h) <= at]
+    return {"activity": max(earlier)[1] if earlier else "going about the day"}
 
 
 def schedule_rewrite(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
@@ -720,6 +733,7 @@ RULES: dict[str, Rule] = {
     "wake_up_hour": wake_up_hour,
     "daily_plan": daily_plan,
     "task_decomp": task_decomp,
+    "hourly_schedule": hourly_schedule,
     "schedule_rewrite": schedule_rewrite,
     "new_day_review": new_day_review,
     "new_day_revision": new_day_revision,

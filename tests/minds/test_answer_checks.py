@@ -1,0 +1,260 @@
+"""Answers that are valid JSON but wrong in a checkable way are re-asked with the reason."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from pathlib import Path
+
+from aga.gateway import Task
+from aga.prompts.tasks import WakeUpHour
+
+
+def _hour_task(tmp_path: Path) -> Task[WakeUpHour]:
+    (tmp_path / "hour_test.txt").write_text("Give an hour.\n---\nFor $name.\n", encoding="utf-8")
+    return Task("hour_test", WakeUpHour, max_tokens=16, template_dir=tmp_path)
+
+
+def test_a_check_failure_is_re_asked_with_the_reason(scripted, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    seen: list[str] = []
+
+    def answer(request, rng):  # type: ignore[no-untyped-def]
+        seen.append(request.user)
+        return {"hour": 12} if len(seen) == 1 else {"hour": 7}
+
+    gw = scripted(answer)
+    plain = _hour_task(tmp_path)
+    task = replace(plain, check=lambda a: "noon is not a wake-up hour" if a.hour == 12 else None)
+    got = asyncio.run(gw.ask(task, {"name": "Klaus"}, agent="Klaus Mueller", game_time=None))
+    assert got is not None and got.hour == 7
+    assert len(seen) == 2 and "noon is not a wake-up hour" in seen[1]
+    rows = [r for r in gw.ledger.drain() if r.kind == "llm"]
+    assert [r.ok for r in rows] == [False, True] and rows[0].task == "hour_test"
+    assert task == plain  # the check is not part of the task's identity (the metrics key)
+
+
+def test_an_answer_that_never_passes_its_check_is_not_returned(scripted, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    gw = scripted(lambda request, rng: {"hour": 12})
+    task = replace(_hour_task(tmp_path), check=lambda a: "noon" if a.hour == 12 else None)
+    got = asyncio.run(gw.ask(task, {"name": "Klaus"}, agent="Klaus Mueller", game_time=None))
+    assert got is None or got.hour != 12
+    assert [r.defaulted for r in gw.ledger.drain() if r.kind == "llm"][-1] is True
+
+
+# ---------------------------------------------------------------------- the minds' checks
+from datetime import datetime, timedelta  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from aga.minds import MindConfig, Resident  # noqa: E402
+from aga.minds.converse import line_problem  # noqa: E402
+from aga.minds.grounding import pick_place, workplace  # noqa: E402
+from aga.minds.memory import MemoryStream  # noqa: E402
+from aga.minds.plan import clean_activity, decompose_ahead, start_day, step_count  # noqa: E402
+from aga.minds.react import decide  # noqa: E402
+from aga.minds.retrieve import RetrievalWeights, retrieve  # noqa: E402
+from aga.minds.schedule import ROOT, Row, index_at, span, total  # noqa: E402
+
+from .driver import make_ctx, with_rules  # noqa: E402
+
+DAY = datetime(2023, 2, 13, 0, 0, 0)
+
+
+def _resident(town, personas, name: str) -> Resident:  # type: ignore[no-untyped-def]
+    return Resident.from_persona(personas[name], town)
+
+
+def test_the_place_prompt_shows_who_works_where_is_where_and_needs_what(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    r = _resident(town, personas, "Isabella Rodriguez")
+    assert workplace(r) == "Hobbs Cafe"
+    seen: dict[str, str] = {}
+
+    def watch(request, rng):  # type: ignore[no-untyped-def]
+        seen[request.task] = request.user
+
+    gw = scripted(with_rules(action_sector=watch, action_arena=watch))
+    asyncio.run(pick_place(r, make_ctx(town, gw, [r], DAY.replace(hour=8)), "wiping the tables and setting out cups"))
+    sector = seen["action_sector"]
+    assert "Workplace: Hobbs Cafe" in sector
+    assert "owns Hobbs Cafe" in sector  # who she is
+    assert "is now at:" in sector and "opens Hobbs Cafe at 8 am" in sector  # where she is, the day's needs
+    assert "Workplace: Hobbs Cafe" in seen["action_arena"]
+
+
+def test_with_plan_rules_work_goes_to_the_workplace_without_a_call(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    r = _resident(town, personas, "Isabella Rodriguez")
+    gw = scripted()
+    ctx = make_ctx(town, gw, [r], DAY.replace(hour=8), config=MindConfig(plan_rules=True))
+    address, chosen = asyncio.run(pick_place(r, ctx, "go to work"))
+    assert address.split(":")[1] == "Hobbs Cafe" and chosen
+    assert not [row for row in gw.ledger.drain() if row.task == "action_sector"]
+
+
+def _pair_near(town, personas, gw):  # type: ignore[no-untyped-def]
+    from aga.minds.plan import next_action
+
+    a = _resident(town, personas, "Isabella Rodriguez")
+    b = _resident(town, personas, "Klaus Mueller")
+    b.tile = next(t for t in town.nearby(a.tile, 2) if town.is_walkable(t) and t != a.tile)
+    at = DAY.replace(hour=10)
+    for r in (a, b):
+        asyncio.run(next_action(r, make_ctx(town, gw, [a, b], at)))
+    gw.ledger.drain()
+    return a, b, at
+
+
+def _seen_event(a, b, at):  # type: ignore[no-untyped-def]
+    return a.memory.add(
+        "event", created=at, subject=b.name, predicate="is", obj="x", description=f"{b.name} is here",
+        embedding_key=f"{b.name} is here", importance=2, keywords=[b.name],
+    )  # fmt: skip
+
+
+def test_decide_to_talk_sees_the_persons_aims_and_falls_back_to_yes(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    prompts: list[str] = []
+
+    def unusable(request, rng):  # type: ignore[no-untyped-def]
+        prompts.append(request.system + "\n" + request.user)
+        return "hmm, hard to say"
+
+    gw = scripted(with_rules(decide_to_talk=unusable))
+    a, b, at = _pair_near(town, personas, gw)
+    intent = asyncio.run(decide(a, make_ctx(town, gw, [a, b], at), [_seen_event(a, b, at)]))
+    assert intent is not None and intent.target == b.name  # the original's fallback: yes
+    assert prompts and "Valentine's Day party" in prompts[0]  # Isabella's aim reaches the decision
+    assert "strangers" not in prompts[0]
+    assert [r.defaulted for r in gw.ledger.drain() if r.task == "decide_to_talk"][-1] is True
+
+
+def test_subtask_counts_grow_with_the_block(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    assert step_count(60) == 3 and step_count(120) == 6 and step_count(180) == 9
+    assert step_count(60, original=True) == 6 and step_count(240, original=True) == 24
+    counts = {}
+    for minutes in (60, 180):
+        r = _resident(town, personas, "Klaus Mueller")
+        gw = scripted()
+        asyncio.run(start_day(r, make_ctx(town, gw, [r], DAY)))
+        r.schedule = [Row("sleeping", 480), Row("studying in the library", minutes), Row("sleeping", 960 - minutes)]
+        r.hourly = list(r.schedule)
+        asyncio.run(decompose_ahead(r, make_ctx(town, gw, [r], DAY.replace(hour=8)), 480))
+        steps = [row for row in r.schedule if row.parent == "studying in the library"]
+        counts[minutes] = len(steps)
+        assert total(r.schedule) == 1440 and all(row.minutes <= 45 for row in steps)
+    assert counts[180] >= 2 * counts[60]
+
+
+def test_a_long_block_is_decomposed_piece_by_piece(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    r = _resident(town, personas, "Isabella Rodriguez")
+    gw = scripted()
+    asyncio.run(start_day(r, make_ctx(town, gw, [r], DAY)))
+    r.schedule = [Row("sleeping", 480), Row("go to work", 840), Row("sleeping", 120)]
+    r.hourly = list(r.schedule)
+    asyncio.run(decompose_ahead(r, make_ctx(town, gw, [r], DAY.replace(hour=8)), 480))
+    steps = [row for row in r.schedule if row.parent == "go to work"]
+    assert sum(row.minutes for row in steps) == 180 and max(row.minutes for row in steps) <= 45
+    rest = r.schedule[index_at(r.schedule, 480 + 180)]
+    assert rest == Row("go to work", 660, ROOT)  # decomposed when it comes near
+    assert total(r.schedule) == 1440
+
+
+def test_a_decomposition_that_copies_the_plan_is_re_asked_with_the_reason(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    asked: list[str] = []
+
+    def decomp(request, rng):  # type: ignore[no-untyped-def]
+        asked.append(request.user)
+        if len(asked) == 1:
+            return {"subtasks": [{"activity": "Go to bed at 11:00 PM", "minutes": 30}] * 3}
+        return {"subtasks": [{"activity": f"serving customers, round {i}", "minutes": 20} for i in range(6)]}
+
+    r = _resident(town, personas, "Isabella Rodriguez")
+    gw = scripted(with_rules(task_decomp=decomp))
+    asyncio.run(start_day(r, make_ctx(town, gw, [r], DAY)))
+    r.schedule = [Row("sleeping", 480), Row("working at Hobbs Cafe", 120), Row("going to bed", 840)]
+    r.hourly = list(r.schedule)
+    asyncio.run(decompose_ahead(r, make_ctx(town, gw, [r], DAY.replace(hour=8)), 480))
+    assert len(asked) == 2 and "is another part of the day" in asked[1]
+    steps = [row for row in r.schedule if row.parent == "working at Hobbs Cafe"]
+    assert len(steps) == 6 and all("serving customers" in row.description for row in steps)
+
+
+def test_a_decomposition_never_usable_leaves_one_hour_and_asks_again_later(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    calls: list[int] = []
+
+    def never(request, rng):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return "no idea"
+
+    r = _resident(town, personas, "Isabella Rodriguez")
+    gw = scripted(with_rules(task_decomp=never))
+    asyncio.run(start_day(r, make_ctx(town, gw, [r], DAY)))
+    r.schedule = [Row("sleeping", 480), Row("go to work", 240), Row("sleeping", 720)]
+    r.hourly = list(r.schedule)
+    ctx = make_ctx(town, gw, [r], DAY.replace(hour=8))
+    asyncio.run(decompose_ahead(r, ctx, 480))
+    first = r.schedule[index_at(r.schedule, 480)]
+    assert first == Row("go to work", 60, "go to work")  # undivided, marked: not asked again now
+    assert r.schedule[index_at(r.schedule, 540)] == Row("go to work", 180, ROOT)  # asked again later
+    n = len(calls)
+    asyncio.run(decompose_ahead(r, make_ctx(town, gw, [r], DAY.replace(hour=8, minute=1)), 481))
+    assert len(calls) == n  # nothing asked again during the undivided hour
+    asyncio.run(decompose_ahead(r, make_ctx(town, gw, [r], DAY.replace(hour=9)), 540))
+    assert len(calls) > n  # the next chance
+    assert total(r.schedule) == 1440
+
+
+def test_a_plan_of_bare_clock_times_or_noon_sleep_is_re_asked(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    asked: list[str] = []
+    answers = [
+        {"items": [{"activity": "7:00", "hour": 7}, {"activity": "8:30 at 8:00", "hour": 8}]},
+        {"items": [{"activity": "waking up", "hour": 10}, {"activity": "Go to sleep at 12:00", "hour": 12}]},
+        {"items": [{"activity": "waking up", "hour": 10}, {"activity": "studying at Hobbs Cafe", "hour": 11}]},
+        {
+            "items": [
+                {"activity": "waking up", "hour": 10},
+                {"activity": "Lunch at 2:00", "hour": 14},
+                {"activity": "going to bed", "hour": 23},
+            ]
+        },
+    ]
+
+    def plan(request, rng):  # type: ignore[no-untyped-def]
+        asked.append(request.user)
+        return answers[min(len(asked) - 1, 3)]
+
+    r = _resident(town, personas, "Maria Lopez")
+    gw = scripted(with_rules(daily_plan=plan), max_attempts=4)
+    asyncio.run(start_day(r, make_ctx(town, gw, [r], DAY)))
+    assert len(asked) == 4
+    assert "only a clock time" in asked[1] and "middle of the day" in asked[2] and "going to bed" in asked[3]
+    assert "Lunch at 14:00" in r.daily_req  # the time is the item's hour, once
+    assert clean_activity("working at the cafe (8 am - 12 pm)") == "working at the cafe"
+
+
+def test_identical_texts_are_retrieved_once() -> None:
+    m = MemoryStream()
+    now = datetime(2023, 2, 13, 12, 0, 0)
+    for i in range(5):
+        m.add(
+            "event", created=now - timedelta(minutes=i), subject="Klaus Mueller", predicate="is", obj="x",
+            description="the desk is empty", embedding_key="the desk is empty", importance=5,
+            vector=np.array([1.0, 0.0], dtype=np.float32),
+        )  # fmt: skip
+    m.add(
+        "event", created=now, subject="Klaus Mueller", predicate="is", obj="y",
+        description="Maria Lopez is reading", embedding_key="Maria Lopez is reading", importance=1,
+        vector=np.array([0.0, 1.0], dtype=np.float32),
+    )  # fmt: skip
+    q = np.array([[1.0, 0.0]], dtype=np.float32)
+    got = retrieve(m, q, now, 3, RetrievalWeights())[0]
+    assert [n.description for n in got] == ["the desk is empty", "Maria Lopez is reading"]
+    original = retrieve(m, q, now, 3, RetrievalWeights(), unique=False)[0]
+    assert [n.description for n in original] == ["the desk is empty"] * 3
+
+
+def test_a_chat_line_about_the_listener_or_by_name_of_the_speaker_is_caught() -> None:
+    assert line_problem("I can't wait to meet Klaus Mueller", "Maria Lopez", "Klaus Mueller")
+    assert line_problem("I hope Klaus is coming to the party.", "Maria Lopez", "Klaus Mueller")
+    assert line_problem("Maria Lopez is excited to see you!", "Maria Lopez", "Klaus Mueller")
+    assert line_problem("Isabella's party is tomorrow, come!", "Isabella Rodriguez", "Maria Lopez")
+    assert line_problem("Hi Klaus! How is your paper going?", "Maria Lopez", "Klaus Mueller") is None
+    assert line_problem("I'm Maria, nice to meet you.", "Maria Lopez", "Klaus Mueller") is None
