@@ -37,7 +37,7 @@ _ZERO = {
 def ledger_count(folder: Path) -> int:
     """Number of ledger rows so far (the live stream sends it when it grows)."""
     with connect(folder) as conn:
-        return int(conn.execute("SELECT COUNT(*) FROM ledger").fetchone()[0])
+        return conn.ledger_count()
 
 
 def _add(bucket: dict[str, Any], row: dict[str, Any], answered: bool) -> None:
@@ -72,8 +72,10 @@ def cost_report(folder: Path) -> dict[str, Any]:
         by_model: dict[str, dict[str, Any]] = {}
         hours: dict[int, dict[str, dict[str, int]]] = {}
         totals = dict(_ZERO)
-        for step, rec in conn.execute("SELECT step, row FROM ledger ORDER BY seq"):
-            row = json.loads(rec)
+        llm = 0  # cache hits of language-model requests
+        for _, step, row in conn.ledger():
+            if row.get("cached") and row.get("kind", "llm") != "embed":
+                llm += 1
             answered = not row.get("cached") and (
                 row.get("ok", True) or str(row.get("error") or "").startswith(INVALID_ANSWER)
             )
@@ -90,16 +92,11 @@ def cost_report(folder: Path) -> dict[str, Any]:
                 h["prompt_tokens"] += int(row.get("prompt_tokens") or 0)
                 h["completion_tokens"] += int(row.get("completion_tokens") or 0)
         plan_actions = reused = 0
-        for (rec,) in conn.execute("SELECT record FROM actions"):
-            a = json.loads(rec)
+        for _, a in conn.actions():
             if a.get("task") in ("chat", "react") or a.get("chat"):
                 continue
             plan_actions += 1
             reused += 0 if a.get("is_new", True) else 1
-        llm = conn.execute(
-            "SELECT COUNT(*) FROM ledger WHERE json_extract(row, '$.kind') != 'embed'"
-            " AND json_extract(row, '$.cached') = 1"
-        ).fetchone()[0]
         llm_answered = sum(t["calls"] for name, t in by_task.items() if name != "embed")
     dollars_known = True
     total_dollars = 0.0

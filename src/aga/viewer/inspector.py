@@ -1,6 +1,7 @@
 """What the inspector and the timeline show: a resident at one step, one model call, the events.
 
-Everything is read from a simulation's store (read only, one connection per call):
+Everything is read from a simulation's store through :mod:`aga.store.reader` (read only, one
+connection per call; the SQL stays in ``store/``):
 
 - the *movement rows* give, for every step, the tile, emoji, description and chat;
 - the *memories* carry their ``created`` game time, so "the memories at step N" are the ones
@@ -18,15 +19,12 @@ The resident state's keys are read in :func:`state_view` only, so a key rename i
 
 from __future__ import annotations
 
-import json
-import sqlite3
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from aga.store.sim_store import DB_NAME
+from aga.store.reader import StoreReader, open_reader
 from aga.viewer.sources import NotFound, UnknownStep
 
 TIME = "%Y-%m-%d %H:%M:%S"
@@ -45,19 +43,14 @@ class UnknownCall(NotFound):
     """The ledger has no call with that number."""
 
 
-@contextmanager
-def connect(folder: Path) -> Iterator[sqlite3.Connection]:
-    """A reading connection to ``folder``'s store (closed afterwards)."""
-    conn = sqlite3.connect(folder / DB_NAME, timeout=30.0)
-    try:
-        yield conn
-    finally:
-        conn.close()
+def connect(folder: Path) -> Any:
+    """A read-only :class:`~aga.store.reader.StoreReader` of ``folder``'s store (a context manager)."""
+    return open_reader(folder)
 
 
-def meta(conn: sqlite3.Connection) -> dict[str, Any]:
+def meta(conn: StoreReader) -> dict[str, Any]:
     """The store's meta keys, decoded."""
-    return {k: json.loads(v) for k, v in conn.execute("SELECT key, value FROM meta")}
+    return conn.meta()
 
 
 def step_time(m: Mapping[str, Any], step: int) -> datetime:
@@ -105,9 +98,8 @@ def state_view(state: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _latest_state(conn: sqlite3.Connection, name: str) -> tuple[dict[str, Any], int] | None:
-    row = conn.execute("SELECT state, step FROM residents WHERE name = ?", (name,)).fetchone()
-    return (json.loads(row[0]), int(row[1])) if row else None
+def _latest_state(conn: StoreReader, name: str) -> tuple[dict[str, Any], int] | None:
+    return conn.latest_state(name)
 
 
 def _timed_rows(rows: list[list[Any]]) -> list[dict[str, Any]]:
@@ -196,25 +188,12 @@ def interview_available() -> bool:
     return True
 
 
-def _movement_at(conn: sqlite3.Connection, name: str, step: int) -> dict[str, Any] | None:
-    row = conn.execute(
-        "SELECT step, x, y, emoji, description, chat FROM movements WHERE agent = ? AND step <= ?"
-        " ORDER BY step DESC LIMIT 1",
-        (name, step),
-    ).fetchone()
-    if row is None:
-        return None
-    return {
-        "step": row[0],
-        "tile": [row[1], row[2]],
-        "emoji": row[3],
-        "description": row[4],
-        "chat": json.loads(row[5]) if row[5] else None,
-    }
+def _movement_at(conn: StoreReader, name: str, step: int) -> dict[str, Any] | None:
+    return conn.movement_at(name, step)
 
 
 def _now(
-    conn: sqlite3.Connection,
+    conn: StoreReader,
     name: str,
     step: int,
     move: dict[str, Any] | None,
@@ -244,11 +223,7 @@ def _now(
         target = view["planned_path"][-1]
     else:  # where this action's walk ends: the last tile before the description changes
         target = move["tile"]
-        rows = conn.execute(
-            "SELECT x, y, description FROM movements WHERE agent = ? AND step > ? AND step <= ? ORDER BY step",
-            (name, step, step + TARGET_LOOKAHEAD),
-        )
-        for x, y, d in rows:
+        for x, y, d in conn.movements_between(name, step, step + TARGET_LOOKAHEAD):
             if d != desc:
                 break
             target = [x, y]
@@ -263,25 +238,18 @@ def _now(
     }
 
 
-def _actions(conn: sqlite3.Connection, name: str) -> list[dict[str, Any]]:
-    return [
-        json.loads(r[0])
-        for r in conn.execute("SELECT record FROM actions WHERE agent = ? ORDER BY seq", (name,))
-    ]
+def _actions(conn: StoreReader, name: str) -> list[dict[str, Any]]:
+    return [record for _, record in conn.actions(name)]
 
 
 def _plan(
-    conn: sqlite3.Connection, name: str, now: datetime, view: dict[str, Any], actions: list[dict[str, Any]]
+    conn: StoreReader, name: str, now: datetime, view: dict[str, Any], actions: list[dict[str, Any]]
 ) -> dict[str, Any]:
     stamp = now.strftime(TIME)
     started = [a for a in actions if str(a.get("time", "")) <= stamp]
     current = started[-1] if started else None
-    plan_row = conn.execute(
-        "SELECT record FROM memories WHERE agent = ? AND json_extract(record, '$.predicate') = 'plan'"
-        " AND json_extract(record, '$.created') <= ? ORDER BY json_extract(record, '$.created') DESC LIMIT 1",
-        (name, stamp),
-    ).fetchone()
-    daily = json.loads(plan_row[0])["description"] if plan_row else None
+    plan_row = conn.latest_plan(name, stamp)
+    daily = plan_row["description"] if plan_row else None
     minute = now.hour * 60 + now.minute
     day = now.strftime("%Y-%m-%d")
     source = "state"
@@ -327,19 +295,8 @@ def _plan(
     }
 
 
-def _memory_rows(
-    conn: sqlite3.Connection, name: str, stamp: str, where: str, limit: int
-) -> list[dict[str, Any]]:
-    sql = (
-        "SELECT record FROM memories WHERE agent = ? AND json_extract(record, '$.created') <= ? "
-        + where
-        + " ORDER BY json_extract(record, '$.created') DESC, id DESC LIMIT ?"
-    )
-    return [json.loads(r[0]) for r in conn.execute(sql, (name, stamp, limit))]
-
-
-def _memories(conn: sqlite3.Connection, name: str, now: datetime) -> list[dict[str, Any]]:
-    rows = _memory_rows(conn, name, now.strftime(TIME), "", NEWEST_MEMORIES)
+def _memories(conn: StoreReader, name: str, now: datetime) -> list[dict[str, Any]]:
+    rows = conn.newest_memories(name, now.strftime(TIME), NEWEST_MEMORIES)
     return [
         {
             "id": r["id"],
@@ -352,33 +309,15 @@ def _memories(conn: sqlite3.Connection, name: str, now: datetime) -> list[dict[s
     ]
 
 
-def _reflections(conn: sqlite3.Connection, name: str, now: datetime) -> list[dict[str, Any]]:
-    rows = _memory_rows(
-        conn,
-        name,
-        now.strftime(TIME),
-        "AND json_extract(record, '$.type') = 'thought' AND json_extract(record, '$.predicate') != 'plan'"
-        " AND json_array_length(json_extract(record, '$.filling')) > 0",
-        NEWEST_REFLECTIONS,
-    )
+def _reflections(conn: StoreReader, name: str, now: datetime) -> list[dict[str, Any]]:
+    rows = conn.newest_memories(name, now.strftime(TIME), NEWEST_REFLECTIONS, reflections=True)
     out = []
     for r in rows:
         ids = [int(i) for i in r.get("filling") or [] if isinstance(i, int)]
-        evidence = []
-        if ids:
-            marks = ",".join("?" * len(ids))
-            for (rec,) in conn.execute(
-                f"SELECT record FROM memories WHERE agent = ? AND id IN ({marks})", (name, *ids)
-            ):
-                e = json.loads(rec)
-                evidence.append(
-                    {
-                        "id": e["id"],
-                        "type": e["type"],
-                        "created": e["created"],
-                        "description": e["description"],
-                    }
-                )
+        evidence = [
+            {"id": e["id"], "type": e["type"], "created": e["created"], "description": e["description"]}
+            for e in conn.memories_by_id(name, ids)
+        ]
         out.append(
             {
                 "id": r["id"],
@@ -411,13 +350,9 @@ def _call_summary(seq: int, step: int, row: Mapping[str, Any]) -> dict[str, Any]
     }
 
 
-def _calls_around(conn: sqlite3.Connection, name: str, step: int) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        "SELECT seq, step, row FROM ledger WHERE json_extract(row, '$.agent') = ?"
-        " ORDER BY abs(step - ?), seq LIMIT ?",
-        (name, step, CALLS_AROUND),
-    ).fetchall()
-    return sorted((_call_summary(seq, s, json.loads(r)) for seq, s, r in rows), key=lambda c: c["seq"])
+def _calls_around(conn: StoreReader, name: str, step: int) -> list[dict[str, Any]]:
+    rows = conn.ledger_near(name, step, CALLS_AROUND)
+    return sorted((_call_summary(seq, s, r) for seq, s, r in rows), key=lambda c: c["seq"])
 
 
 def ledger_call(folder: Path, sim: str, seq: int) -> dict[str, Any]:
@@ -427,10 +362,10 @@ def ledger_call(folder: Path, sim: str, seq: int) -> dict[str, Any]:
         UnknownCall: no call with that number.
     """
     with connect(folder) as conn:
-        row = conn.execute("SELECT seq, step, row FROM ledger WHERE seq = ?", (seq,)).fetchone()
+        row = conn.ledger_row(seq)
     if row is None:
         raise UnknownCall(f"simulation {sim!r} has no model call number {seq}")
-    data = json.loads(row[2])
+    data = row[2]
     return {**_call_summary(row[0], row[1], data), "prompt": data.get("prompt"), "answer": data.get("answer")}
 
 
@@ -443,8 +378,7 @@ def timeline(folder: Path) -> dict[str, Any]:
         total = int(m.get("step", 0))
         events: list[dict[str, Any]] = []
         seen_chats: set[tuple[str, str, str]] = set()
-        for agent, rec in conn.execute("SELECT agent, record FROM memories ORDER BY agent, id"):
-            r = json.loads(rec)
+        for agent, r in conn.memories():
             created = datetime.strptime(r["created"], TIME)
             step = time_step(m, created)
             if step < 0 or step >= total:
@@ -465,17 +399,13 @@ def timeline(folder: Path) -> dict[str, Any]:
                 events.append({**base, "kind": "plan"})
             elif kind == "thought" and r.get("filling"):
                 events.append({**base, "kind": "reflection", "evidence": len(r["filling"])})
-        for agent, rec in conn.execute("SELECT agent, record FROM actions ORDER BY agent, seq"):
-            a = json.loads(rec)
+        for agent, a in conn.actions():
             if a.get("task") != "react":
                 continue
             when = datetime.strptime(str(a["time"]), TIME)
             step = time_step(m, when)
-            row = conn.execute(
-                "SELECT description FROM movements WHERE agent = ? AND step <= ? ORDER BY step DESC LIMIT 1",
-                (agent, step + 1),
-            ).fetchone()
-            text = row[0].partition(" @ ")[0] if row else "changed plans"
+            move = conn.movement_at(agent, step + 1)
+            text = move["description"].partition(" @ ")[0] if move else "changed plans"
             events.append(
                 {
                     "step": step,
@@ -486,8 +416,7 @@ def timeline(folder: Path) -> dict[str, Any]:
                 }
             )
         failures = 0
-        for seq, step, rec in conn.execute("SELECT seq, step, row FROM ledger ORDER BY seq"):
-            r = json.loads(rec)
+        for seq, step, r in conn.ledger():
             if r.get("cached") or (r.get("ok", True) and not r.get("defaulted")):
                 continue
             failures += 1

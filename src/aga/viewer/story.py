@@ -16,7 +16,6 @@ activity, the places they went to, whom they talked to and about what.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -92,10 +91,7 @@ def resident_days(folder: Path, only: str | None = None) -> tuple[dict[str, obje
             sleeping_since: datetime | None = None
             was_asleep = False
             home: set[str] = set()  # where they slept: not "went to"
-            rows = conn.execute(
-                "SELECT step, description FROM movements WHERE agent = ? ORDER BY step", (name,)
-            )
-            for step, desc in rows:
+            for step, desc in conn.descriptions(name):
                 action, _, place = desc.partition(" @ ")
                 action, place = action.strip(), place.strip()
                 if action == last_action and place == last_place:
@@ -130,12 +126,7 @@ def resident_days(folder: Path, only: str | None = None) -> tuple[dict[str, obje
                 last_action, last_place = action, place
             stamp_lo, stamp_hi = start.strftime(TIME), end.strftime(TIME)
             seen_chat: set[str] = set()
-            for (rec,) in conn.execute(
-                "SELECT record FROM memories WHERE agent = ? AND json_extract(record, '$.created') >= ?"
-                " AND json_extract(record, '$.created') <= ? ORDER BY json_extract(record, '$.created'), id",
-                (name, stamp_lo, stamp_hi),
-            ):
-                r = json.loads(rec)
+            for r in conn.memories_between(name, stamp_lo, stamp_hi):
                 when = datetime.strptime(r["created"], TIME)
                 if r["type"] == "chat":
                     other = str(r.get("object") or "someone")
