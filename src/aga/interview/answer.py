@@ -162,17 +162,18 @@ async def answer_one(
     rows = child.ledger.drain()
     calls.rows.extend(rows)
     llm_rows = [r for r in rows if r.kind == "llm"]
-    failed = ans is None or ans is none or not getattr(ans, "answer", "")
+    got = None if ans is None or ans is none or not getattr(ans, "answer", "") else ans
+    failed = got is None
     return AnswerRecord(
         question=question,
         resident=who.name,
-        answer="" if failed else str(ans.answer),
+        answer="" if got is None else str(got.answer),
         memory_ids=[n.id for n in nodes],
         model=next((r.model for r in reversed(llm_rows) if r.model), gateway.backend.model),
         prompt_tokens=sum(r.prompt_tokens for r in llm_rows),
         completion_tokens=sum(r.completion_tokens for r in llm_rows),
         step=who.step,
-        recalled="" if failed else str(getattr(ans, "recalled", "")),
+        recalled="" if got is None else str(getattr(got, "recalled", "")),
         error=_why(llm_rows) if failed else None,
     )
 

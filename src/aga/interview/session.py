@@ -150,9 +150,9 @@ class InterviewSession:
             game_time=who.now,
             fallback=none,
         )
-        usable = ans is not None and ans is not none and getattr(ans, "summary", "")
-        summary = _phrase(str(ans.summary), who.name) if usable else "talking with an interviewer"
-        importance = int(ans.importance) if usable else DEFAULT_IMPORTANCE
+        got = None if ans is None or ans is none or not getattr(ans, "summary", "") else ans
+        summary = "talking with an interviewer" if got is None else _phrase(str(got.summary), who.name)
+        importance = DEFAULT_IMPORTANCE if got is None else int(got.importance)
         description = f"{who.name} is {summary}"
         vec = np.asarray(await child.embed([description]), dtype=np.float32)[0]
         store = SimStore.open(self.folder)
