@@ -113,7 +113,12 @@ def test_the_cost_report_adds_up_to_the_ledger(storage, serve):
     url = serve(storage).url
     status, c = _json(f"{url}/api/sims/day/cost")
     assert status == 200
-    rows = [json.loads(r[0]) for r in _rows(storage / "day", "SELECT row FROM ledger")]
+    from aga.store.side_ledger import side_rows
+
+    rows = [json.loads(r[0]) for r in _rows(storage / "day", "SELECT row FROM ledger")] + side_rows(
+        storage / "day"
+    )
+    assert c["side_calls"] == len(side_rows(storage / "day"))
     assert c["totals"]["prompt_tokens"] == sum(r["prompt_tokens"] for r in rows)
     assert c["totals"]["completion_tokens"] == sum(r["completion_tokens"] for r in rows)
     assert sum(t["calls"] for t in c["tasks"]) == c["totals"]["calls"] == sum(m["calls"] for m in c["models"])
@@ -232,6 +237,10 @@ def test_the_interview_answers_at_a_step_or_names_what_is_missing(storage, serve
     answer = json.loads(res.read())
     assert res.status == 200, answer
     assert answer["resident"] == "Klaus Mueller" and answer["step"] == 100 and answer["answer"]
+    cost = _json(f"{url}/api/sims/day/cost")[1]  # the interview's calls count in the cost (a side ledger)
+    assert cost["side_calls"] >= 1 and any(
+        t["task"] == "interview_answer" and t["calls"] for t in cost["tasks"]
+    )
     conn.request(
         "POST",
         "/api/sims/day/residents/Klaus%20Mueller/interview",

@@ -10,6 +10,9 @@ Read from the store's ledger (one row per backend call and per failed attempt) a
 - the *Lifestyle Policy reuse rate* is the share of plan actions whose grounding came from the
   policy store instead of model calls (the action log's ``is_new`` is false).
 
+Calls made outside the run's steps (interviews, questions, whispers: ``<sim>/interviews/ledger.jsonl``)
+count in the totals and the per-task and per-model tables, not in the per-hour charts.
+
 When ``aga eval`` has run, ``<sim>/eval/report.json`` is passed through with the names of the
 charts (``<sim>/eval/*.png``).
 """
@@ -21,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from aga.store.side_ledger import side_rows
 from aga.viewer.inspector import connect, meta, step_time
 
 _ZERO = {
@@ -91,6 +95,16 @@ def cost_report(folder: Path) -> dict[str, Any]:
                     h["calls"] += 1
                 h["prompt_tokens"] += int(row.get("prompt_tokens") or 0)
                 h["completion_tokens"] += int(row.get("completion_tokens") or 0)
+        side = side_rows(folder)  # interviews, questions, whispers: real calls, outside the run's steps
+        for row in side:
+            answered = not row.get("cached") and (
+                row.get("ok", True) or str(row.get("error") or "").startswith(INVALID_ANSWER)
+            )
+            task, model = str(row.get("task")), str(row.get("model") or "?")
+            t = by_task.setdefault(task, {"task": task, **_ZERO})
+            mm = by_model.setdefault(model, {"model": model, "backend": row.get("backend") or "", **_ZERO})
+            for bucket in (t, mm, totals):
+                _add(bucket, row, answered)
         plan_actions = reused = 0
         for _, a in conn.actions():
             if a.get("task") in ("chat", "react") or a.get("chat"):
@@ -131,6 +145,7 @@ def cost_report(folder: Path) -> dict[str, Any]:
         "models": sorted(by_model.values(), key=lambda t: -(t["prompt_tokens"] + t["completion_tokens"])),
         "hours": hour_list,
         "cache_rate": (llm / (llm + llm_answered)) if (llm + llm_answered) else None,
+        "side_calls": len(side),
         "policy": {
             "plan_actions": plan_actions,
             "reused": reused,

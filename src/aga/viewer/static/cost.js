@@ -46,7 +46,9 @@
     $("title").textContent = "Cost of " + cfg.sim;
     $("watch").href = "/demo/" + encodeURIComponent(cfg.sim) + "/0/3";
     $("status").textContent = data.steps + " steps from " + String(data.start).replace("T", " ") +
-      (data.steps ? "" : " (no steps yet)");
+      (data.steps ? "" : " (no steps yet)") +
+      (data.side_calls ? "; the totals and tables include " + data.side_calls +
+        " calls of interviews and whispers (not in the per-hour charts)" : "");
     const t = data.totals;
     const total = dollars();
     const boxes = [

@@ -291,7 +291,7 @@
     for (const ev of events) {
       const b = el("button", "ev ev-" + ev.kind.replace(/\s+/g, "-"));
       b.type = "button";
-      b.style.left = (100 * Math.min(1, ev.step / span)) + "%";
+      b.style.left = "calc((100% - 6px) * " + Math.min(1, ev.step / span) + " + 3px)"; // marks at both ends stay whole
       b.title = String(ev.time || "").slice(11, 16) + " " + ev.kind + " · " + ev.who.join(", ") + ": " + ev.text;
       b.dataset.step = String(ev.step);
       b.addEventListener("click", () => {
