@@ -67,6 +67,7 @@ def _resident(town, personas, name: str) -> Resident:  # type: ignore[no-untyped
 def test_the_place_prompt_shows_who_works_where_is_where_and_needs_what(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
     r = _resident(town, personas, "Isabella Rodriguez")
     assert workplace(r) == "Hobbs Cafe"
+    assert workplace(_resident(town, personas, "Klaus Mueller")) == "Oak Hill College"  # "Oak Hill College:library"
     seen: dict[str, str] = {}
 
     def watch(request, rng):  # type: ignore[no-untyped-def]

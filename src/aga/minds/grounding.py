@@ -106,11 +106,10 @@ def workplace(r: Mind) -> str | None:
     """The sector where the resident works or studies: the persona's ``workplace`` when the base
     names one, else the known place (not home) its background text names; when it names
     several, the longest name ("Oak Hill College" over "Hobbs Cafe"). None when none is named."""
-    named = getattr(r, "workplace", None) or getattr(r.identity, "workplace", None)
+    named = r.identity.workplace
     sectors = [s for s in sector_options(r) if s != r.home_sector]
-    if named:
-        place = str(named).split(":")
-        sector = place[1] if len(place) >= 2 else place[0]
+    if named:  # "sector" or "sector:arena"
+        sector = str(named).split(":")[0].strip()
         return sector if sector in sectors else None
     return named_option(r.identity.learned, sectors)
 

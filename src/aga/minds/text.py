@@ -25,6 +25,8 @@ class Identity:
     lifestyle: str
     daily_plan_req: str
     living_area: str
+    workplace: str | None = None
+    """'sector' or 'sector:arena' where they work or study (the persona's ``workplace:``)."""
 
     def block(self) -> str:
         """The persona block put into prompts (stable within a day, for prefix caching)."""
