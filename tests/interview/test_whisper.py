@@ -21,6 +21,7 @@ def test_the_original_history_file_is_read(tmp_path) -> None:
         '"Klaus Mueller","Hobbs Cafe, on the corner, is open late"\n'
         "\n"
         "Maria Lopez,You run in the park\n"
+        "Klaus Mueller,For planning, you study in the library\n"
     )
     got = [(w.name, w.text, w.where.rsplit(":", 1)[1]) for w in parse_whispers(path, NAMES)]
     assert got == [
@@ -28,6 +29,7 @@ def test_the_original_history_file_is_read(tmp_path) -> None:
         ("Maria Lopez", "You and Klaus Mueller are classmates", "2"),
         ("Klaus Mueller", "Hobbs Cafe, on the corner, is open late", "3"),
         ("Maria Lopez", "You run in the park", "5"),
+        ("Klaus Mueller", "For planning, you study in the library", "6"),
     ]
 
 
@@ -35,7 +37,7 @@ def test_the_original_history_file_is_read(tmp_path) -> None:
     "content, message",
     [
         ("Name,Whisper\nKane Martinez,hello\n", ":2: unknown resident 'Kane Martinez'"),
-        ("Maria Lopez,one,two\n", ":1: expected 2 columns (Name,Whisper), got 3"),
+        ("Klaus Mueller\n", ":1: expected 2 columns (Name,Whisper), got 1"),
         ("Maria Lopez;hello\n", ":1: expected 2 columns (Name,Whisper), got 1"),
         ("Maria Lopez, ; \n", ":1: empty whisper for 'Maria Lopez'"),
     ],
@@ -122,3 +124,15 @@ def test_run_with_whispers_tells_them_right_after_the_fork(tmp_path) -> None:
     )
     assert proc.returncode == 1 and f"{bad}:1" in proc.stderr
     assert not (storage / "other").exists()
+
+
+def test_the_originals_own_history_file_parses() -> None:
+    from reference_data import FRONTEND, require
+
+    path = require(
+        FRONTEND / "static_dirs" / "assets" / "the_ville" / "agent_history_init_n3.csv", "history CSV"
+    )
+    whispers = parse_whispers(path, NAMES)
+    by_name = {n: [w.text for w in whispers if w.name == n] for n in NAMES}
+    assert [len(by_name[n]) for n in NAMES] == [5, 5, 5]
+    assert any("Valentine's Day party" in t for t in by_name["Isabella Rodriguez"])

@@ -10,7 +10,8 @@ stored in one transaction with the ledger rows of the calls that made them; when
 
 Whisper files are the original's history CSV (``agent_history_init_n3.csv``): an optional header
 ``Name,Whisper``, then ``<Full Name>,<whisper>`` lines, where one whisper cell may hold several
-statements separated by ``;``; a resident may have several lines. Quote a cell holding a comma.
+statements separated by ``;``; a resident may have several lines. Everything after the first
+comma is the whisper (the original's own file has an unquoted comma in one).
 """
 
 from __future__ import annotations
@@ -82,12 +83,12 @@ def parse_whispers(path: Path, names: Sequence[str]) -> list[Whisper]:
                 continue
             if len(out) == 0 and [c.strip().lower() for c in row] == ["name", "whisper"]:
                 continue
-            if len(row) != 2:
+            if len(row) < 2:
                 raise InputError(
-                    f"{path}:{line}: expected 2 columns (Name,Whisper), got {len(row)}"
-                    f" in line starting {row[0].strip()[:40]!r}"
+                    f"{path}:{line}: expected 2 columns (Name,Whisper), got 1 in line starting {row[0].strip()[:40]!r}"
                 )
-            name, cell = row[0].strip(), row[1]
+            # an unquoted comma inside the whisper (the original's own file has one) stays in it
+            name, cell = row[0].strip(), ",".join(row[1:])
             if name not in known:
                 raise InputError(
                     f"{path}:{line}: unknown resident {name!r}; residents: {', '.join(sorted(known))}"
