@@ -56,6 +56,12 @@ def _short_place(place: str) -> str:
     return " › ".join(parts[1:] if len(parts) > 1 else parts)
 
 
+def _plain(action: str) -> str:
+    """``"x (x)"`` (a subtask named like its plan item) as ``"x"``."""
+    head, sep, tail = action.partition(" (")
+    return head if sep and tail.rstrip(")").strip().lower() == head.strip().lower() else action
+
+
 def _asleep(action: str) -> bool:
     a = action.lower()
     return "sleep" in a or "asleep" in a or a.startswith("in bed")
@@ -93,7 +99,7 @@ def resident_days(folder: Path, only: str | None = None) -> tuple[dict[str, obje
             home: set[str] = set()  # where they slept: not "went to"
             for step, desc in conn.descriptions(name):
                 action, _, place = desc.partition(" @ ")
-                action, place = action.strip(), place.strip()
+                action, place = _plain(action.strip()), place.strip()
                 if action == last_action and place == last_place:
                     continue
                 when = step_time(m, step)
