@@ -154,22 +154,37 @@ def _calls(rows: list) -> int:
     return sum(1 for r in rows if r.get("kind", "llm") == "llm" and not r.get("cached"))
 
 
-async def _hour(folder: Path, overrides: dict) -> tuple[int, float, int]:
-    """Run the busy hour on a copy of the 07:00 simulation: (model calls, wall seconds, most in flight)."""
+def _chain(rows: list) -> int:
+    """Sum over steps of the most calls one resident made in that step: the calls that must wait
+    for each other if a resident's calls in a step run one after another."""
+    per: dict[tuple[str, str], int] = {}
+    for r in rows:
+        if r.get("kind", "llm") == "llm" and not r.get("cached"):
+            key = (str(r.get("game_time")), str(r.get("agent")))
+            per[key] = per.get(key, 0) + 1
+    most: dict[str, int] = {}
+    for (when, _agent), n in per.items():
+        most[when] = max(most.get(when, 0), n)
+    return sum(most.values())
+
+
+async def _hour(folder: Path, overrides: dict) -> tuple[int, float, int, int]:
+    """Run the busy hour on a copy of the 07:00 simulation: (model calls, wall seconds, most in
+    flight, the longest per-step chains summed)."""
     from aga.runner.lifecycle import open_simulation
 
     sim = open_simulation(folder, overrides)
-    before = _calls(sim.store.ledger_rows())
+    before = len(sim.store.ledger_rows())
     t0 = time.perf_counter()
     try:
         await sim.run(BUSY_STEPS)
         wall = time.perf_counter() - t0
-        calls = _calls(sim.store.ledger_rows()) - before
+        rows = sim.store.ledger_rows()[before:]
         most = sim.gateway.bound.most_in_flight
     finally:
         await sim.gateway.aclose()
         sim.close()
-    return calls, wall, most
+    return _calls(rows), wall, most, _chain(rows)
 
 
 async def busy_hour(limits: tuple[int, ...] = (4, 8, 16), latency: float = 0.2) -> None:
@@ -184,10 +199,10 @@ async def busy_hour(limits: tuple[int, ...] = (4, 8, 16), latency: float = 0.2) 
         print(f"busy hour: {BUSY_BASE} run to 07:00 on the scripted model in {time.perf_counter() - t0:.0f} s")
         copy = root / "instant" / "morning"  # each run in its own storage: a cold policy store
         shutil.copytree(folder, copy)
-        calls, wall, most = await _hour(copy, {})
+        calls, wall, most, chain = await _hour(copy, {})
         print(
             f"busy hour 07:00-08:00 on the instant scripted model: {calls} model calls in {wall:.1f} s "
-            f"(the engine's own time; max_in_flight 4, most in flight {most})"
+            f"(the engine's own time; max_in_flight 4, most in flight {most}); per-step chains: {chain} calls"
         )
         engine = wall
         for limit in limits:
@@ -197,13 +212,14 @@ async def busy_hour(limits: tuple[int, ...] = (4, 8, 16), latency: float = 0.2) 
                 copy = root / f"limit{limit}" / "morning"
                 shutil.copytree(folder, copy)
                 overrides = {"llm": "openai:bench", "embed": "hash", "max_in_flight": limit}
-                calls, wall, most = await _hour(copy, overrides)
+                calls, wall, most, chain = await _hour(copy, overrides)
                 ideal = calls * latency / limit
                 print(
                     f"busy hour, {latency * 1000:.0f} ms server, --max-in-flight {limit}: {calls} model calls in "
                     f"{wall:.1f} s; ideal {ideal:.1f} s (calls x latency / limit), wall/ideal {wall / ideal:.2f}, "
                     f"wall minus engine {wall - engine:.1f} s; most in flight {most} (gateway), "
-                    f"{server.most_in_flight} (server)"
+                    f"{server.most_in_flight} (server); chain bound {max(ideal, chain * latency):.1f} s "
+                    f"({chain} calls in per-step chains x latency)"
                 )
 
 

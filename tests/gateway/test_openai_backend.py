@@ -21,7 +21,7 @@ RETRY = RetryPolicy(max_tries=4, budget_seconds=10.0, base_delay=0.001, max_dela
 
 @pytest.fixture
 def server():
-    with FakeOpenAIServer(backend=ScriptedBackend(rules={}), api_key=KEY, slow_seconds=0.6) as fake:
+    with FakeOpenAIServer(backend=ScriptedBackend(rules={}), api_key=KEY, slow_seconds=2.5) as fake:
         yield fake
 
 
@@ -29,7 +29,7 @@ def server():
 def env(monkeypatch, server):
     monkeypatch.setenv("OPENAI_BASE_URL", server.url)
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    monkeypatch.setenv("AGA_LLM_TIMEOUT", "0.3")
+    monkeypatch.setenv("AGA_LLM_TIMEOUT", "1.5")  # room for a loaded machine; "slow" takes 2.5 s
     return server
 
 

@@ -59,6 +59,12 @@ def dead_url() -> str:
     return f"http://127.0.0.1:{port}/v1"
 
 
+class _Server(ThreadingHTTPServer):
+    """A threading HTTP server with room for many connections at once (concurrency benchmarks)."""
+
+    request_queue_size = 128
+
+
 class LoopbackServer:
     """Test double base: an HTTP server on 127.0.0.1 (ephemeral port, background thread) with a fault plan."""
 
@@ -83,7 +89,7 @@ class LoopbackServer:
     def start(self) -> LoopbackServer:
         """Listen on an ephemeral loopback port in a background thread."""
         handler = type("Handler", (self.handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = _Server(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._server.block_on_close = False
         threading.Thread(
