@@ -72,12 +72,22 @@ def test_scripted_rules_answer_valid_objects_even_without_inputs(task, vars) -> 
         task.schema.model_validate_json(json.dumps(answer))
 
 
+def _rendered_choice(name: str, options: tuple[str, ...], activity: str) -> LLMRequest:
+    """The request the gateway sends for a place choice: the rendered prompt and the options."""
+    task = next(t for t in ALL_TASKS if t.name == name)
+    vars = {k: "none" for k in task.placeholders()}
+    vars.update(activity=activity, home=options[2], name="Ann Lee")
+    system, user = task.render({k: v for k, v in vars.items() if k in task.placeholders()})
+    user += "\n\nOptions:\n" + "\n".join(f"- {o}" for o in options)
+    return LLMRequest(name, system, user, None, options, 20, 0.0)
+
+
 @pytest.mark.parametrize("name", ["action_sector", "action_arena", "action_object"])
 def test_scripted_choices_are_among_the_options(name: str) -> None:
     options = ("Hobbs Cafe", "Oak Hill College", "Dorm for Oak Hill College")
     for query in ("studying at Oak Hill College", "sleeping", "", "having lunch at Hobbs Cafe"):
-        request = LLMRequest(name, "", "", None, options, 20, 0.0, {"query": query, "home": options[2]})
+        request = _rendered_choice(name, options, query)
         assert RULES[name](request, random.Random(1)) in options
-    request = LLMRequest(name, "", "", None, options, 20, 0.0, {"query": "studying at Oak Hill College"})
+    request = _rendered_choice(name, options, "studying at Oak Hill College")
     if name == "action_sector":
         assert RULES[name](request, random.Random(1)) == "Oak Hill College"

@@ -1,8 +1,8 @@
-"""The three gateway calls, bound to a resident and a step, plus "defaulted" sentinels.
+"""The three gateway calls, bound to a resident and a step.
 
-A sentinel is an answer object built without validation (``model_construct``) and passed as
-``fallback``: when the gateway returns that very object, the model's answers were unusable and
-the caller takes its own safe path (and writes nothing into memory).
+``ask`` returns the validated answer, or None when the model's answers were unusable (the
+ledger row says defaulted): the caller then takes its own safe path and writes nothing into
+memory. A caller with a ready default may pass it as ``fallback`` and gets it back instead.
 """
 
 from __future__ import annotations
@@ -20,15 +20,11 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound=BaseModel)
 
 
-def sentinel(schema: type[M]) -> M:
-    """An unvalidated, empty answer object to recognise a defaulted answer by identity."""
-    return schema.model_construct()
-
-
 async def ask(
     ctx: StepContext, agent: str, task: Task[M], vars: Mapping[str, Any], fallback: M | None = None
-) -> M:
-    """``ctx.gateway.ask`` for ``agent`` at the step's game time."""
+) -> M | None:
+    """``ctx.gateway.ask`` for ``agent`` at the step's game time: the answer, or ``fallback``
+    (None unless given) when the model gave nothing usable."""
     return await ctx.gateway.ask(task, vars, agent=agent, game_time=ctx.now, fallback=fallback)
 
 
