@@ -51,12 +51,12 @@ class ModelLoadColumn(ProgressColumn):
         self.gateway = gateway
 
     def render(self, task: Any) -> Text:
-        """``| 3 waiting / 8 in flight (max 8)``."""
+        """``| 3 waiting, 8/8 in flight`` (calls waiting for a slot; in flight / the bound)."""
         load = getattr(self.gateway, "load", None)
         if load is None:
             return Text("")
         waiting, in_flight = load()
-        return Text(f"| {waiting} waiting / {in_flight} in flight (max {self.gateway.max_in_flight})")
+        return Text(f"| {waiting} waiting, {in_flight}/{self.gateway.max_in_flight} in flight")
 
 
 async def run_with_progress(
