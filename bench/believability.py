@@ -170,7 +170,9 @@ def measures(sc: Scenario, rep: dict[str, Any]) -> list[tuple[str, str]]:
                  f"{df['not_a_sentence']}/{df['descriptions']}"))
     c = rep["cost"]
     rows.append(("calls / tokens in / out", f"{c['calls']} / {c['tokens_in']:,} / {c['tokens_out']:,}"))
-    rows.append(("tokens per agent-day", f"{c['tokens_per_agent_day']:,.0f}" if c["tokens_per_agent_day"] else "-"))
+    long_enough = rep["steps"] * 10 >= 3 * 3600  # shorter runs are mostly the first step's planning
+    per = c["tokens_per_agent_day"]
+    rows.append(("tokens per agent-day", f"{per:,.0f}" if per and long_enough else "- (run under 3 game h)"))
     return rows
 
 
