@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from aga.eval.day import coordination_report, cost_report, defects_report, realism_report, resident_day, top_activity
 from aga.eval.records import Move
 
-from .records_helpers import ISA, KLAUS, MARIA, PARTY, START, PlanItem, at, mem, records, timeline
+from .records_helpers import ISA, KLAUS, MARIA, START, PlanItem, at, mem, records, timeline
 
 CAFE = "Hobbs Cafe:cafe:behind the cafe counter"
 HOME = "Isabella Rodriguez's apartment:main room:bed"
