@@ -181,3 +181,24 @@ def test_a_later_run_keeps_the_interview_calls_in_the_metrics(sim_copy) -> None:
     assert "interview_answer" in tasks and tasks.index("interview_answer") > 0
     counts = json.loads((sim_copy / "metrics" / "function_name_count.json").read_text())
     assert counts["interview_answer"] >= 1
+
+
+def test_reverie_offline_runs_the_steps_first_then_asks(tmp_path) -> None:
+    import os
+    import subprocess
+
+    storage = tmp_path / "storage"
+    args = ["-o", "base_the_ville_isabella_maria_klaus", "-t", "fresh", "-s", "2", "--llm", "scripted"]
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "reverie_offline.py"), *args, "--storage", str(storage), "--quiet", "-q"],
+        cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    with SimSnapshot(storage / "fresh") as snap:
+        assert snap.next_step == 2
+    assert (storage / "fresh" / "eval" / "questions-diffusion-1.json").is_file()
+    assert (tmp_path / "fresh_question.txt").read_text().count("=== ") == 3
