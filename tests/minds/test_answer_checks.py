@@ -227,7 +227,7 @@ def test_a_plan_of_bare_clock_times_or_noon_sleep_is_re_asked(town, personas, sc
     asyncio.run(start_day(r, make_ctx(town, gw, [r], DAY)))
     assert len(asked) == 4
     assert "only a clock time" in asked[1] and "middle of the day" in asked[2] and "going to bed" in asked[3]
-    assert "Lunch at 14:00" in r.daily_req  # the time is the item's hour, once
+    assert "having lunch at 14:00" in r.daily_req  # the time is the item's hour, once; reads after "is"
     assert clean_activity("working at the cafe (8 am - 12 pm)") == "working at the cafe"
 
 
@@ -259,3 +259,13 @@ def test_a_chat_line_about_the_listener_or_by_name_of_the_speaker_is_caught() ->
     assert line_problem("Isabella's party is tomorrow, come!", "Isabella Rodriguez", "Maria Lopez")
     assert line_problem("Hi Klaus! How is your paper going?", "Maria Lopez", "Klaus Mueller") is None
     assert line_problem("I'm Maria, nice to meet you.", "Maria Lopez", "Klaus Mueller") is None
+
+
+def test_plan_items_read_as_activities_after_is() -> None:
+    from aga.minds.text import activity_phrase
+
+    assert activity_phrase("go to work") == "going to work"
+    assert activity_phrase("Read and take notes in the library") == "reading and taking notes in the library"
+    assert activity_phrase("Lunch") == "having lunch"
+    assert activity_phrase("studying at Hobbs Cafe") == "studying at Hobbs Cafe"
+    assert activity_phrase("Maria Lopez's stream") == "Maria Lopez's stream"  # not a verb: kept

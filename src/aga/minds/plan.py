@@ -41,7 +41,7 @@ from aga.minds.schedule import (
 )
 from aga.minds.spatial import is_others_private
 from aga.minds.state import ActionLogEntry
-from aga.minds.text import clock, day_text, midnight, minute_of_day
+from aga.minds.text import activity_phrase, clock, day_text, midnight, minute_of_day
 from aga.minds.wandering import eps_for, sample_wandering
 from aga.prompts.tasks import (
     DAILY_PLAN,
@@ -209,12 +209,12 @@ _BEDTIME = re.compile(r"\b(go(?:es|ing)? to (?:bed|sleep)|sleep|sleeping|asleep|
 
 
 def clean_activity(text: str) -> str:
-    """A plan item's text without the clock times small models add ("Lunch at 2:00" -> "Lunch");
-    empty when nothing but times was written."""
+    """A plan item's text without the clock times small models add, as it reads after "X is"
+    ("Lunch at 2:00" -> "having lunch"); empty when nothing but times was written."""
     cleaned = _CLOCK_TIME.sub(" ", text)
     cleaned = " ".join(cleaned.replace("()", " ").split()).strip(" ,.;:-()")
     cleaned = re.sub(r"\s+(at|from|until|till|to|around|by)$", "", cleaned, flags=re.IGNORECASE)
-    return cleaned if _FILLER.sub("", cleaned) else ""
+    return activity_phrase(cleaned) if _FILLER.sub("", cleaned) else ""
 
 
 def plan_problem(answer: DailyPlan, wake: int, first_name: str) -> str | None:
@@ -476,7 +476,9 @@ async def decompose_activity(r: Mind, ctx: StepContext, task: str, minutes: int,
     ans = await ask(ctx, r.name, checked, vars)
     if ans is None or not getattr(ans, "subtasks", None):
         return [Row(task, minutes, ROOT)]
-    steps = [(s.activity, int(s.minutes)) for s in ans.subtasks if not _copied_step(s.activity, others)]
+    steps = [
+        (activity_phrase(s.activity), int(s.minutes)) for s in ans.subtasks if not _copied_step(s.activity, others)
+    ]
     if not steps:
         return [Row(task, minutes, ROOT)]
     rows = decomposed_rows(task, steps, minutes)
@@ -577,7 +579,9 @@ async def rewrite_around(r: Mind, ctx: StepContext, inserted: str, minutes: int)
         ans = await ask(ctx, r.name, SCHEDULE_REWRITE, vars)
         if ans is not None and getattr(ans, "activities", None):
             kept = [
-                (a.activity, int(a.minutes)) for a in ans.activities if not _repeats(a.activity, inserted)
+                (activity_phrase(a.activity), int(a.minutes))
+                for a in ans.activities
+                if not _repeats(a.activity, inserted)
             ]
             fitted = fit_rows(kept, remaining, REACT)
             if fitted:

@@ -86,6 +86,50 @@ def subtask_text(description: str) -> str:
     return description.strip()
 
 
+_BASE_VERBS = frozenset(
+    "go get have eat make take read write study work prepare open close clean cook brush shower wash "
+    "watch play stream attend visit meet talk chat walk run shop buy sit relax rest sleep wake review "
+    "check finish start begin plan organize organise decorate invite serve set do drink listen practice "
+    "practise call help leave return head come arrive spend browse research analyze analyse discuss "
+    "teach learn greet welcome tidy lie put stop sweep mop order pay grab pick drive bake brew restock "
+    "count lock unlock dress change pack hang continue focus enjoy explore look sing paint draw edit "
+    "record film stretch exercise jog swim think reflect update respond reply send email text".split()
+)
+_DOUBLED = frozenset("get sit run shop stop set put plan jog chat swim begin".split())
+_MEALS = frozenset("breakfast lunch dinner brunch supper".split())
+
+
+def _ing(verb: str) -> str:
+    low = verb.lower()
+    if low in _DOUBLED:
+        return low + low[-1] + "ing"
+    if low.endswith("ie"):
+        return low[:-2] + "ying"
+    if low.endswith("e") and not low.endswith(("ee", "ye", "oe")):
+        return low[:-1] + "ing"
+    return low + "ing"
+
+
+def activity_phrase(text: str) -> str:
+    """An activity as it reads after "X is": "go to work" -> "going to work", "Read and take
+    notes" -> "reading and taking notes", "Lunch at the cafe" -> "having lunch at the cafe" (small
+    models write plan items as commands or bare nouns). Other texts keep their words."""
+    words = text.strip().split()
+    if not words:
+        return text.strip()
+    first = words[0].lower()
+    if first in _MEALS:
+        return "having " + " ".join([first, *words[1:]])
+    if first not in _BASE_VERBS:
+        if first.endswith("ing") and words[0][:1].isupper():
+            words[0] = first
+        return " ".join(words)
+    out = [_ing(words[0])]
+    for prev, word in zip(words, words[1:]):
+        out.append(_ing(word) if prev.lower() == "and" and word.lower() in _BASE_VERBS else word)
+    return " ".join(out)
+
+
 def event_sentence(subject: str, text: str) -> str:
     """'Isabella Rodriguez is brewing coffee' from a subject and an activity description."""
     return f"{last_part(subject)} is {subtask_text(text)}"
