@@ -269,3 +269,26 @@ def test_plan_items_read_as_activities_after_is() -> None:
     assert activity_phrase("Lunch") == "having lunch"
     assert activity_phrase("studying at Hobbs Cafe") == "studying at Hobbs Cafe"
     assert activity_phrase("Maria Lopez's stream") == "Maria Lopez's stream"  # not a verb: kept
+
+
+def test_a_chat_line_about_the_listener_is_re_asked_before_it_is_said(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    from aga.minds.converse import next_turn
+    from aga.minds.plan import next_action
+
+    asked: list[str] = []
+
+    def turn(request, rng):  # type: ignore[no-untyped-def]
+        asked.append(request.user)
+        if len(asked) == 1:
+            return {"utterance": "I can't wait to meet Klaus Mueller.", "end": False}
+        return {"utterance": "Hi Klaus! Are you coming to the party tomorrow?", "end": False}
+
+    gw = scripted(with_rules(conversation_turn=turn))
+    a = _resident(town, personas, "Isabella Rodriguez")
+    b = _resident(town, personas, "Klaus Mueller")
+    at = DAY.replace(hour=10)
+    for r in (a, b):
+        asyncio.run(next_action(r, make_ctx(town, gw, [a, b], at)))
+    got = asyncio.run(next_turn(a, b, [], make_ctx(town, gw, [a, b], at), a))
+    assert got is not None and got[0] == "Hi Klaus! Are you coming to the party tomorrow?"
+    assert len(asked) == 2 and "not about Klaus Mueller" in asked[1]
