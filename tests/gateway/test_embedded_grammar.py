@@ -210,3 +210,46 @@ def test_impossible_requests_fail_with_a_clear_error() -> None:
         grammar_for_schema({"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 1})
     with pytest.raises(FatalBackendError, match="points nowhere"):
         grammar_for_schema({"$ref": "#/$defs/Missing"})
+
+
+def test_best_admitted_token_from_the_top_candidates_equals_the_whole_vocabulary_pass() -> None:
+    """The greedy shortcut (best few candidates first) picks what a pass over every token picks,
+    ties and cut-offs included; a stand-in for llama.cpp's grammar refuses tokens by a rule."""
+    import ctypes
+    import random
+    import types
+
+    import llama_cpp as lc
+    import numpy as np
+
+    from aga.gateway.backends import embedded
+
+    def make_lc(admit, calls):
+        def apply(_sampler, ref):
+            arr = ref._obj
+            data = np.ctypeslib.as_array(ctypes.cast(arr.data, ctypes.POINTER(ctypes.c_byte)),
+                                         shape=(arr.size * embedded._TOKEN_DATA.itemsize,))
+            view = data.view(embedded._TOKEN_DATA)
+            calls.append(arr.size)
+            for row in view:
+                if not admit(int(row["id"])):
+                    row["logit"] = -np.inf
+
+        return types.SimpleNamespace(llama_token_data=lc.llama_token_data,
+                                     llama_token_data_array=lc.llama_token_data_array, llama_sampler_apply=apply)
+
+    rng = random.Random(3)
+    for case in range(60):
+        n_vocab = 5000
+        logits = np.round(np.asarray([rng.gauss(0, 3) for _ in range(n_vocab)], dtype=np.float32), 0 if case % 2 else 3)
+        allowed = set(rng.sample(range(n_vocab), rng.choice((1, 3, 40, 2500))))
+        calls: list[int] = []
+        fake = make_lc(lambda t, a=allowed: t in a, calls)
+        got = embedded._best_admitted(fake, None, logits, 0.0, None)
+        best = max(allowed, key=lambda t: (logits[t], -t))
+        assert got == best, case
+    # a popular admitted token is found without a pass over the whole vocabulary
+    calls = []
+    logits = np.arange(5000, dtype=np.float32)
+    assert embedded._best_admitted(make_lc(lambda t: t % 7 == 0, calls), None, logits, 0.0, None) == 4998
+    assert max(calls) < 5000
