@@ -279,8 +279,15 @@ def _plan(
         r["from"], r["to"] = _clock(r["start"]), _clock(r["end"] or 0)
     item = None
     if current is not None:
+        task = current.get("task")
+        chat = current.get("chat") or {}
+        label = {
+            "chat": f"talking with {chat.get('person', 'someone')}",
+            "react": "reacting to what they saw",
+        }.get(str(task), task)
         item = {
-            "task": current.get("task"),
+            "task": task,
+            "label": label,
             "parent": current.get("parent"),
             "since": current.get("time"),
             "minutes": current.get("duration"),

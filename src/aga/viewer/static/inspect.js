@@ -120,7 +120,7 @@
 
     const plan = section(body, "Plan for the day");
     const item = d.plan.current_item;
-    kv(plan, "item", item ? item.task + (item.parent && item.parent !== item.task ? " (part of: " + item.parent + ")" : "")
+    kv(plan, "item", item ? (item.label || item.task) + (item.parent && item.parent !== item.task ? " (part of: " + item.parent + ")" : "")
       + " · since " + String(item.since).slice(11, 16) + (item.reused ? " · from the Lifestyle Policy" : "") : null)
       .classList.add("insp-item");
     if (d.plan.daily_plan) plan.appendChild(el("p", "dim", d.plan.daily_plan));
