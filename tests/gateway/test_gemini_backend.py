@@ -124,3 +124,19 @@ def test_missing_key_is_a_clear_input_error(monkeypatch):
     monkeypatch.delenv("GEMINI_API_KEY", raising=False)
     with pytest.raises(InputError, match="GOOGLE_API_KEY is not set"):
         build_gateway("gemini:gemini-2.0-flash", embed="hash")
+
+
+def test_cached_prompt_tokens_are_counted(monkeypatch):
+    with FakeGeminiServer(backend=ScriptedBackend(rules={}), prompt_cache=True) as fake:
+        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.url)
+        monkeypatch.setenv("GOOGLE_API_KEY", KEY)
+        gw, _ = gateway()
+
+        async def two():
+            await gw.ask(RATE, {"name": "A", "event": "coffee"}, agent="A", game_time=None)
+            await gw.ask(RATE, {"name": "B", "event": "tea"}, agent="B", game_time=None)
+            await gw.aclose()
+
+        asyncio.run(two())
+    first, second = gw.ledger.drain()
+    assert first.cached_tokens == 0 and 0 < second.cached_tokens < second.prompt_tokens

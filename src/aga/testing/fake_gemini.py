@@ -30,6 +30,7 @@ class FakeGeminiServer(LoopbackServer):
         json_schema_support: when False, ``responseJsonSchema`` is rejected with 400.
         retry_delay: the RetryInfo delay of a ``429`` fault, in seconds.
         slow_seconds: how long a ``slow`` fault takes.
+        prompt_cache: report the tokens of repeated instructions as ``cachedContentTokenCount``.
     """
 
     faults_known = FAULTS
@@ -42,8 +43,11 @@ class FakeGeminiServer(LoopbackServer):
         json_schema_support: bool = True,
         retry_delay: float = 0.01,
         slow_seconds: float = 1.0,
+        prompt_cache: bool = False,
     ) -> None:
         super().__init__()
+        self.prompt_cache = prompt_cache
+        self._seen_systems: set[str] = set()
         self.backend = backend or ScriptedBackend()
         self.embedder = embedder or HashEmbedder()
         self.json_schema_support = json_schema_support
@@ -70,6 +74,9 @@ class FakeGeminiServer(LoopbackServer):
         )
         text = self.backend.answer(request, lenient_rules=True)
         prompt = _count(system) + _count(user)
+        with self._lock:
+            cached = _count(system) if self.prompt_cache and system in self._seen_systems else 0
+            self._seen_systems.add(system)
         response = {
             "candidates": [
                 {"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}
@@ -78,6 +85,7 @@ class FakeGeminiServer(LoopbackServer):
                 "promptTokenCount": prompt,
                 "candidatesTokenCount": _count(text),
                 "totalTokenCount": prompt + _count(text),
+                "cachedContentTokenCount": cached,
             },
             "modelVersion": "fake-gemini",
         }

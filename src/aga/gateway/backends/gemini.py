@@ -187,11 +187,12 @@ class GeminiBackend:
         output = (getattr(usage, "candidates_token_count", None) or 0) + (
             getattr(usage, "thoughts_token_count", None) or 0
         )
+        cached = getattr(usage, "cached_content_token_count", None) or 0  # part of the prompt count
         if prompt is None:
             prompt = count_tokens(request.system) + count_tokens(request.user)
             output = output or count_tokens(text)
         return LLMResponse(
-            text, int(prompt), int(output), getattr(result, "model_version", None) or self.model
+            text, int(prompt), int(output), getattr(result, "model_version", None) or self.model, int(cached)
         )
 
     async def aclose(self) -> None:
