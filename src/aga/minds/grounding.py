@@ -103,15 +103,13 @@ _WORK_WORDS = re.compile(
 
 
 def workplace(r: Mind) -> str | None:
-    """The sector where the resident works or studies: the persona's ``workplace`` when the base
-    names one, else the known place (not home) its background text names; when it names
-    several, the longest name ("Oak Hill College" over "Hobbs Cafe"). None when none is named."""
+    """The sector where the resident works or studies: the persona's ``workplace:`` when it is
+    a known place other than home, else None."""
     named = r.identity.workplace
-    sectors = [s for s in sector_options(r) if s != r.home_sector]
-    if named:  # "sector" or "sector:arena"
-        sector = str(named).split(":")[0].strip()
-        return sector if sector in sectors else None
-    return named_option(r.identity.learned, sectors)
+    if not named:  # no guessing from the background: many residents work at home
+        return None
+    sector = str(named).split(":")[0].strip()  # "sector" or "sector:arena"
+    return sector if sector in sector_options(r) and sector != r.home_sector else None
 
 
 def current_place(r: Mind) -> str:
