@@ -57,6 +57,15 @@ def test_tables_show_calls_tokens_and_cost(tmp_path, monkeypatch):
     assert "HTTP 429: slow down" in out
 
 
+def test_cached_prompt_tokens_are_shown_and_priced_at_the_cached_price(tmp_path, monkeypatch):
+    monkeypatch.setattr(metrics_cli, "console", Console(width=200, force_terminal=False))
+    row = LedgerRow("daily_plan", "A", None, "gpt-4o-mini", "openai", 100_000, 0, 1.0, cached_tokens=80_000)
+    write_metrics([row], tmp_path / "sim" / "metrics")
+    out = _run(tmp_path / "sim").output
+    assert "100,000 tokens in (80,000 of them from the server's prompt cache)" in out
+    assert "$0.0090" in out  # 20k at $0.15/M + 80k cached at $0.075/M
+
+
 def test_a_price_file_adds_models_and_unknown_models_are_flagged(tmp_path, monkeypatch):
     monkeypatch.setattr(metrics_cli, "console", Console(width=200, force_terminal=False))
     sim = _sim(tmp_path)

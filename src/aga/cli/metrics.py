@@ -96,7 +96,9 @@ def report(detail: list[dict[str, Any]], prices: PriceTable, out: Console) -> No
     total = groups["all"]["all"]
     out.print(
         f"Total: {total.calls:,} calls ({total.cached:,} from the cache, {total.failed:,} failed, "
-        f"{total.defaulted:,} defaulted), {total.prompt_tokens:,} tokens in, "
+        f"{total.defaulted:,} defaulted), {total.prompt_tokens:,} tokens in"
+        + (f" ({total.cached_tokens:,} of them from the server's prompt cache)" if total.cached_tokens else "")
+        + ", "
         f"{total.completion_tokens:,} out, "
         f"cost {_money(total.cost, total.unpriced)}",
         highlight=False,
