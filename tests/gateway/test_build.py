@@ -54,3 +54,37 @@ def test_cache_path_selects_the_cache_storage(tmp_path):
     gw = build_gateway("scripted", cache_path=tmp_path / "c" / "llm_cache.db")
     assert isinstance(gw.cache, SqliteCache) and (tmp_path / "c" / "llm_cache.db").is_file()
     asyncio.run(gw.aclose())
+
+
+def test_calls_in_flight_default_per_backend_kind_and_can_be_set(monkeypatch):
+    from aga.gateway.build import default_in_flight
+
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    assert build_gateway("scripted").max_in_flight == 4
+    assert build_gateway("openai:m", embed="hash").max_in_flight == 8
+    assert default_in_flight("embedded") == 1 and default_in_flight("gguf:/x.gguf") == 1
+    assert default_in_flight("gemini:g") == 8
+    assert build_gateway("openai:m", embed="hash", max_in_flight=3).max_in_flight == 3
+    with pytest.raises(InputError, match="at least 1"):
+        build_gateway("scripted", max_in_flight=0)
+
+
+def test_a_run_closes_the_gateway(tmp_path):
+    from aga.runner.lifecycle import RunSettings, fork, open_simulation
+    from aga.runner.progress import run_with_progress
+
+    folder = fork("base_the_ville_isabella_maria_klaus", tmp_path, "closing", settings=RunSettings(llm="scripted"))
+    sim = open_simulation(folder)
+    closed = []
+    real = sim.gateway.aclose
+
+    async def recording_aclose() -> None:
+        closed.append(sim.step)
+        await real()
+
+    sim.gateway.aclose = recording_aclose  # type: ignore[method-assign]
+    try:
+        assert asyncio.run(run_with_progress(sim, 3, quiet=True)) == 0
+    finally:
+        sim.close()
+    assert closed == [3]
