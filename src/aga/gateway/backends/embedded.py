@@ -272,7 +272,7 @@ def _pick(logits: np.ndarray, temperature: float, rng: random.Random | None) -> 
     return int(np.searchsorted(weights, rng.random() * weights[-1], side="right"))
 
 
-TOP_CANDIDATES = (32, 512)
+TOP_CANDIDATES = (32, 512, 8192, 32768)
 """How many of the model's best tokens are checked against the grammar, in growing rounds, before
 the whole vocabulary is (greedy decoding only). A pass over the whole vocabulary under a grammar
 with bounded repetitions takes seconds to minutes for Qwen's 151k tokens."""
