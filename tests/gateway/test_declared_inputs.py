@@ -57,12 +57,16 @@ def test_every_input_a_call_site_passes_is_used_by_its_template(scripted_run):
     from aga.prompts.tasks import ALL_TASKS
 
     tasks = {t.name: t for t in ALL_TASKS}
-    assert {"wake_up_hour", "daily_plan", "task_decomp", "action_sector", "event_importance"} <= set(seen_inputs)
+    assert {"wake_up_hour", "daily_plan", "task_decomp", "action_sector", "event_importance"} <= set(
+        seen_inputs
+    )
     for name, given in seen_inputs.items():
         task = tasks[name]
         allowed = task.placeholders() | ({task.hint} if task.hint else set())
         assert given <= allowed, f"{name}: inputs no template uses: {sorted(given - allowed)}"
-        assert task.placeholders() <= given, f"{name}: placeholders never filled: {sorted(task.placeholders() - given)}"
+        assert task.placeholders() <= given, (
+            f"{name}: placeholders never filled: {sorted(task.placeholders() - given)}"
+        )
 
 
 def test_the_scripted_rules_answer_from_the_rendered_prompt_and_hint_alone(scripted_run):
@@ -78,7 +82,9 @@ def test_the_scripted_rules_answer_from_the_rendered_prompt_and_hint_alone(scrip
 
 
 def test_no_rule_or_double_reads_the_inputs():
-    rules = (SRC / "testing" / "scripted_rules.py").read_text(encoding="utf-8").split('"""', 2)[2]  # code only
+    rules = (
+        (SRC / "testing" / "scripted_rules.py").read_text(encoding="utf-8").split('"""', 2)[2]
+    )  # code only
     assert not re.search(r"\.vars\b", rules), "scripted rules must read the rendered prompt, not request.vars"
     scripted = (SRC / "testing" / "scripted.py").read_text(encoding="utf-8")
     assert "replace(request, vars={})" in scripted  # what a project rule is handed

@@ -114,7 +114,12 @@ def test_ledger_layer_leaves_one_row_per_attempt_with_the_reason_of_a_failure():
     rows = ledger.drain()
     assert rows == meta.rows and len(rows) == 2
     assert (rows[0].ok, rows[0].error, rows[0].model) == (False, "HTTP 503: busy", "asked")
-    assert (rows[1].ok, rows[1].model, rows[1].prompt_tokens, rows[1].cached_tokens) == (True, "served-model", 7, 4)
+    assert (rows[1].ok, rows[1].model, rows[1].prompt_tokens, rows[1].cached_tokens) == (
+        True,
+        "served-model",
+        7,
+        4,
+    )
     assert rows[1].agent == "Ann"
 
 
@@ -126,15 +131,25 @@ def test_retry_layer_retries_transient_failures_only_within_the_budget():
     assert run(layer(REQ, CallMeta())).text == "answer" and flaky.calls == 3 and len(sleep.waits) == 2
     dead = Inner(*[TransientBackendError(500, "down")] * 5)
     with pytest.raises(BackendUnavailable, match="gave up after 3 tries"):
-        run(RetryLayer(dead, policy, backend="b", model="m", rng=random.Random(1), sleep=sleep)(REQ, CallMeta()))
+        run(
+            RetryLayer(dead, policy, backend="b", model="m", rng=random.Random(1), sleep=sleep)(
+                REQ, CallMeta()
+            )
+        )
     fatal = Inner(FatalBackendError(401, "key"))
     with pytest.raises(BackendUnavailable, match="401"):
-        run(RetryLayer(fatal, policy, backend="b", model="m", rng=random.Random(1), sleep=sleep)(REQ, CallMeta()))
+        run(
+            RetryLayer(fatal, policy, backend="b", model="m", rng=random.Random(1), sleep=sleep)(
+                REQ, CallMeta()
+            )
+        )
     assert fatal.calls == 1
 
 
 def test_the_stack_is_retry_ledger_cache_bound_timeout_backend():
-    stack = stack_layers(ScriptedBackend(), ledger=Ledger(), cache=MemoryCache(), max_in_flight=3, timeout=5.0)
+    stack = stack_layers(
+        ScriptedBackend(), ledger=Ledger(), cache=MemoryCache(), max_in_flight=3, timeout=5.0
+    )
     names = []
     layer = stack.top
     while layer is not None:

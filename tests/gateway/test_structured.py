@@ -45,7 +45,9 @@ def gateway(model: str = "fake-model", **kw):
 
 async def ask_all(gw):
     rating = await gw.ask(RATE, {"name": "A", "event": "coffee"}, agent="A", game_time=None)
-    pick = await gw.choose(PICK, ["cafe", "park", "library"], {"name": "A", "query": "the park"}, agent="A", game_time=None)
+    pick = await gw.choose(
+        PICK, ["cafe", "park", "library"], {"name": "A", "query": "the park"}, agent="A", game_time=None
+    )
     plan = await gw.ask(PLAN, {"name": "A"}, agent="A", game_time=None)
     await gw.aclose()
     return rating, pick, plan
@@ -70,7 +72,12 @@ def test_a_server_refusing_json_schema_gets_json_object_at_once_without_retries(
     finally:
         fake.stop()
     assert isinstance(rating, Rating) and isinstance(plan, Plan) and pick == "park"
-    assert forms(fake) == ["json_schema", "json_object", "json_object", "json_object"]  # refused once, remembered
+    assert forms(fake) == [
+        "json_schema",
+        "json_object",
+        "json_object",
+        "json_object",
+    ]  # refused once, remembered
     assert sleep.waits == []  # a refused form is no outage: the retry budget is untouched
     rows = gw.ledger.drain()
     assert len(rows) == 3 and all(r.ok for r in rows)
@@ -96,7 +103,9 @@ def test_a_server_answering_prose_for_json_schema_gets_json_object_and_the_prose
     assert rows[0].prompt_tokens > rows[1].prompt_tokens  # both calls of the first ask are counted
 
 
-def test_a_server_refusing_every_schema_form_is_asked_by_prompt_and_the_gateway_validates(monkeypatch, caplog):
+def test_a_server_refusing_every_schema_form_is_asked_by_prompt_and_the_gateway_validates(
+    monkeypatch, caplog
+):
     fake = serve(monkeypatch, structured={"json_schema": "500", "json_object": "422", "tools": "400"})
     caplog.set_level(logging.WARNING, logger="aga.gateway")
     try:
@@ -107,7 +116,11 @@ def test_a_server_refusing_every_schema_form_is_asked_by_prompt_and_the_gateway_
     assert isinstance(rating, Rating) and isinstance(plan, Plan) and pick == "park"
     assert forms(fake) == ["json_schema", "json_object", "tools", "prompt", "prompt", "prompt"]
     assert sleep.waits == [] and all(r.ok for r in gw.ledger.drain())
-    assert [n.split(" does not take ")[1].split(" ")[0] for n in notices(caplog)] == ["json_schema", "json_object", "tools"]
+    assert [n.split(" does not take ")[1].split(" ")[0] for n in notices(caplog)] == [
+        "json_schema",
+        "json_object",
+        "tools",
+    ]
 
 
 def test_a_server_ignoring_the_response_format_gets_a_forced_tool_call(monkeypatch):
@@ -234,7 +247,9 @@ def test_cached_prompt_tokens_are_counted_and_priced_lower(monkeypatch, tmp_path
     assert first.cached_tokens == 0 and 0 < second.cached_tokens < second.prompt_tokens
     table = load_prices()
     full = table.cost("gpt-4o-mini", "openai", second.prompt_tokens, second.completion_tokens)
-    cached = table.cost("gpt-4o-mini", "openai", second.prompt_tokens, second.completion_tokens, second.cached_tokens)
+    cached = table.cost(
+        "gpt-4o-mini", "openai", second.prompt_tokens, second.completion_tokens, second.cached_tokens
+    )
     assert full is not None and cached is not None
     assert cached == pytest.approx(full - second.cached_tokens * (0.15 - 0.075) / 1e6)
 

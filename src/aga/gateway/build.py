@@ -89,7 +89,9 @@ def build_gateway(
     if found is None:
         raise InputError(f"unknown --llm {spec!r}; valid forms: {LLM_FORMS}")
     if options and not found.takes_options:
-        raise InputError(f"--llm-option applies to OpenAI-compatible servers (openai:<model>), not to --llm {spec!r}")
+        raise InputError(
+            f"--llm-option applies to OpenAI-compatible servers (openai:<model>), not to --llm {spec!r}"
+        )
     backend: Backend = found.factory(arg.strip(), BuildOptions(spec, structured, options))
     check_local(backend, f"--llm {spec!r}")
     embedder = _embedder(embed.strip() if embed else None, kind)

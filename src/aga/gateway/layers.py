@@ -130,9 +130,7 @@ class Bound:
             self._loop, self._semaphore = loop, asyncio.Semaphore(self.limit)
         return self._semaphore
 
-    async def run(
-        self, call: Callable[[], Awaitable[T]], waited: Callable[[float], None] | None = None
-    ) -> T:
+    async def run(self, call: Callable[[], Awaitable[T]], waited: Callable[[float], None] | None = None) -> T:
         """``call()`` once a slot is free; ``waited`` is told the seconds spent waiting for it."""
         slot = self._slot()
         t0 = time.monotonic()

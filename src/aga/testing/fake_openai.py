@@ -133,9 +133,11 @@ class JsonHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.0"
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet test double
+        """Log nothing."""
         return
 
     def do_POST(self) -> None:
+        """Read the JSON body and hand it to :meth:`post`."""
         try:
             length = int(self.headers.get("Content-Length") or 0)
             self.post(json.loads(self.rfile.read(length) or b"{}"))
