@@ -144,7 +144,7 @@ def _start_tiles(path: Path) -> dict[str, tuple[int, int]]:
         xy = [entry.get("x"), entry.get("y")]
         if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in xy):
             raise BaseSimError(f"{path}: field '{name}': 'x' and 'y' must be tile numbers >= 0, got {xy}")
-        tiles[name] = (xy[0], xy[1])
+        tiles[name] = (int(xy[0] or 0), int(xy[1] or 0))  # both checked above
     return tiles
 
 

@@ -17,7 +17,7 @@ _COLOURS = [(200, 60, 60), (40, 110, 200), (60, 160, 80), (200, 140, 30), (130, 
 _STATE = {"asleep": (60, 70, 130), "work": (70, 160, 90), "chat": (235, 150, 40), "other": (200, 200, 200)}
 
 
-def _font() -> ImageFont.ImageFont:
+def _font() -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     return ImageFont.load_default()
 
 

@@ -7,7 +7,7 @@ folder; tests build one by hand. Every measure is a pure function of these recor
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -142,7 +142,7 @@ class SimRecords:
         return chats_from_moves(self.moves, self.sec_per_step)
 
 
-def chats_from_moves(moves: dict[str, Sequence[Move]], sec_per_step: int) -> list[Chat]:
+def chats_from_moves(moves: Mapping[str, Sequence[Move]], sec_per_step: int) -> list[Chat]:
     """Conversations from the movement entries: a run of consecutive steps in which a resident
     shows a chat with the same first line is one conversation; its lines are the longest seen.
 

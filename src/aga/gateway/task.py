@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import json
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import KW_ONLY, dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from pydantic import BaseModel
 
 from aga.errors import InputError
 from aga.gateway.parsing import AnswerProblem
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel | None")  # None: a choice task (the answer is one of the options)
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 SEPARATOR = "---"
@@ -85,7 +85,7 @@ class Task(Generic[M]):
 
     def json_schema(self) -> dict[str, Any] | None:
         """The JSON schema of the answer (None for choice tasks)."""
-        return _json_schema(self.schema) if self.schema is not None else None
+        return _json_schema(cast(Hashable, self.schema)) if self.schema is not None else None
 
     def placeholders(self) -> frozenset[str]:
         """The input names the template uses (its ``$name`` / ``${name}`` placeholders)."""

@@ -8,7 +8,7 @@ memory. A caller with a ready default may pass it as ``fallback`` and gets it ba
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import numpy as np
 from pydantic import BaseModel
@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound=BaseModel)
 
 
+@overload
+async def ask(ctx: StepContext, agent: str, task: Task[M], vars: Mapping[str, Any], fallback: M) -> M: ...
+@overload
+async def ask(
+    ctx: StepContext, agent: str, task: Task[M], vars: Mapping[str, Any], fallback: None = None
+) -> M | None: ...
 async def ask(
     ctx: StepContext, agent: str, task: Task[M], vars: Mapping[str, Any], fallback: M | None = None
 ) -> M | None:
@@ -40,7 +46,9 @@ async def choose(
     if len(options) == 1:
         return options[0]
     answer = await ctx.gateway.choose(task, options, vars, agent=agent, game_time=ctx.now, fallback=fallback)
-    return answer if answer in options else (fallback if fallback is not None else options[0])
+    if answer is not None and answer in options:
+        return answer
+    return fallback if fallback is not None else options[0]
 
 
 async def embed(ctx: StepContext, texts: Sequence[str]) -> np.ndarray:

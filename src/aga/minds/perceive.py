@@ -306,7 +306,7 @@ async def perceive(r: Mind, ctx: StepContext) -> list[MemoryNode]:
             if k is not None and k != d and k not in later and k not in failed
         }
         if any(r.rated.get(k) != v for k, v in shadowed.items()):
-            r.remember_ratings(shadowed)
+            r.remember_ratings({k: v for k, v in shadowed.items() if v is not None})
     nodes: list[MemoryNode] = []
     for k, (s, p, o, d) in enumerate(fresh):
         importance = ratings[k]

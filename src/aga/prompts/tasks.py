@@ -266,9 +266,9 @@ MIND_WANDERING = Task("mind_wandering", NewIdea, max_tokens=48, temperature=0.7)
 HOURLY_SCHEDULE = Task("hourly_schedule", HourActivity, max_tokens=40, temperature=0.5)  # --profile original
 
 # ---------------------------------------------------------------------- grounding an action
-ACTION_SECTOR = Task("action_sector", None, max_tokens=24)
-ACTION_ARENA = Task("action_arena", None, max_tokens=24)
-ACTION_OBJECT = Task("action_object", None, max_tokens=24)
+ACTION_SECTOR: Task[None] = Task("action_sector", None, max_tokens=24)
+ACTION_ARENA: Task[None] = Task("action_arena", None, max_tokens=24)
+ACTION_OBJECT: Task[None] = Task("action_object", None, max_tokens=24)
 ACTION_EMOJI = Task("action_emoji", Emoji, max_tokens=16)
 EVENT_TRIPLE = Task("event_triple", EventTriple, max_tokens=40)
 OBJECT_STATE = Task("object_state", ObjectState, max_tokens=32)

@@ -291,11 +291,11 @@ def _value(
             _value(node.get("items", {}), root, rng, words, depth + 1) for _ in range(rng.randint(low, high))
         ]
     if kind == "integer":
-        low, high = _bounds(node, 1, 10)
-        return rng.randint(int(low), int(high))
+        lo, hi = _bounds(node, 1, 10)
+        return rng.randint(int(lo), int(hi))
     if kind == "number":
-        low, high = _bounds(node, 0.0, 1.0)
-        return round(rng.uniform(low, high), 3)
+        lo, hi = _bounds(node, 0.0, 1.0)
+        return round(rng.uniform(lo, hi), 3)
     if kind == "boolean":
         return rng.random() < 0.5
     if kind == "null":

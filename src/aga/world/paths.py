@@ -182,4 +182,4 @@ class PathFinder:
         tree = np.where(pred < 0, -1, pred).astype(self._dtype)
         for r in roots:
             tree[r] = r
-        return memoryview(tree)
+        return memoryview(tree.data)

@@ -115,7 +115,7 @@ def render_town(town: Town, tile: int = 12, *, labels: bool = True) -> Image.Ima
     yy, xx = np.mgrid[0:h, 0:w]
     grass = (d.ground == ord(",")) | (d.ground == ord("T"))
     rgb[grass & ((xx + yy) % 2 == 0)] = (132, 182, 98)
-    img = Image.fromarray(rgb, "RGB").resize((w * tile, h * tile), Image.NEAREST)
+    img = Image.fromarray(rgb, "RGB").resize((w * tile, h * tile), Image.Resampling.NEAREST)
     draw = ImageDraw.Draw(img)
     # Trees and water ripples.
     for y, x in zip(*np.nonzero(d.ground == ord("T")), strict=True):
@@ -175,7 +175,7 @@ def _draw_labels(town: Town, draw: ImageDraw.ImageDraw, tile: int) -> None:
         top = ys.min() * tile
         _label(
             draw,
-            (cx, max(top - 2, sector_font.size * 2.4)),
+            (cx, max(top - 2, getattr(sector_font, "size", 10) * 2.4)),
             sector,
             sector_font,
             (255, 255, 255),

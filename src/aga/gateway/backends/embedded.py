@@ -578,6 +578,7 @@ class EmbeddedBackend:
             TransientBackendError: llama.cpp failed to decode (its state is reset).
         """
         worker = self._worker or await asyncio.to_thread(self._model_worker)  # first call may join files
+        assert worker is not None
         future = worker.submit(request.system + "\x00" + request.user, lambda: self._run(worker, request))
         return await asyncio.wrap_future(future)
 

@@ -230,7 +230,8 @@ class GeminiEmbedder:
     async def embed(self, texts: Sequence[str]) -> np.ndarray:
         """``(n, dim)`` float32 rows."""
         try:
-            result = await self._client.aio.models.embed_content(model=self.model, contents=list(texts))
+            contents: list[Any] = list(texts)
+            result = await self._client.aio.models.embed_content(model=self.model, contents=contents)
         except _EXPECTED as err:
             raise map_error(err, self.base_url, self._key) from None
         embeddings = getattr(result, "embeddings", None) or []
