@@ -65,24 +65,58 @@ class Utterance(BaseModel):
     ends_chat: bool
 
 
-PLACES = ("Hobbs Cafe", "Oak Hill College", "Harvey Oak Supply Store", "Johnson Park", "The Rose and Crown Pub")
+PLACES = (
+    "Hobbs Cafe",
+    "Oak Hill College",
+    "Harvey Oak Supply Store",
+    "Johnson Park",
+    "The Rose and Crown Pub",
+)
 
 # kind -> (instructions, (cold input, warm input), schema, choices, max_tokens)
 KINDS: dict[str, tuple[str, tuple[str, str], type[BaseModel] | None, tuple[str, ...] | None, int]] = {
-    "rating": ("Rate how much this memory matters to her, 1 = trivial, 10 = life-changing.",
-               ("Memory: she wiped the counter.", "Memory: her landlord says the cafe must close."), Rating, None, 8),
-    "hour": ("Give the hour (24-hour clock) she gets up tomorrow.",
-             ("Tomorrow is a normal weekday.", "Tomorrow is the day of her party."), Hour, None, 8),
-    "list": ("Break the activity into 3 to 6 short steps, in order.",
-             ("Activity: opening the cafe (7:00-8:00).", "Activity: decorating for the party (15:00-17:00)."),
-             Steps, None, 80),
-    "choice": ("Choose the place she goes for the activity.",
-               ("Activity: buying party supplies.", "Activity: a walk to clear her head."), None, PLACES, 16),
-    "free text": ("Say in a few words what she is doing now.",
-                  ("Time: 07:30, at the cafe counter.", "Time: 22:10, in her flat."), Doing, None, 24),
-    "utterance": ("Write her next line in the conversation and say whether she ends it.",
-                  ("Klaus: Morning! The usual, please.", "Maria: Isabella, do you need help with the party?"),
-                  Utterance, None, 60),
+    "rating": (
+        "Rate how much this memory matters to her, 1 = trivial, 10 = life-changing.",
+        ("Memory: she wiped the counter.", "Memory: her landlord says the cafe must close."),
+        Rating,
+        None,
+        8,
+    ),
+    "hour": (
+        "Give the hour (24-hour clock) she gets up tomorrow.",
+        ("Tomorrow is a normal weekday.", "Tomorrow is the day of her party."),
+        Hour,
+        None,
+        8,
+    ),
+    "list": (
+        "Break the activity into 3 to 6 short steps, in order.",
+        ("Activity: opening the cafe (7:00-8:00).", "Activity: decorating for the party (15:00-17:00)."),
+        Steps,
+        None,
+        80,
+    ),
+    "choice": (
+        "Choose the place she goes for the activity.",
+        ("Activity: buying party supplies.", "Activity: a walk to clear her head."),
+        None,
+        PLACES,
+        16,
+    ),
+    "free text": (
+        "Say in a few words what she is doing now.",
+        ("Time: 07:30, at the cafe counter.", "Time: 22:10, in her flat."),
+        Doing,
+        None,
+        24,
+    ),
+    "utterance": (
+        "Write her next line in the conversation and say whether she ends it.",
+        ("Klaus: Morning! The usual, please.", "Maria: Isabella, do you need help with the party?"),
+        Utterance,
+        None,
+        60,
+    ),
 }
 
 
@@ -114,17 +148,23 @@ def bench_profile(profile: str) -> EmbeddedBackend:
     backend = EmbeddedBackend(profile)
     start = time.perf_counter()
     backend.complete_sync(request("rating", 0, tag="Warm-up. "))  # loads the model
-    print(f"\n== profile {profile}: {backend.model}  (load + first call {time.perf_counter() - start:.1f} s, "
-          f"RSS {rss_gb():.2f} GB, {backend.n_threads} threads, load average {os.getloadavg()[0]:.1f})")
-    print(f"{'kind':<10} {'prompt tok':>10} {'gen tok':>8} | {'cold s':>7} {'warm s':>7} {'warm/cold':>9} | "
-          f"{'cold gen tok/s':>14} {'warm gen tok/s':>14} | warm answer")
+    print(
+        f"\n== profile {profile}: {backend.model}  (load + first call {time.perf_counter() - start:.1f} s, "
+        f"RSS {rss_gb():.2f} GB, {backend.n_threads} threads, load average {os.getloadavg()[0]:.1f})"
+    )
+    print(
+        f"{'kind':<10} {'prompt tok':>10} {'gen tok':>8} | {'cold s':>7} {'warm s':>7} {'warm/cold':>9} | "
+        f"{'cold gen tok/s':>14} {'warm gen tok/s':>14} | warm answer"
+    )
     for kind in KINDS:
         backend.clear_prefix_cache()
         cold_s, cold = timed(backend, request(kind, 0))
         warm_s, warm = timed(backend, request(kind, 1))
-        print(f"{kind:<10} {cold.prompt_tokens:>10} {cold.completion_tokens:>3}/{warm.completion_tokens:<4} | "
-              f"{cold_s:>7.2f} {warm_s:>7.2f} {warm_s / cold_s:>9.2f} | "
-              f"{cold.completion_tokens / cold_s:>14.1f} {warm.completion_tokens / warm_s:>14.1f} | {warm.text[:70]}")
+        print(
+            f"{kind:<10} {cold.prompt_tokens:>10} {cold.completion_tokens:>3}/{warm.completion_tokens:<4} | "
+            f"{cold_s:>7.2f} {warm_s:>7.2f} {warm_s / cold_s:>9.2f} | "
+            f"{cold.completion_tokens / cold_s:>14.1f} {warm.completion_tokens / warm_s:>14.1f} | {warm.text[:70]}"
+        )
     return backend
 
 
@@ -139,31 +179,40 @@ def bench_constrained_vs_plain(backend: EmbeddedBackend) -> None:
     worker = backend._worker
     assert worker is not None
     llama = worker.llama
-    print(f"\n== constrained (ours) vs plain llama-cpp-python completion, same prompts ({backend.model}, "
-          f"load average {os.getloadavg()[0]:.1f})")
-    print(f"{'kind':<10} {'prompt tok':>10} | {'cold ours':>9} {'cold plain':>10} {'ratio':>6} | "
-          f"{'gen tok':>7} {'ours tok/s':>10} {'plain tok/s':>11} {'ours/plain':>10}")
+    print(
+        f"\n== constrained (ours) vs plain llama-cpp-python completion, same prompts ({backend.model}, "
+        f"load average {os.getloadavg()[0]:.1f})"
+    )
+    print(
+        f"{'kind':<10} {'prompt tok':>10} | {'cold ours':>9} {'cold plain':>10} {'ratio':>6} | "
+        f"{'gen tok':>7} {'ours tok/s':>10} {'plain tok/s':>11} {'ours/plain':>10}"
+    )
     for kind in KINDS:
         req = request(kind, 1, tag=f"Plain {time.time_ns() % 10**6}. ")
         one = LLMRequest(req.task, req.system, req.user, req.json_schema, req.choices, 1, 0.0)
         backend.clear_prefix_cache()
         cold_ours, _ = timed(backend, one)
         warm_s, ours = timed(backend, req)  # prefix cached by the cold call
-        prompt = worker.formatter(messages=[{"role": "system", "content": req.system},
-                                            {"role": "user", "content": req.user}]).prompt
+        prompt = worker.formatter(
+            messages=[{"role": "system", "content": req.system}, {"role": "user", "content": req.user}]
+        ).prompt
         with worker.lock:
             llama.n_tokens = 0
             start = time.perf_counter()
             llama.create_completion(prompt, max_tokens=1, temperature=0.0)
             cold_plain = time.perf_counter() - start
             start = time.perf_counter()
-            plain = llama.create_completion(prompt, max_tokens=max(1, ours.completion_tokens), temperature=0.0)
+            plain = llama.create_completion(
+                prompt, max_tokens=max(1, ours.completion_tokens), temperature=0.0
+            )
             plain_s = time.perf_counter() - start
         n_plain = plain["usage"]["completion_tokens"]
         ours_rate, plain_rate = ours.completion_tokens / warm_s, n_plain / plain_s
-        print(f"{kind:<10} {ours.prompt_tokens:>10} | {cold_ours:>9.2f} {cold_plain:>10.2f} "
-              f"{cold_ours / cold_plain:>6.2f} | {ours.completion_tokens:>7} {ours_rate:>10.1f} "
-              f"{plain_rate:>11.1f} {ours_rate / plain_rate:>10.2f}")
+        print(
+            f"{kind:<10} {ours.prompt_tokens:>10} | {cold_ours:>9.2f} {cold_plain:>10.2f} "
+            f"{cold_ours / cold_plain:>6.2f} | {ours.completion_tokens:>7} {ours_rate:>10.1f} "
+            f"{plain_rate:>11.1f} {ours_rate / plain_rate:>10.2f}"
+        )
 
 
 def bench_grammar_check(backend: EmbeddedBackend) -> None:
@@ -180,8 +229,10 @@ def bench_grammar_check(backend: EmbeddedBackend) -> None:
             times.append(seconds)
             texts.append(out.text)
             tokens = out.completion_tokens
-        print(f"{kind:<10} {tokens:>7} | {times[0]:>7.2f} {times[1]:>7.2f} {times[0] / times[1]:>9.2f} | "
-              f"{texts[0] == texts[1]}")
+        print(
+            f"{kind:<10} {tokens:>7} | {times[0]:>7.2f} {times[1]:>7.2f} {times[0] / times[1]:>9.2f} | "
+            f"{texts[0] == texts[1]}"
+        )
 
 
 async def run_queue(backend: EmbeddedBackend, reqs: list[LLMRequest]) -> float:
@@ -192,13 +243,23 @@ async def run_queue(backend: EmbeddedBackend, reqs: list[LLMRequest]) -> float:
 
 def bench_order(backend: EmbeddedBackend, round_no: int) -> None:
     """Interleaved calls of two tasks: first-come order against the prefix-aware order."""
+
     def queue(tag: str) -> list[LLMRequest]:
         out = []
         for i in range(3):
             for kind in ("rating", "free text"):
                 base = request(kind, i % 2, tag=f"Order {tag}-{kind}. ")
-                out.append(LLMRequest(base.task, base.system, f"{base.user} (case {i})", base.json_schema,
-                                      base.choices, base.max_tokens, 0.0))
+                out.append(
+                    LLMRequest(
+                        base.task,
+                        base.system,
+                        f"{base.user} (case {i})",
+                        base.json_schema,
+                        base.choices,
+                        base.max_tokens,
+                        0.0,
+                    )
+                )
         return out
 
     saved = embedded.MAX_SKIPS
@@ -209,15 +270,20 @@ def bench_order(backend: EmbeddedBackend, round_no: int) -> None:
         aware = asyncio.run(run_queue(backend, queue(f"{round_no}b")))
     finally:
         embedded.MAX_SKIPS = saved
-    print(f"\n== order of 6 interleaved calls (2 tasks x 3, {backend.model}): first-come {fifo:.2f} s, "
-          f"prefix-aware {aware:.2f} s, ratio {aware / fifo:.2f}")
+    print(
+        f"\n== order of 6 interleaved calls (2 tasks x 3, {backend.model}): first-come {fifo:.2f} s, "
+        f"prefix-aware {aware:.2f} s, ratio {aware / fifo:.2f}"
+    )
 
 
 def bench_embeddings() -> None:
     embedder = MiniLMEmbedder()
-    texts = [f"{who} is {what} at {where}" for who in ("Isabella", "Klaus", "Maria", "Tom")
-             for what in ("reading", "cooking dinner", "talking about the party", "walking")
-             for where in ("the cafe", "the park", "home", "the college")]
+    texts = [
+        f"{who} is {what} at {where}"
+        for who in ("Isabella", "Klaus", "Maria", "Tom")
+        for what in ("reading", "cooking dinner", "talking about the party", "walking")
+        for where in ("the cafe", "the park", "home", "the college")
+    ]
     embedder.embed_sync(texts[:2])  # load
     start = time.perf_counter()
     for text in texts:
@@ -226,8 +292,10 @@ def bench_embeddings() -> None:
     start = time.perf_counter()
     embedder.embed_sync(texts)
     batch = len(texts) / (time.perf_counter() - start)
-    print(f"\n== embeddings ({embedder.model}, {len(texts)} texts, batch {embedder.batch_size}): "
-          f"single {single:.0f}/s, batched {batch:.0f}/s, ratio {batch / single:.1f}x")
+    print(
+        f"\n== embeddings ({embedder.model}, {len(texts)} texts, batch {embedder.batch_size}): "
+        f"single {single:.0f}/s, batched {batch:.0f}/s, ratio {batch / single:.1f}x"
+    )
 
 
 def main() -> None:

@@ -43,7 +43,9 @@ ISA, MARIA, KLAUS = "Isabella Rodriguez", "Maria Lopez", "Klaus Mueller"
 CAFE = "the Ville:Hobbs Cafe:cafe"
 WHISPER_TEXT = "The Oak Hill College library will close early this Friday for repairs."
 WHISPER_FACT = SeededFact(
-    name="library", about=WHISPER_TEXT, words=["library", "close|closes|closing|closed|closure|early|repairs"],
+    name="library",
+    about=WHISPER_TEXT,
+    words=["library", "close|closes|closing|closed|closure|early|repairs"],
     question="Have you heard any news about the college library?",
 )
 CONFIGS: dict[str, dict[str, Any]] = {
@@ -68,11 +70,23 @@ class Scenario:
 def scenarios(quick: bool) -> list[Scenario]:
     """The three scenarios, shorter with ``quick``."""
     return [
-        Scenario("party", "(a) party morning", datetime(2023, 2, 13, 7, 0), 180 if quick else 1800, {ISA: CAFE}),
-        Scenario("whisper", "(b) whisper in a group", datetime(2023, 2, 13, 13, 0), 90 if quick else 720,
-                 {ISA: CAFE, MARIA: CAFE, KLAUS: CAFE}, (KLAUS, WHISPER_TEXT)),
-        Scenario("day", "(c) game day" + (" 05:30-07:30" if quick else ""),
-                 datetime(2023, 2, 13, 5, 30) if quick else datetime(2023, 2, 13), 720 if quick else 8640),
+        Scenario(
+            "party", "(a) party morning", datetime(2023, 2, 13, 7, 0), 180 if quick else 1800, {ISA: CAFE}
+        ),
+        Scenario(
+            "whisper",
+            "(b) whisper in a group",
+            datetime(2023, 2, 13, 13, 0),
+            90 if quick else 720,
+            {ISA: CAFE, MARIA: CAFE, KLAUS: CAFE},
+            (KLAUS, WHISPER_TEXT),
+        ),
+        Scenario(
+            "day",
+            "(c) game day" + (" 05:30-07:30" if quick else ""),
+            datetime(2023, 2, 13, 5, 30) if quick else datetime(2023, 2, 13),
+            720 if quick else 8640,
+        ),
     ]
 
 
@@ -91,8 +105,9 @@ def make_base(sc: Scenario) -> BaseSim:
             p = p.model_copy(update={"start_tile": tile})
         residents.append(p)
     facts = [*base.facts, WHISPER_FACT] if sc.whisper else list(base.facts)
-    return base.model_copy(update={"start": sc.start, "residents": residents, "facts": facts,
-                                   "name": f"{base.name}_{sc.key}"})
+    return base.model_copy(
+        update={"start": sc.start, "residents": residents, "facts": facts, "name": f"{base.name}_{sc.key}"}
+    )
 
 
 def tell(folder: Path, who: str, text: str, llm: str) -> str:
@@ -110,16 +125,29 @@ def tell(folder: Path, who: str, text: str, llm: str) -> str:
     try:
         mems = store.memory_records(who)
         rec = dict(mems[-1])
-        rec.update({"id": max(m["id"] for m in mems) + 1, "type": "thought", "predicate": "was told",
-                    "object": text[:60], "description": text, "embedding_key": text, "poignancy": 6,
-                    "keywords": [who, "whisper"], "filling": [], "created": store.meta()["start"].replace("T", " ")})
+        rec.update(
+            {
+                "id": max(m["id"] for m in mems) + 1,
+                "type": "thought",
+                "predicate": "was told",
+                "object": text[:60],
+                "description": text,
+                "embedding_key": text,
+                "poignancy": 6,
+                "keywords": [who, "whisper"],
+                "filling": [],
+                "created": store.meta()["start"].replace("T", " "),
+            }
+        )
         store.write_initial({}, {who: [rec]})
     finally:
         store.close()
     return "store API (aga.interview missing)"
 
 
-def run_job(key: str, quick: bool, label: str, llm: str, root: Path) -> tuple[list[tuple[str, str]], float, str]:
+def run_job(
+    key: str, quick: bool, label: str, llm: str, root: Path
+) -> tuple[list[tuple[str, str]], float, str]:
     """One run in a worker process: its measure rows, wall seconds and how it whispered."""
     sc = next(s for s in scenarios(quick) if s.key == key)
     rep, wall, how = run(sc, label, llm, root)
@@ -147,8 +175,15 @@ def measures(sc: Scenario, rep: dict[str, Any]) -> list[tuple[str, str]]:
     """The rows a scenario reports."""
     rows: list[tuple[str, str]] = []
     for d in rep["diffusion"]:
-        told = ", ".join(f"{a.split()[0]} {k['since'][11:16]}" for a, k in d["knowers"].items() if k["via"] != "seed")
-        rows.append((f"{d['fact']}: knowers at end", f"{d['known_by']}/{d['residents']}" + (f" ({told})" if told else "")))
+        told = ", ".join(
+            f"{a.split()[0]} {k['since'][11:16]}" for a, k in d["knowers"].items() if k["via"] != "seed"
+        )
+        rows.append(
+            (
+                f"{d['fact']}: knowers at end",
+                f"{d['known_by']}/{d['residents']}" + (f" ({told})" if told else ""),
+            )
+        )
     days = rep["realism"]
     chats = sum(dd["conversations"] for dd in days.values())
     lines = [n for dd in days.values() for n in dd["conversation_lines"]]
@@ -159,15 +194,31 @@ def measures(sc: Scenario, rep: dict[str, Any]) -> list[tuple[str, str]]:
                 continue
             p = f"{day[8:]} {who.split()[0]}"
             if sc.key == "day":
-                rows.append((f"{p} wake / bed / meals", f"{v['wake'] or '-'} / {v['bed'] or '-'} / {v['meals']}"))
-                rows.append((f"{p} longest activity (min)", f"{v['longest_minutes']:.0f} {v['longest_activity'][:24]!r}"))
+                rows.append(
+                    (f"{p} wake / bed / meals", f"{v['wake'] or '-'} / {v['bed'] or '-'} / {v['meals']}")
+                )
+                rows.append(
+                    (
+                        f"{p} longest activity (min)",
+                        f"{v['longest_minutes']:.0f} {v['longest_activity'][:24]!r}",
+                    )
+                )
                 rows.append((f"{p} activities", str(v["activities"])))
             if v.get("workplace") and sc.key != "whisper" and v.get("work_share_awake") is not None:
                 rows.append((f"{p} awake at workplace", f"{v['work_share_awake']:.0%}"))
     df = rep["defects"]
-    rows.append(("defects: chat 3rd person / repeated", f"{df['chat_third_person']}/{df['chat_lines']} / {df['repeated_lines']}"))
-    rows.append(("defects: thought 3rd p. / not sentence", f"{df['thought_third_person']}/{df['thoughts']} / "
-                 f"{df['not_a_sentence']}/{df['descriptions']}"))
+    rows.append(
+        (
+            "defects: chat 3rd person / repeated",
+            f"{df['chat_third_person']}/{df['chat_lines']} / {df['repeated_lines']}",
+        )
+    )
+    rows.append(
+        (
+            "defects: thought 3rd p. / not sentence",
+            f"{df['thought_third_person']}/{df['thoughts']} / {df['not_a_sentence']}/{df['descriptions']}",
+        )
+    )
     c = rep["cost"]
     rows.append(("calls / tokens in / out", f"{c['calls']} / {c['tokens_in']:,} / {c['tokens_out']:,}"))
     long_enough = rep["steps"] * 10 >= 3 * 3600  # shorter runs are mostly the first step's planning
@@ -219,8 +270,12 @@ def main() -> None:
     ap.add_argument("--only", default="", help="comma-separated scenario keys (party,whisper,day)")
     ap.add_argument("--keep", type=Path, default=None, help="keep the runs in this folder")
     ap.add_argument("--jobs", type=int, default=1, help="runs at once, each in its own process (and model)")
-    ap.add_argument("--collect", type=Path, default=None,
-                    help="only print the table of runs kept in this folder (--keep), finished or not")
+    ap.add_argument(
+        "--collect",
+        type=Path,
+        default=None,
+        help="only print the table of runs kept in this folder (--keep), finished or not",
+    )
     args = ap.parse_args()
     if args.collect is not None:
         collect(args.collect, args.quick, args.llm)
@@ -233,7 +288,9 @@ def main() -> None:
     jobs = [(sc.key, label) for sc in chosen for label in CONFIGS]
     done: dict[tuple[str, str], tuple[list[tuple[str, str]], float, str]] = {}
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = {pool.submit(run_job, key, args.quick, label, args.llm, root): (key, label) for key, label in jobs}
+        futures = {
+            pool.submit(run_job, key, args.quick, label, args.llm, root): (key, label) for key, label in jobs
+        }
         for fut in as_completed(futures):
             key, label = futures[fut]
             done[(key, label)] = fut.result()

@@ -51,7 +51,10 @@ MATCH: list[tuple[str, str]] = [
     ("getting ready for bed", "getting ready for bed."),
     ("cooking dinner in the kitchen", "cooking dinner in her kitchen"),
     ("studying for the upcoming exam", "studying for her upcoming exam"),
-    ("decorating Hobbs Cafe for the Valentine's Day party", "decorating the cafe for the Valentine's Day party"),
+    (
+        "decorating Hobbs Cafe for the Valentine's Day party",
+        "decorating the cafe for the Valentine's Day party",
+    ),
     ("playing guitar and composing music", "playing the guitar and composing music"),
 ]
 """Pairs whose decomposition may be reused for each other."""
@@ -153,13 +156,19 @@ def lookup_speed(n_keys: int = 2000, n_lookups: int = 500) -> None:
     print(f"\nlookup speed, {n_keys} stored plans (hash vectors, dim {embedder.dim}):")
     print(f"   add_plan            {n_keys / t_add:>9,.0f} /s   (each committed at once)")
     print(f"   first lookup        {t_load * 1000:>9.1f} ms (loads the vector index)")
-    print(f"   exact find_plan     {n_lookups / t_exact:>9,.0f} /s   ({t_exact / n_lookups * 1000:.2f} ms each)")
-    print(f"   similar find_plan   {n_lookups / t_similar:>9,.0f} /s   ({t_similar / n_lookups * 1000:.2f} ms each)")
+    print(
+        f"   exact find_plan     {n_lookups / t_exact:>9,.0f} /s   ({t_exact / n_lookups * 1000:.2f} ms each)"
+    )
+    print(
+        f"   similar find_plan   {n_lookups / t_similar:>9,.0f} /s   ({t_similar / n_lookups * 1000:.2f} ms each)"
+    )
     print(f"   exact / similar     {t_similar / t_exact:>9.2f} x faster")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--grid", type=float, default=0.01, help="threshold step")
     parser.add_argument("--pairs", action="store_true", help="print every pair's similarity")
     parser.add_argument("--no-speed", action="store_true", help="skip the lookup-speed figures")
@@ -196,19 +205,31 @@ def main() -> None:
             for s, lab, (a, b) in worst:
                 print(f"      {s:.3f}  {'match' if lab else 'no   '}  {a!r} / {b!r}")
         in_table = THRESHOLDS.get(model)
-        print(f"   chosen threshold {threshold:.2f}: precision {precision:.2f}, recall {recall:.2f}"
-              f" (cosine alone {cos_recall:.2f})"
-              f"  (table: {in_table if in_table is not None else f'not listed, default {threshold_for(model)}'})")
-        print(f"   Mind Wandering radius suggested: eps = 1 - median(match) = {1 - statistics.median(pos):.3f}"
-              f"  (table: {eps_for(model)})")
-        summary.append((model, min(pos), statistics.median(pos), max(neg), threshold, precision, cos_recall, recall))
+        print(
+            f"   chosen threshold {threshold:.2f}: precision {precision:.2f}, recall {recall:.2f}"
+            f" (cosine alone {cos_recall:.2f})"
+            f"  (table: {in_table if in_table is not None else f'not listed, default {threshold_for(model)}'})"
+        )
+        print(
+            f"   Mind Wandering radius suggested: eps = 1 - median(match) = {1 - statistics.median(pos):.3f}"
+            f"  (table: {eps_for(model)})"
+        )
+        summary.append(
+            (model, min(pos), statistics.median(pos), max(neg), threshold, precision, cos_recall, recall)
+        )
     print("\nsummary")
-    print(f"   {'model':<26}{'match min':>10}{'match med':>10}{'no max':>8}{'threshold':>10}{'precision':>10}"
-          f"{'recall cos':>11}{'recall':>8}")
-    print(f"   {'text-embedding-ada-002':<26}{'0.99*':>10}{'':>10}{'0.96*':>8}{0.97:>10.2f}{'':>10}{'':>11}{'':>8}"
-          "   * AGA paper examples")
+    print(
+        f"   {'model':<26}{'match min':>10}{'match med':>10}{'no max':>8}{'threshold':>10}{'precision':>10}"
+        f"{'recall cos':>11}{'recall':>8}"
+    )
+    print(
+        f"   {'text-embedding-ada-002':<26}{'0.99*':>10}{'':>10}{'0.96*':>8}{0.97:>10.2f}{'':>10}{'':>11}{'':>8}"
+        "   * AGA paper examples"
+    )
     for model, pmin, pmed, nmax, thr, prec, cos_rec, rec in summary:
-        print(f"   {model:<26}{pmin:>10.3f}{pmed:>10.3f}{nmax:>8.3f}{thr:>10.2f}{prec:>10.2f}{cos_rec:>11.2f}{rec:>8.2f}")
+        print(
+            f"   {model:<26}{pmin:>10.3f}{pmed:>10.3f}{nmax:>8.3f}{thr:>10.2f}{prec:>10.2f}{cos_rec:>11.2f}{rec:>8.2f}"
+        )
     if not args.no_speed:
         lookup_speed()
 

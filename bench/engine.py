@@ -55,8 +55,12 @@ def one_row(size: int, steps: int, hour: int, seed: int) -> dict[str, float]:
 
     with tempfile.TemporaryDirectory(prefix="aga-bench-") as tmp:
         town_file = Path(tmp) / "town.yaml"
-        write_town_file(generate_plan(town_plan(homes_for(size), name=f"bench_{size}")), town_file,
-                        header="bench/engine.py", force=True)
+        write_town_file(
+            generate_plan(town_plan(homes_for(size), name=f"bench_{size}")),
+            town_file,
+            header="bench/engine.py",
+            force=True,
+        )
         town = load_town(town_file)
         base = generate_base(size, town, town_ref=str(town_file), seed=seed)
         base = base.model_copy(update={"start": datetime(2023, 2, 13, hour), "name": f"bench_{size}"})
@@ -69,20 +73,36 @@ def one_row(size: int, steps: int, hour: int, seed: int) -> dict[str, float]:
         calls = sum(1 for r in sim.store.ledger_rows() if r.get("kind", "llm") == "llm")
         sim.close()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
-    return {"size": size, "steps": steps, "wall": wall, "cpu": cpu, "calls": calls, "rss_mb": rss,
-            "load": load, "houses": homes_for(size), "tiles": town.width * town.height}
+    return {
+        "size": size,
+        "steps": steps,
+        "wall": wall,
+        "cpu": cpu,
+        "calls": calls,
+        "rss_mb": rss,
+        "load": load,
+        "houses": homes_for(size),
+        "tiles": town.width * town.height,
+    }
 
 
 def table(title: str, sizes: list[int], steps: int, hour: int, seed: int) -> None:
     print(f"\n{title}: {steps} steps ({steps * 10 / 3600:g} game hours) from {hour:02d}:00")
-    print(f"{'residents':>9} {'houses':>6} {'tiles':>7} {'wall s':>8} {'cpu s':>8} {'us/res-step':>11} "
-          f"{'ratio':>6} {'cpu ratio':>9} {'calls':>7} {'calls/res':>9} {'peak MB':>8} {'load':>5}")
+    print(
+        f"{'residents':>9} {'houses':>6} {'tiles':>7} {'wall s':>8} {'cpu s':>8} {'us/res-step':>11} "
+        f"{'ratio':>6} {'cpu ratio':>9} {'calls':>7} {'calls/res':>9} {'peak MB':>8} {'load':>5}"
+    )
     ref: dict[str, float] | None = None
     for size in sizes:
-        out = subprocess.run([sys.executable, __file__, "--one", f"{size},{steps},{hour},{seed}"],
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", f"{size},{steps},{hour},{seed}"],
+            capture_output=True,
+            text=True,
+        )
         if out.returncode != 0:
-            print(f"{size:>9} failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode}")
+            print(
+                f"{size:>9} failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode}"
+            )
             continue
         r = json.loads(out.stdout.strip().splitlines()[-1])
         per = r["wall"] / (r["steps"] * size) * 1e6
@@ -91,15 +111,22 @@ def table(title: str, sizes: list[int], steps: int, hour: int, seed: int) -> Non
             ref = {"per": per, "cpu": per_cpu}
         ratio = f"{per / ref['per']:.2f}" if ref else "-"
         cpu_ratio = f"{per_cpu / ref['cpu']:.2f}" if ref else "-"
-        print(f"{size:>9} {r['houses']:>6} {r['tiles']:>7} {r['wall']:>8.1f} {r['cpu']:>8.1f} {per:>11.0f} "
-              f"{ratio:>6} {cpu_ratio:>9} {r['calls']:>7} {r['calls'] / size:>9.1f} {r['rss_mb']:>8.0f} "
-              f"{r['load']:>5.1f}", flush=True)
+        print(
+            f"{size:>9} {r['houses']:>6} {r['tiles']:>7} {r['wall']:>8.1f} {r['cpu']:>8.1f} {per:>11.0f} "
+            f"{ratio:>6} {cpu_ratio:>9} {r['calls']:>7} {r['calls'] / size:>9.1f} {r['rss_mb']:>8.0f} "
+            f"{r['load']:>5.1f}",
+            flush=True,
+        )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--day-sizes", default="25,100", help="residents per row of the one-day table ('' for none)")
-    ap.add_argument("--hour-sizes", default="25,100,300,1000", help="residents per row of the busy-hour table")
+    ap.add_argument(
+        "--day-sizes", default="25,100", help="residents per row of the one-day table ('' for none)"
+    )
+    ap.add_argument(
+        "--hour-sizes", default="25,100,300,1000", help="residents per row of the busy-hour table"
+    )
     ap.add_argument("--day-steps", type=int, default=DAY_STEPS)
     ap.add_argument("--hour-steps", type=int, default=HOUR_STEPS)
     ap.add_argument("--hour-start", type=int, default=8, help="game hour the busy-hour rows start at")
@@ -110,13 +137,20 @@ def main() -> None:
         size, steps, hour, seed = (int(v) for v in args.one.split(","))
         print(json.dumps(one_row(size, steps, hour, seed)))
         return
-    print(f"engine benchmark, scripted test model, generated towns; {os.cpu_count()} cores, "
-          f"load average {os.getloadavg()[0]:.1f} at start")
+    print(
+        f"engine benchmark, scripted test model, generated towns; {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.1f} at start"
+    )
     if args.day_sizes:
         table("one game day", [int(s) for s in args.day_sizes.split(",")], args.day_steps, 0, args.seed)
     if args.hour_sizes:
-        table("busy game hour", [int(s) for s in args.hour_sizes.split(",")], args.hour_steps,
-              args.hour_start, args.seed)
+        table(
+            "busy game hour",
+            [int(s) for s in args.hour_sizes.split(",")],
+            args.hour_steps,
+            args.hour_start,
+            args.seed,
+        )
 
 
 if __name__ == "__main__":

@@ -196,7 +196,9 @@ async def busy_hour(limits: tuple[int, ...] = (4, 8, 16), latency: float = 0.2) 
         t0 = time.perf_counter()
         folder = fork(BUSY_BASE, root, "morning", settings=RunSettings(llm="scripted"))
         await _hour_prefix(folder)
-        print(f"busy hour: {BUSY_BASE} run to 07:00 on the scripted model in {time.perf_counter() - t0:.0f} s")
+        print(
+            f"busy hour: {BUSY_BASE} run to 07:00 on the scripted model in {time.perf_counter() - t0:.0f} s"
+        )
         copy = root / "instant" / "morning"  # each run in its own storage: a cold policy store
         shutil.copytree(folder, copy)
         calls, wall, most, chain = await _hour(copy, {})

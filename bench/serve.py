@@ -29,7 +29,9 @@ from datetime import datetime
 from pathlib import Path
 
 
-def run(base_url: str, model: str, residents: int, steps: int, in_flight: int, embed: str) -> dict[str, float]:
+def run(
+    base_url: str, model: str, residents: int, steps: int, in_flight: int, embed: str
+) -> dict[str, float]:
     """Fork the fixed town, run it against the endpoint, and return the figures."""
     from aga.bases.generate import generate_base
     from aga.runner.lifecycle import RunSettings, fork, open_simulation
@@ -42,8 +44,12 @@ def run(base_url: str, model: str, residents: int, steps: int, in_flight: int, e
     with tempfile.TemporaryDirectory(prefix="aga-serve-") as tmp:
         town_file = Path(tmp) / "town.yaml"
         homes = math.ceil(residents / 2) + 2
-        write_town_file(generate_plan(town_plan(homes, name=f"serve_{residents}")), town_file,
-                        header="bench/serve.py", force=True)
+        write_town_file(
+            generate_plan(town_plan(homes, name=f"serve_{residents}")),
+            town_file,
+            header="bench/serve.py",
+            force=True,
+        )
         base = generate_base(residents, load_town(town_file), town_ref=str(town_file), seed=0)
         base = base.model_copy(update={"start": datetime(2023, 2, 13, 8)})
         settings = RunSettings(llm=f"openai:{model}", embed=embed, max_in_flight=in_flight)
@@ -72,13 +78,19 @@ def run(base_url: str, model: str, residents: int, steps: int, in_flight: int, e
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--base-url", default=os.environ.get("OPENAI_BASE_URL"), help="the endpoint (default: OPENAI_BASE_URL)")
+    ap.add_argument(
+        "--base-url",
+        default=os.environ.get("OPENAI_BASE_URL"),
+        help="the endpoint (default: OPENAI_BASE_URL)",
+    )
     ap.add_argument("--model", default="served-model", help="model name the server knows")
     ap.add_argument("--residents", type=int, default=25)
     ap.add_argument("--steps", type=int, default=360, help="steps of 10 game seconds from 08:00")
     ap.add_argument("--in-flight", type=int, default=64, help="most model calls at once (the server's batch)")
     ap.add_argument("--embed", default="embedded", help="embedding model spec (default: the local MiniLM)")
-    ap.add_argument("--fake", type=float, metavar="SECONDS", help="run against the fake server with this latency")
+    ap.add_argument(
+        "--fake", type=float, metavar="SECONDS", help="run against the fake server with this latency"
+    )
     args = ap.parse_args()
     server = None
     if args.fake is not None:
@@ -95,8 +107,10 @@ def main() -> None:
         if server is not None:
             server.stop()
     where = f"fake server, {args.fake * 1000:g} ms per answer" if args.fake is not None else args.base_url
-    print(f"serving benchmark: {args.residents} residents, {args.steps} steps ({r['game_hours']:g} game hours "
-          f"from 08:00), model {args.model} at {where}, at most {args.in_flight} calls in flight")
+    print(
+        f"serving benchmark: {args.residents} residents, {args.steps} steps ({r['game_hours']:g} game hours "
+        f"from 08:00), model {args.model} at {where}, at most {args.in_flight} calls in flight"
+    )
     rows = [
         ("model calls", f"{r['calls']}"),
         ("wall time", f"{r['wall']:.1f} s"),

@@ -45,7 +45,9 @@ class ModelAnswerError(AgaError):
         self.task = task
         self.raw = raw
         self.reason = reason
-        super().__init__(f"model answer for task '{task}' did not fit its schema: {reason} (last answer: {raw[:200]!r})")
+        super().__init__(
+            f"model answer for task '{task}' did not fit its schema: {reason} (last answer: {raw[:200]!r})"
+        )
 
 
 class BackendUnavailable(AgaError):

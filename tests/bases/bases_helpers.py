@@ -35,11 +35,15 @@ class CsvReferenceTown:
 
         self.name = "the_ville"
         self.world = next(iter(blocks("world_blocks.csv").values()))
-        sectors, arenas, objects = blocks("sector_blocks.csv"), blocks("arena_blocks.csv"), blocks(
-            "game_object_blocks.csv"
+        sectors, arenas, objects = (
+            blocks("sector_blocks.csv"),
+            blocks("arena_blocks.csv"),
+            blocks("game_object_blocks.csv"),
         )
-        sector_ids, arena_ids, object_ids = grid("sector_maze.csv"), grid("arena_maze.csv"), grid(
-            "game_object_maze.csv"
+        sector_ids, arena_ids, object_ids = (
+            grid("sector_maze.csv"),
+            grid("arena_maze.csv"),
+            grid("game_object_maze.csv"),
         )
         self.blocked = {i for i, v in enumerate(grid("collision_maze.csv")) if v != "0"}
         self.addresses: set[str] = {self.world}

@@ -12,7 +12,14 @@ class FakeTown:
     world = "Tiny"
 
     def __init__(self) -> None:
-        self.addresses = {"Tiny", "Tiny:Home", "Tiny:Home:room", "Tiny:Home:room:bed", "Tiny:Cafe", "Tiny:Cafe:cafe"}
+        self.addresses = {
+            "Tiny",
+            "Tiny:Home",
+            "Tiny:Home:room",
+            "Tiny:Home:room:bed",
+            "Tiny:Cafe",
+            "Tiny:Cafe:cafe",
+        }
 
     def has_address(self, address: str) -> bool:
         return address in self.addresses

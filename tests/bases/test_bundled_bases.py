@@ -93,7 +93,9 @@ def test_hyper_parameters_follow_the_original_bases(n3: BaseSim, n25: BaseSim) -
 def test_story_seeds(name: str) -> None:
     base = load_base(name)
     party = _memories(base, "Isabella Rodriguez")
-    assert all(fact in party for fact in ("Valentine's Day party", "Hobbs Cafe", "February 14", "5 pm", "7 pm"))
+    assert all(
+        fact in party for fact in ("Valentine's Day party", "Hobbs Cafe", "February 14", "5 pm", "7 pm")
+    )
     assert re.search(r"crush on Klaus Mueller", _memories(base, "Maria Lopez"))
     assert "gentrification" in _memories(base, "Klaus Mueller")
 

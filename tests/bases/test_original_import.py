@@ -48,12 +48,22 @@ def test_imports_the_original_three_agent_base(reference_town) -> None:
     assert base.start == datetime(2023, 2, 13, 0, 0) and base.sec_per_step == 10
     people = {p.name: p for p in base.residents}
     assert list(people) == ["Isabella Rodriguez", "Maria Lopez", "Klaus Mueller"]
-    assert {n: p.age for n, p in people.items()} == {"Isabella Rodriguez": 34, "Maria Lopez": 21, "Klaus Mueller": 20}
+    assert {n: p.age for n, p in people.items()} == {
+        "Isabella Rodriguez": 34,
+        "Maria Lopez": 21,
+        "Klaus Mueller": 20,
+    }
     assert {n: p.start_tile for n, p in people.items()} == TILES
     assert people["Klaus Mueller"].living_area == "the Ville:Dorm for Oak Hill College:Klaus Mueller's room"
     assert people["Isabella Rodriguez"].living_area == "the Ville:Isabella Rodriguez's apartment:main room"
     isabella = people["Isabella Rodriguez"].known_places
-    assert set(isabella["Isabella Rodriguez's apartment"]["main room"]) == {"bed", "desk", "refrigerator", "closet", "shelf"}
+    assert set(isabella["Isabella Rodriguez's apartment"]["main room"]) == {
+        "bed",
+        "desk",
+        "refrigerator",
+        "closet",
+        "shelf",
+    }
     assert "piano" in isabella["Hobbs Cafe"]["cafe"] and "Oak Hill College" not in isabella
     assert people["Maria Lopez"].known_places["Oak Hill College"]["hallway"] == []
     assert (people["Maria Lopez"].recency_decay, people["Isabella Rodriguez"].recency_decay) == (0.99, 0.995)
@@ -126,7 +136,9 @@ def test_more_personas_than_the_original(tmp_path: Path) -> None:
 
 def test_memory_stream_becomes_seed_memories_newest_last(tmp_path: Path) -> None:
     folder = copy_original(tmp_path)
-    nodes_path = folder / "personas" / "Klaus Mueller" / "bootstrap_memory" / "associative_memory" / "nodes.json"
+    nodes_path = (
+        folder / "personas" / "Klaus Mueller" / "bootstrap_memory" / "associative_memory" / "nodes.json"
+    )
 
     def node(count: int, kind: str, created: str, description: str) -> dict:
         return {"node_count": count, "type_count": count, "type": kind, "depth": 0, "created": created,
@@ -134,14 +146,17 @@ def test_memory_stream_becomes_seed_memories_newest_last(tmp_path: Path) -> None
                 "description": description, "embedding_key": description, "poignancy": 3,
                 "keywords": [], "filling": []}  # fmt: skip
 
-    write_json(nodes_path, {  # the original writes newest first; a hand-edited file may be in any order
-        "node_5": node(5, "event", "2023-02-13 09:00:00", "Klaus Mueller is reading in the library"),
-        "node_2": node(2, "event", "2023-02-13 07:30:00", "desk is idle"),
-        "node_6": node(6, "event", "2023-02-13 09:30:00", "Klaus Mueller is walking to Hobbs Cafe"),
-        "node_4": node(4, "chat", "2023-02-13 08:30:00", "conversing about breakfast"),
-        "node_1": node(1, "event", "2023-02-13 07:00:00", "Klaus Mueller is reading in the library"),
-        "node_3": node(3, "thought", "2023-02-13 08:10:00", "Klaus Mueller wants to finish his paper"),
-    })
+    write_json(
+        nodes_path,
+        {  # the original writes newest first; a hand-edited file may be in any order
+            "node_5": node(5, "event", "2023-02-13 09:00:00", "Klaus Mueller is reading in the library"),
+            "node_2": node(2, "event", "2023-02-13 07:30:00", "desk is idle"),
+            "node_6": node(6, "event", "2023-02-13 09:30:00", "Klaus Mueller is walking to Hobbs Cafe"),
+            "node_4": node(4, "chat", "2023-02-13 08:30:00", "conversing about breakfast"),
+            "node_1": node(1, "event", "2023-02-13 07:00:00", "Klaus Mueller is reading in the library"),
+            "node_3": node(3, "thought", "2023-02-13 08:10:00", "Klaus Mueller wants to finish his paper"),
+        },
+    )
     klaus = next(p for p in load_base(folder).residents if p.name == "Klaus Mueller")
     assert klaus.seed_memories == [
         "Klaus Mueller wants to finish his paper",  # the repeated event is kept once, where it was newest
@@ -165,7 +180,9 @@ def test_meta_names_a_missing_persona_folder(tmp_path: Path) -> None:
     meta["persona_names"].append("Nobody Here")
     write_json(folder / "reverie" / "meta.json", meta)
     message = error_of(folder)
-    assert re.search(r"meta\.json: field 'persona_names' lists 'Nobody Here', but the folder .* does not exist", message)
+    assert re.search(
+        r"meta\.json: field 'persona_names' lists 'Nobody Here', but the folder .* does not exist", message
+    )
 
 
 def test_malformed_meta_json_names_line(tmp_path: Path) -> None:
@@ -194,7 +211,11 @@ def test_bad_meta_fields(tmp_path: Path, change: dict, expected: str) -> None:
     [
         ("age", None, r"Maria Lopez/bootstrap_memory/scratch\.json: required field 'age' is missing"),
         ("age", "twenty", r"scratch\.json: field 'age': .*integer.*'twenty'"),
-        ("name", "Maria Lopes", r"scratch\.json: field 'name' is 'Maria Lopes', but meta\.json and the folder"),
+        (
+            "name",
+            "Maria Lopes",
+            r"scratch\.json: field 'name' is 'Maria Lopes', but meta\.json and the folder",
+        ),
         ("living_area", "dorm", r"scratch\.json: field 'living_area': expected 'world:sector:arena'"),
         ("vision_r", 0, r"scratch\.json: field 'vision_r': must be at least 1"),
     ],
@@ -221,7 +242,10 @@ def test_bad_spatial_memory_shape(tmp_path: Path) -> None:
     folder = copy_original(tmp_path)
     path = folder / "personas" / "Klaus Mueller" / "bootstrap_memory" / "spatial_memory.json"
     write_json(path, {"the Ville": {"Hobbs Cafe": {"cafe": "piano"}}})
-    assert "spatial_memory.json: field 'the Ville.Hobbs Cafe.cafe' must be a list of object names" in error_of(folder)
+    assert (
+        "spatial_memory.json: field 'the Ville.Hobbs Cafe.cafe' must be a list of object names"
+        in error_of(folder)
+    )
 
 
 def test_bad_environment_entry(tmp_path: Path) -> None:
@@ -242,7 +266,9 @@ def test_bad_memory_node(tmp_path: Path) -> None:
 def test_meta_without_persona_folders(tmp_path: Path) -> None:
     folder = tmp_path / "half"
     write_json(folder / "reverie" / "meta.json", {"persona_names": ["A B"]})
-    assert "has reverie/meta.json but no personas/<Full Name>/bootstrap_memory/scratch.json" in error_of(folder)
+    assert "has reverie/meta.json but no personas/<Full Name>/bootstrap_memory/scratch.json" in error_of(
+        folder
+    )
 
 
 def test_history_csv_errors(tmp_path: Path) -> None:
@@ -253,5 +279,7 @@ def test_history_csv_errors(tmp_path: Path) -> None:
     assert "Maria Lopez" in message
     bad_header = tmp_path / "header.csv"
     bad_header.write_text("Who,What\nMaria Lopez,likes tea\n")
-    assert "header.csv: line 1: expected the columns 'Name' and 'Whisper'" in error_of(ORIGINAL_N3, history_csv=bad_header)
+    assert "header.csv: line 1: expected the columns 'Name' and 'Whisper'" in error_of(
+        ORIGINAL_N3, history_csv=bad_header
+    )
     assert "missing.csv: file not found" in error_of(ORIGINAL_N3, history_csv=tmp_path / "missing.csv")

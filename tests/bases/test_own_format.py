@@ -31,14 +31,18 @@ SECOND = PERSONA.replace("Ada Quill", "Ben Ortega").replace("Ada goes", "Ben goe
 
 def make_base(root: Path, persona_texts: dict[str, str] | None = None, head: str | None = None) -> Path:
     """Write a small base of our format (two residents unless told otherwise)."""
-    texts = persona_texts if persona_texts is not None else {"ada_quill.yaml": PERSONA, "ben_ortega.yaml": SECOND}
+    texts = (
+        persona_texts if persona_texts is not None else {"ada_quill.yaml": PERSONA, "ben_ortega.yaml": SECOND}
+    )
     folder = root / "tiny_base"
     (folder / "personas").mkdir(parents=True)
     for file_name, text in texts.items():
         (folder / "personas" / file_name).write_text(text, encoding="utf-8")
     listing = "".join(f"  - personas/{file_name}\n" for file_name in texts)
     if head is None:
-        head = "description: two clock makers\ntown: springfield\nstart: 2024-05-01 06:30:00\nsec_per_step: 30\n"
+        head = (
+            "description: two clock makers\ntown: springfield\nstart: 2024-05-01 06:30:00\nsec_per_step: 30\n"
+        )
         head += "seed: 7\npersona_defaults:\n  recency_decay: 0.98\n  vision_r: 5\n"
     (folder / "base.yaml").write_text(head + "personas:\n" + listing, encoding="utf-8")
     return folder
@@ -74,7 +78,11 @@ def test_bundled_copy_loads_from_its_folder(tmp_path: Path) -> None:
 
     source = Path(aga.bases.__file__).parent / "base_the_ville_isabella_maria_klaus"
     copy = shutil.copytree(source, tmp_path / "edited")
-    assert [p.name for p in load_base(copy).residents] == ["Isabella Rodriguez", "Maria Lopez", "Klaus Mueller"]
+    assert [p.name for p in load_base(copy).residents] == [
+        "Isabella Rodriguez",
+        "Maria Lopez",
+        "Klaus Mueller",
+    ]
 
 
 def test_unknown_name_lists_the_bundled_bases() -> None:
@@ -114,7 +122,9 @@ def test_missing_required_field(tmp_path: Path) -> None:
 def test_all_missing_fields_are_named_at_once(tmp_path: Path) -> None:
     folder = make_base(tmp_path, {"ada.yaml": "name: Ada Quill\nage: 30\ninnate: a, b, c\n"})
     message = error_of(folder)
-    assert "ada.yaml: required fields 'learned', 'currently', 'lifestyle', 'living_area' are missing" in message
+    assert (
+        "ada.yaml: required fields 'learned', 'currently', 'lifestyle', 'living_area' are missing" in message
+    )
 
 
 def test_wrong_type_names_line_and_field(tmp_path: Path) -> None:
@@ -173,12 +183,18 @@ def test_persona_path_must_stay_inside_the_folder(tmp_path: Path) -> None:
 def test_duplicate_resident_names(tmp_path: Path) -> None:
     folder = make_base(tmp_path, {"ada.yaml": PERSONA, "ada_again.yaml": PERSONA})
     message = error_of(folder)
-    assert re.search(r"ada_again\.yaml: field 'name': resident 'Ada Quill' is already defined in .*ada\.yaml", message)
+    assert re.search(
+        r"ada_again\.yaml: field 'name': resident 'Ada Quill' is already defined in .*ada\.yaml", message
+    )
 
 
 def test_bad_living_area(tmp_path: Path) -> None:
-    folder = make_base(tmp_path, {"ada.yaml": PERSONA.replace("Springfield:Quill house:workshop", "workshop")})
-    assert re.search(r"ada\.yaml: line 7: field 'living_area': expected 'world:sector:arena'", error_of(folder))
+    folder = make_base(
+        tmp_path, {"ada.yaml": PERSONA.replace("Springfield:Quill house:workshop", "workshop")}
+    )
+    assert re.search(
+        r"ada\.yaml: line 7: field 'living_area': expected 'world:sector:arena'", error_of(folder)
+    )
 
 
 def test_empty_text_field(tmp_path: Path) -> None:

@@ -23,11 +23,33 @@ ISA, MARIA, KLAUS = "Isabella Rodriguez", "Maria Lopez", "Klaus Mueller"
 runner = CliRunner()
 
 
-def _mem(mid: int, kind: str, created: str, desc: str, *, subject: str, obj: str = "", predicate: str = "is",
-         filling=()) -> dict:
-    return {"id": mid, "type": kind, "depth": 0, "created": created, "expiration": None, "last_accessed": created,
-            "subject": subject, "predicate": predicate, "object": obj, "description": desc, "embedding_key": desc,
-            "poignancy": 3, "keywords": [], "filling": [list(x) for x in filling]}
+def _mem(
+    mid: int,
+    kind: str,
+    created: str,
+    desc: str,
+    *,
+    subject: str,
+    obj: str = "",
+    predicate: str = "is",
+    filling=(),
+) -> dict:
+    return {
+        "id": mid,
+        "type": kind,
+        "depth": 0,
+        "created": created,
+        "expiration": None,
+        "last_accessed": created,
+        "subject": subject,
+        "predicate": predicate,
+        "object": obj,
+        "description": desc,
+        "embedding_key": desc,
+        "poignancy": 3,
+        "keywords": [],
+        "filling": [list(x) for x in filling],
+    }
 
 
 def hand_store(folder: Path) -> Path:
@@ -35,34 +57,125 @@ def hand_store(folder: Path) -> Path:
     base = load_base(BASE3).model_copy(update={"start": datetime(2023, 2, 13, 11, 0)})
     town = load_town("the_ville")
     cafe = sorted(t for t in town.tiles("the Ville:Hobbs Cafe:cafe") if town.is_walkable(t))
-    room = sorted(t for t in town.tiles("the Ville:Dorm for Oak Hill College:Maria Lopez's room") if town.is_walkable(t))
-    store = SimStore.create(folder, {"name": folder.name, "base": base.model_dump(mode="json"), "town": "the_ville",
-                                     "start": "2023-02-13T11:00:00", "sec_per_step": 10, "seed": 0, "step": 0,
-                                     "settings": {"llm": "scripted", "policy": True, "relationship": True}})
+    room = sorted(
+        t for t in town.tiles("the Ville:Dorm for Oak Hill College:Maria Lopez's room") if town.is_walkable(t)
+    )
+    store = SimStore.create(
+        folder,
+        {
+            "name": folder.name,
+            "base": base.model_dump(mode="json"),
+            "town": "the_ville",
+            "start": "2023-02-13T11:00:00",
+            "sec_per_step": 10,
+            "seed": 0,
+            "step": 0,
+            "settings": {"llm": "scripted", "policy": True, "relationship": True},
+        },
+    )
     store.write_initial(
         {ISA: {"ties": {}}, MARIA: {"ties": {}}, KLAUS: {"ties": {ISA: {"relationship": "friendly"}}}},
-        {ISA: [_mem(1, "thought", "2023-02-13 11:00:00", "Isabella Rodriguez is hosting a Valentine's Day party",
-                    subject=ISA, predicate="remembers")],
-         MARIA: [_mem(1, "thought", "2000-01-01 00:00:00", "Maria Lopez is a friend of Klaus Mueller", subject=MARIA,
-                      predicate="remembers")],
-         KLAUS: []},
+        {
+            ISA: [
+                _mem(
+                    1,
+                    "thought",
+                    "2023-02-13 11:00:00",
+                    "Isabella Rodriguez is hosting a Valentine's Day party",
+                    subject=ISA,
+                    predicate="remembers",
+                )
+            ],
+            MARIA: [
+                _mem(
+                    1,
+                    "thought",
+                    "2000-01-01 00:00:00",
+                    "Maria Lopez is a friend of Klaus Mueller",
+                    subject=MARIA,
+                    predicate="remembers",
+                )
+            ],
+            KLAUS: [],
+        },
     )
-    lines = [[ISA, "Hi Klaus! Come to my Valentine's Day party tomorrow at 5."], [KLAUS, "I'd love to, thanks!"]]
+    lines = [
+        [ISA, "Hi Klaus! Come to my Valentine's Day party tomorrow at 5."],
+        [KLAUS, "I'd love to, thanks!"],
+    ]
     for step in (0, 1):
         chat = lines if step == 1 else None
         moves = {
-            ISA: {"movement": list(cafe[0]), "pronunciatio": "", "description": "serving coffee @ the Ville:Hobbs Cafe:cafe:behind the cafe counter", "chat": chat},
-            KLAUS: {"movement": list(cafe[1]), "pronunciatio": "", "description": "eating lunch @ the Ville:Hobbs Cafe:cafe:cafe customer seating", "chat": chat},
-            MARIA: {"movement": list(room[0]), "pronunciatio": "", "description": "sleeping @ the Ville:Dorm for Oak Hill College:Maria Lopez's room:bed", "chat": None},
+            ISA: {
+                "movement": list(cafe[0]),
+                "pronunciatio": "",
+                "description": "serving coffee @ the Ville:Hobbs Cafe:cafe:behind the cafe counter",
+                "chat": chat,
+            },
+            KLAUS: {
+                "movement": list(cafe[1]),
+                "pronunciatio": "",
+                "description": "eating lunch @ the Ville:Hobbs Cafe:cafe:cafe customer seating",
+                "chat": chat,
+            },
+            MARIA: {
+                "movement": list(room[0]),
+                "pronunciatio": "",
+                "description": "sleeping @ the Ville:Dorm for Oak Hill College:Maria Lopez's room:bed",
+                "chat": None,
+            },
         }
-        mems = {KLAUS: [_mem(1, "chat", "2023-02-13 11:00:10", "chat with Isabella about a party", subject=KLAUS,
-                             obj=ISA, predicate="chat with", filling=lines)]} if step == 1 else {}
-        ledger = [{"task": "daily_plan", "agent": ISA, "game_time": "2023-02-13T11:00:00", "prompt_tokens": 300,
-                   "completion_tokens": 40, "kind": "llm", "ok": True}]
-        store.commit_step(StepRecord(step=step, next_time=f"2023-02-13 11:00:{10 * (step + 1):02d}",
-                                     memories=mems, movements=moves, ledger=ledger if step == 0 else [],
-                                     actions={ISA: [{"task": "go to the party", "parent": None, "duration": 60,
-                                                     "time": "2023-02-13 11:00:00", "chat": {}}]} if step == 0 else {}))
+        mems = (
+            {
+                KLAUS: [
+                    _mem(
+                        1,
+                        "chat",
+                        "2023-02-13 11:00:10",
+                        "chat with Isabella about a party",
+                        subject=KLAUS,
+                        obj=ISA,
+                        predicate="chat with",
+                        filling=lines,
+                    )
+                ]
+            }
+            if step == 1
+            else {}
+        )
+        ledger = [
+            {
+                "task": "daily_plan",
+                "agent": ISA,
+                "game_time": "2023-02-13T11:00:00",
+                "prompt_tokens": 300,
+                "completion_tokens": 40,
+                "kind": "llm",
+                "ok": True,
+            }
+        ]
+        store.commit_step(
+            StepRecord(
+                step=step,
+                next_time=f"2023-02-13 11:00:{10 * (step + 1):02d}",
+                memories=mems,
+                movements=moves,
+                ledger=ledger if step == 0 else [],
+                actions={
+                    ISA: [
+                        {
+                            "task": "go to the party",
+                            "parent": None,
+                            "duration": 60,
+                            "time": "2023-02-13 11:00:00",
+                            "chat": {},
+                        }
+                    ]
+                }
+                if step == 0
+                else {},
+            )
+        )
     store.close()
     return folder
 
@@ -72,13 +185,13 @@ def test_loader_reads_a_hand_built_store(tmp_path: Path) -> None:
     assert (rec.kind, rec.steps, rec.residents) == ("aga", 2, [ISA, KLAUS, MARIA])
     assert [f.name for f in rec.facts] == ["party"] and rec.workplaces[ISA] == "Hobbs Cafe"
     assert rec.memories[ISA][0].seed and rec.memories[MARIA][0].seed
-    assert rec.moves[KLAUS][0].place == "Hobbs Cafe:cafe"           # from the tile, through the town
+    assert rec.moves[KLAUS][0].place == "Hobbs Cafe:cafe"  # from the tile, through the town
     assert rec.moves[MARIA][0].asleep
     assert [c.speakers for c in rec.chats()] == [(ISA, KLAUS)]
     assert rec.plans[ISA][0].text == "go to the party"
     assert rec.ties[KLAUS] == {ISA: {"relationship": "friendly"}}
     assert len(rec.ledger) == 1
-    early = load_sim(tmp_path / "hand", step=1)                         # as it was at the start of step 1
+    early = load_sim(tmp_path / "hand", step=1)  # as it was at the start of step 1
     assert early.steps == 1 and early.memories[KLAUS] == []
 
 
@@ -88,7 +201,12 @@ def test_eval_writes_report_and_charts(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads((folder / "eval" / "report.json").read_text())
     party = report["diffusion"][0]
-    assert party["knowers"][KLAUS] == {"since": "2023-02-13 11:00:10", "via": "chat", "source": ISA, "memory": 1}
+    assert party["knowers"][KLAUS] == {
+        "since": "2023-02-13 11:00:10",
+        "via": "chat",
+        "source": ISA,
+        "memory": 1,
+    }
     assert party["known_by"] == 2
     # Maria's seed names Klaus; Klaus's tie and chat make him know Isabella (she kept no memory of it)
     assert report["relationships"]["density_start"] == pytest.approx(1 / 6)
@@ -113,7 +231,7 @@ def test_scripted_run_then_compare(tmp_path: Path) -> None:
     folder = fork(BASE3, tmp_path, "scripted", settings=RunSettings(llm="scripted"))
     sim = open_simulation(folder)
     try:
-        asyncio.run(sim.run(2400))   # midnight to 06:40: Isabella gets up at 6
+        asyncio.run(sim.run(2400))  # midnight to 06:40: Isabella gets up at 6
     finally:
         sim.close()
     result = runner.invoke(app, ["eval", "scripted", "--storage", str(tmp_path), "--no-interview"])
@@ -124,7 +242,9 @@ def test_scripted_run_then_compare(tmp_path: Path) -> None:
     assert (folder / "eval" / "day_2023-02-13.png").is_file()
     hand_store(tmp_path / "hand")
     out = tmp_path / "table.md"
-    result = runner.invoke(app, ["eval", "compare", "scripted", "hand", "--storage", str(tmp_path), "--out", str(out)])
+    result = runner.invoke(
+        app, ["eval", "compare", "scripted", "hand", "--storage", str(tmp_path), "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     header = result.output.splitlines()[0].split()
     assert header == ["measure", "scripted", "hand"]

@@ -16,8 +16,9 @@ runner = CliRunner()
 
 def test_extra_fact_is_followed(tmp_path: Path) -> None:
     folder = hand_store(tmp_path / "hand")
-    result = runner.invoke(app, ["eval", "hand", "--storage", str(tmp_path), "--no-interview",
-                                 "--fact", "lunch=love|thanks"])
+    result = runner.invoke(
+        app, ["eval", "hand", "--storage", str(tmp_path), "--no-interview", "--fact", "lunch=love|thanks"]
+    )
     assert result.exit_code == 0, result.output
     facts = {d["fact"]: d for d in json.loads((folder / "eval" / "report.json").read_text())["diffusion"]}
     assert sorted(facts) == ["lunch", "party"]
@@ -31,8 +32,9 @@ def test_extra_fact_is_followed(tmp_path: Path) -> None:
 def test_bad_replay_entry_is_one_line(tmp_path: Path) -> None:
     folder = tmp_path / "broken" / "replay"
     folder.mkdir(parents=True)
-    (folder / "meta.json").write_text(json.dumps({"persona_names": ["A B"], "sec_per_step": 10,
-                                                  "start": "2023-02-13T00:00:00"}))
+    (folder / "meta.json").write_text(
+        json.dumps({"persona_names": ["A B"], "sec_per_step": 10, "start": "2023-02-13T00:00:00"})
+    )
     (folder / "master_movement.json").write_text(json.dumps({"0": {"A B": {"movement": [1, 2]}}}))
     result = runner.invoke(app, ["eval", "broken", "--storage", str(tmp_path), "--no-interview"])
     assert result.exit_code != 0

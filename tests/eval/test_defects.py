@@ -119,10 +119,10 @@ def test_repeated_lines_zero_when_all_differ() -> None:
 def test_copied_subtasks_fire_only_on_steps_that_are_other_items() -> None:
     day = [
         "sleeping",
-        "Getting up (Read and take notes in the library)",      # fires: another item of the day
+        "Getting up (Read and take notes in the library)",  # fires: another item of the day
         "Read and take notes in the library (finding a seat)",  # a real step
         "Read and take notes in the library",
-        "having lunch (having lunch)",                          # the item itself: not a copy
+        "having lunch (having lunch)",  # the item itself: not a copy
         "working on his paper (writing the introduction)",
     ]
     assert copied_subtasks(day) == ["Getting up (Read and take notes in the library)"]

@@ -16,7 +16,9 @@ runner = CliRunner()
 
 
 def test_interviews_graded_and_cached(tmp_path: Path) -> None:
-    folder = fork("base_the_ville_isabella_maria_klaus", tmp_path, "talk", settings=RunSettings(llm="scripted"))
+    folder = fork(
+        "base_the_ville_isabella_maria_klaus", tmp_path, "talk", settings=RunSettings(llm="scripted")
+    )
     sim = open_simulation(folder)
     try:
         asyncio.run(sim.run(30))
@@ -25,8 +27,8 @@ def test_interviews_graded_and_cached(tmp_path: Path) -> None:
     result = runner.invoke(app, ["eval", "talk", "--storage", str(tmp_path), "--max-others", "2"])
     assert result.exit_code == 0, result.output
     iv = json.loads((folder / "eval" / "report.json").read_text())["interviews"]
-    assert iv["step"] == 29                                   # the last committed step
-    assert len(iv["answers"]) == 3 * (1 + 2)                 # the party question + two others each
+    assert iv["step"] == 29  # the last committed step
+    assert len(iv["answers"]) == 3 * (1 + 2)  # the party question + two others each
     (party,) = iv["diffusion"]
     assert party["asked"] == 3
     # the scripted double answers from the memories it is shown: only Isabella's seed carries the party

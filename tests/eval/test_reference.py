@@ -14,8 +14,16 @@ from aga.eval import load_sim
 from aga.eval.report import build
 
 REPO = Path(__file__).resolve().parents[2]
-RUN = (REPO.parent / "shared" / "reference" / "generative_agents" / "environment" / "frontend_server"
-       / "compressed_storage" / "July1_the_ville_isabella_maria_klaus-step-3-20")
+RUN = (
+    REPO.parent
+    / "shared"
+    / "reference"
+    / "generative_agents"
+    / "environment"
+    / "frontend_server"
+    / "compressed_storage"
+    / "July1_the_ville_isabella_maria_klaus-step-3-20"
+)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +51,10 @@ def test_isabella_at_the_cafe_and_activities(report: dict) -> None:
     people = report["realism"]["2023-02-13"]["residents"]
     assert people["Isabella Rodriguez"]["work_share_9_12"] == pytest.approx(0.667, abs=0.0005)
     assert {n: p["activities"] for n, p in people.items()} == {
-        "Isabella Rodriguez": 92, "Klaus Mueller": 60, "Maria Lopez": 76}
+        "Isabella Rodriguez": 92,
+        "Klaus Mueller": 60,
+        "Maria Lopez": 76,
+    }
 
 
 def test_replay_has_no_cost_nor_density(report: dict) -> None:

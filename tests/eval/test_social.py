@@ -9,14 +9,29 @@ from .records_helpers import ISA, KLAUS, MARIA, START, at, mem, records
 
 
 def _rec(ties=None):
-    return records(memories={
-        MARIA: [mem(MARIA, 1, "thought", START, "Maria Lopez has a crush on Klaus Mueller", seed=True),
-                mem(MARIA, 2, "event", at("08:00"), "Isabella Rodriguez is opening Hobbs Cafe", subject=ISA)],
-        KLAUS: [mem(KLAUS, 1, "thought", START, "Klaus Mueller is writing a paper", seed=True),
-                mem(KLAUS, 2, "chat", at("10:00"), "a chat about the weather", subject=KLAUS, obj=MARIA,
-                    lines=[(KLAUS, "Nice day"), (MARIA, "It is")])],
-        ISA: [mem(ISA, 1, "thought", START, "Isabella Rodriguez owns Hobbs Cafe", seed=True)],
-    }, ties=ties or {})
+    return records(
+        memories={
+            MARIA: [
+                mem(MARIA, 1, "thought", START, "Maria Lopez has a crush on Klaus Mueller", seed=True),
+                mem(MARIA, 2, "event", at("08:00"), "Isabella Rodriguez is opening Hobbs Cafe", subject=ISA),
+            ],
+            KLAUS: [
+                mem(KLAUS, 1, "thought", START, "Klaus Mueller is writing a paper", seed=True),
+                mem(
+                    KLAUS,
+                    2,
+                    "chat",
+                    at("10:00"),
+                    "a chat about the weather",
+                    subject=KLAUS,
+                    obj=MARIA,
+                    lines=[(KLAUS, "Nice day"), (MARIA, "It is")],
+                ),
+            ],
+            ISA: [mem(ISA, 1, "thought", START, "Isabella Rodriguez owns Hobbs Cafe", seed=True)],
+        },
+        ties=ties or {},
+    )
 
 
 def test_known_pairs_start_and_end() -> None:
@@ -41,14 +56,26 @@ def test_density() -> None:
 def test_claims_knowledge() -> None:
     assert claims_knowledge("Yes, Klaus is my classmate.")
     assert claims_knowledge("Klaus Mueller studies sociology.")
-    for no in ("No, I don't know them.", "I don't know who that is.", "I have not heard anything about that.",
-               "I'm not sure who that is.", "Never heard of them", ""):
+    for no in (
+        "No, I don't know them.",
+        "I don't know who that is.",
+        "I have not heard anything about that.",
+        "I'm not sure who that is.",
+        "Never heard of them",
+        "",
+    ):
         assert not claims_knowledge(no), no
 
 
 def test_unsupported_share() -> None:
-    got = unsupported_share([{"claims": True, "supported": True}, {"claims": True, "supported": False},
-                             {"claims": False, "supported": False}, {"claims": True, "supported": True}])
+    got = unsupported_share(
+        [
+            {"claims": True, "supported": True},
+            {"claims": True, "supported": False},
+            {"claims": False, "supported": False},
+            {"claims": True, "supported": True},
+        ]
+    )
     assert got == {"claims": 3, "unsupported": 1, "share": 1 / 3}
 
 
@@ -66,12 +93,21 @@ def test_grade_relationships_from_answers() -> None:
 
 def test_grade_diffusion_hallucinated_knowers() -> None:
     rec = _rec()
-    rec.memories[KLAUS].append(mem(KLAUS, 3, "chat", at("11:00"), "party talk", obj=ISA,
-                                   lines=[(ISA, "Come to my Valentine's party!")]))
+    rec.memories[KLAUS].append(
+        mem(
+            KLAUS,
+            3,
+            "chat",
+            at("11:00"),
+            "party talk",
+            obj=ISA,
+            lines=[(ISA, "Come to my Valentine's party!")],
+        )
+    )
     answers = [
         {"fact": "party", "resident": KLAUS, "answer": "Yes, Isabella invited me."},
-        {"fact": "party", "resident": MARIA, "answer": "Yes, it is at Hobbs Cafe."},   # nothing behind it
-        {"fact": "party", "resident": ISA, "answer": "No, I haven't heard of one."},   # her seed lacks it here
+        {"fact": "party", "resident": MARIA, "answer": "Yes, it is at Hobbs Cafe."},  # nothing behind it
+        {"fact": "party", "resident": ISA, "answer": "No, I haven't heard of one."},  # her seed lacks it here
     ]
     (g,) = grade_diffusion(rec, answers)
     assert g["claimed"] == [KLAUS, MARIA]

@@ -73,7 +73,9 @@ def test_a_run_closes_the_gateway(tmp_path):
     from aga.runner.lifecycle import RunSettings, fork, open_simulation
     from aga.runner.progress import run_with_progress
 
-    folder = fork("base_the_ville_isabella_maria_klaus", tmp_path, "closing", settings=RunSettings(llm="scripted"))
+    folder = fork(
+        "base_the_ville_isabella_maria_klaus", tmp_path, "closing", settings=RunSettings(llm="scripted")
+    )
     sim = open_simulation(folder)
     closed = []
     real = sim.gateway.aclose

@@ -83,7 +83,9 @@ def test_attempts_spent_without_fallback_return_none_and_the_ledger_says_default
     assert len(rows) == 3 and [r.defaulted for r in rows] == [False, False, True]
     assert all(r.error.startswith("invalid answer:") for r in rows)
     gw, _, _ = make_gateway(ScriptedBackend(rules={}, faults=['{"choice": "moon"}'] * 3))
-    assert run(gw.choose(PICK, ["cafe", "park"], {"name": "A", "query": "x"}, agent="A", game_time=None)) is None
+    assert (
+        run(gw.choose(PICK, ["cafe", "park"], {"name": "A", "query": "x"}, agent="A", game_time=None)) is None
+    )
     assert gw.ledger.drain()[-1].defaulted
 
 

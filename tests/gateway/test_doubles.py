@@ -60,7 +60,9 @@ def test_rules_see_the_rendered_prompt_and_the_hint_never_the_inputs():
         return {"rating": 3, "reason": "rule"}
 
     backend = ScriptedBackend(rules={"t": rule})
-    req = LLMRequest("t", "sys", "Event: tea", Rating.model_json_schema(), None, 50, 0.0, {"secret": 1}, "the hint")
+    req = LLMRequest(
+        "t", "sys", "Event: tea", Rating.model_json_schema(), None, 50, 0.0, {"secret": 1}, "the hint"
+    )
     backend.answer(req)
     assert got == [({}, "the hint", "Event: tea")]
     probe = ScriptedBackend(handler=rule)  # a test's own handler may probe the inputs

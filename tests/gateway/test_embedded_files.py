@@ -27,9 +27,15 @@ def fake_spec(chunks: list[bytes], *, module: str = "aga_fake_part{n}", sha: str
     """A spec whose checksum and size fit ``chunks`` (unless ``sha`` overrides it)."""
     whole = b"".join(chunks)
     return ModelSpec(
-        profile="default", name="fake-model", distribution="aga-fake-part{n}", module=module,
-        version="9.9.9", parts=len(chunks), size=len(whole),
-        sha256=sha or hashlib.sha256(whole).hexdigest(), extra="model",
+        profile="default",
+        name="fake-model",
+        distribution="aga-fake-part{n}",
+        module=module,
+        version="9.9.9",
+        parts=len(chunks),
+        size=len(whole),
+        sha256=sha or hashlib.sha256(whole).hexdigest(),
+        extra="model",
     )
 
 
@@ -127,7 +133,9 @@ def test_parts_are_found_through_their_packages(tmp_path: Path, monkeypatch: pyt
     assert assemble(spec, cache=tmp_path / "cache").read_bytes() == b"".join(CHUNKS)
 
 
-def test_missing_part_packages_are_named_with_the_install_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_part_packages_are_named_with_the_install_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_part_packages(tmp_path / "site", CHUNKS[:2], "aga_halfpkg_part")  # part 3 not installed
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
     spec = fake_spec(CHUNKS, module="aga_halfpkg_part{n}")
@@ -141,7 +149,9 @@ def test_missing_part_packages_are_named_with_the_install_command(tmp_path: Path
 
 def test_all_parts_missing_points_to_the_extra() -> None:
     spec = fake_spec([*CHUNKS, b"four"], module="aga_absent_part{n}")
-    with pytest.raises(BackendUnavailable, match=r"aga-fake-part1 \.\.\. aga-fake-part4 \(4 packages\).*aga\[model\]"):
+    with pytest.raises(
+        BackendUnavailable, match=r"aga-fake-part1 \.\.\. aga-fake-part4 \(4 packages\).*aga\[model\]"
+    ):
         locate_parts(spec)
 
 
@@ -156,8 +166,9 @@ def test_cache_folder_follows_the_environment(monkeypatch: pytest.MonkeyPatch, t
     assert cache_dir() == tmp_path / "home" / ".cache" / "aga"
 
 
-def test_command_line_reports_errors_in_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_command_line_reports_errors_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("AGA_CACHE", str(tmp_path))
     monkeypatch.setitem(model_files.PROFILES, "default", fake_spec(CHUNKS, module="aga_absent_part{n}"))
     assert model_files.main(["--where"]) == 0
@@ -181,7 +192,9 @@ def test_backend_rejects_unknown_profiles_and_bad_files(tmp_path: Path) -> None:
     assert EmbeddedBackend(gguf_path=str(real)).model == "my-model.q4"
 
 
-def test_backend_without_model_parts_fails_fatally_with_the_hint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_backend_without_model_parts_fails_fatally_with_the_hint(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("AGA_CACHE", str(tmp_path))
     monkeypatch.setitem(model_files.PROFILES, "default", fake_spec(CHUNKS, module="aga_absent_part{n}"))
     backend = EmbeddedBackend()
@@ -202,15 +215,23 @@ def test_worker_serves_the_longest_shared_prefix_first_and_ages_the_rest() -> No
                 gate.wait(5)
             order.append(key)
             return LLMResponse(key, 0, 0, "m")
+
         return worker.submit(key, run)
 
     first = job("rate|persona A|event 1", wait=True)
-    others = [job(k) for k in ["plan|persona B", "rate|persona A|event 2", "talk|persona C",
-                              "rate|persona A|event 3"]]
+    others = [
+        job(k)
+        for k in ["plan|persona B", "rate|persona A|event 2", "talk|persona C", "rate|persona A|event 3"]
+    ]
     gate.set()
     assert [f.result(5).text for f in [first, *others]]  # every caller gets its own answer
-    assert order == ["rate|persona A|event 1", "rate|persona A|event 2", "rate|persona A|event 3",
-                     "plan|persona B", "talk|persona C"]
+    assert order == [
+        "rate|persona A|event 1",
+        "rate|persona A|event 2",
+        "rate|persona A|event 3",
+        "plan|persona B",
+        "talk|persona C",
+    ]
 
 
 def test_worker_does_not_starve_a_request_with_no_shared_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -224,6 +245,7 @@ def test_worker_does_not_starve_a_request_with_no_shared_prefix(monkeypatch: pyt
                 gate.wait(5)
             order.append(key)
             return LLMResponse(key, 0, 0, "m")
+
         return worker.submit(key, run)
 
     futures = [job("aa0", wait=True), job("zz"), *[job(f"aa{i}") for i in range(1, 6)]]

@@ -44,7 +44,7 @@ def gbnf_matcher(grammar: str) -> re.Pattern[str]:
                     if body[j] == "\\":
                         nxt = body[j + 1]
                         if nxt == "x":
-                            text.append(chr(int(body[j + 2:j + 4], 16)))
+                            text.append(chr(int(body[j + 2 : j + 4], 16)))
                             j += 4
                             continue
                         text.append(_ESCAPES[nxt])
@@ -58,7 +58,7 @@ def gbnf_matcher(grammar: str) -> re.Pattern[str]:
                 j = i + 1
                 while body[j] != "]":
                     j += 2 if body[j] == "\\" else 1
-                out.append(body[i:j + 1])
+                out.append(body[i : j + 1])
                 i = j + 1
             elif c in "()":
                 out.append("(?:" if c == "(" else ")")
@@ -68,7 +68,7 @@ def gbnf_matcher(grammar: str) -> re.Pattern[str]:
                 i += 1
             elif c == "{":
                 j = body.index("}", i)
-                out.append(body[i:j + 1])
+                out.append(body[i : j + 1])
                 i = j + 1
             else:
                 m = re.match(r"[a-zA-Z0-9-]+", body[i:])
@@ -120,8 +120,15 @@ class Outer(BaseModel):
 def test_integer_enum_admits_only_its_values() -> None:
     g = grammar_for_schema(Importance.model_json_schema())
     assert admits(g, '{"rating": 7}') and admits(g, '{"rating":10}') and admits(g, '{"rating": 1}')
-    for bad in ('{"rating": 11}', '{"rating": 0}', '{"rating": 1000000000}', '{"rating": "7"}',
-                '{"rating": 7, "x": 1}', ' {"rating": 7}', '```json\n{"rating": 7}'):
+    for bad in (
+        '{"rating": 11}',
+        '{"rating": 0}',
+        '{"rating": 1000000000}',
+        '{"rating": "7"}',
+        '{"rating": 7, "x": 1}',
+        ' {"rating": 7}',
+        '```json\n{"rating": 7}',
+    ):
         assert not admits(g, bad), bad
 
 
@@ -171,10 +178,16 @@ def test_nested_refs_optional_fields_floats_and_literals() -> None:
     assert not admits(g, '{"score": 1, "kind": "chat"}')  # every declared property, in order
 
 
-@pytest.mark.parametrize("answer", [
-    Importance(rating=3), WakeUp(hour=6), Minutes(minutes=90), Subtasks(names=["brew", "serve"]),
-    Outer(item=Item(what="tidy up", done=False), score=2.25, kind="walk"),
-])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Importance(rating=3),
+        WakeUp(hour=6),
+        Minutes(minutes=90),
+        Subtasks(names=["brew", "serve"]),
+        Outer(item=Item(what="tidy up", done=False), score=2.25, kind="walk"),
+    ],
+)
 def test_pydantic_dumps_of_valid_answers_are_admitted(answer: BaseModel) -> None:
     g = grammar_for_schema(type(answer).model_json_schema())
     assert admits(g, answer.model_dump_json())
@@ -227,21 +240,28 @@ def test_best_admitted_token_from_the_top_candidates_equals_the_whole_vocabulary
     def make_lc(admit, calls):
         def apply(_sampler, ref):
             arr = ref._obj
-            data = np.ctypeslib.as_array(ctypes.cast(arr.data, ctypes.POINTER(ctypes.c_byte)),
-                                         shape=(arr.size * embedded._TOKEN_DATA.itemsize,))
+            data = np.ctypeslib.as_array(
+                ctypes.cast(arr.data, ctypes.POINTER(ctypes.c_byte)),
+                shape=(arr.size * embedded._TOKEN_DATA.itemsize,),
+            )
             view = data.view(embedded._TOKEN_DATA)
             calls.append(arr.size)
             for row in view:
                 if not admit(int(row["id"])):
                     row["logit"] = -np.inf
 
-        return types.SimpleNamespace(llama_token_data=lc.llama_token_data,
-                                     llama_token_data_array=lc.llama_token_data_array, llama_sampler_apply=apply)
+        return types.SimpleNamespace(
+            llama_token_data=lc.llama_token_data,
+            llama_token_data_array=lc.llama_token_data_array,
+            llama_sampler_apply=apply,
+        )
 
     rng = random.Random(3)
     for case in range(60):
         n_vocab = 5000
-        logits = np.round(np.asarray([rng.gauss(0, 3) for _ in range(n_vocab)], dtype=np.float32), 0 if case % 2 else 3)
+        logits = np.round(
+            np.asarray([rng.gauss(0, 3) for _ in range(n_vocab)], dtype=np.float32), 0 if case % 2 else 3
+        )
         allowed = set(rng.sample(range(n_vocab), rng.choice((1, 3, 40, 2500))))
         calls: list[int] = []
         fake = make_lc(lambda t, a=allowed: t in a, calls)

@@ -47,36 +47,67 @@ def backend() -> EmbeddedBackend:
     return EmbeddedBackend("default")
 
 
-def ask(backend: EmbeddedBackend, task: str, instructions: str, user: str, schema: type[BaseModel] | None,
-        max_tokens: int, choices: tuple[str, ...] | None = None) -> LLMResponse:
+def ask(
+    backend: EmbeddedBackend,
+    task: str,
+    instructions: str,
+    user: str,
+    schema: type[BaseModel] | None,
+    max_tokens: int,
+    choices: tuple[str, ...] | None = None,
+) -> LLMResponse:
     json_schema = choice_schema(choices) if choices else schema.model_json_schema() if schema else None
     request = LLMRequest(task, f"{SYSTEM} {instructions}", user, json_schema, choices, max_tokens, 0.0)
     return asyncio.run(backend.complete(request))
 
 
 def test_rating_is_an_integer_from_the_enum(backend: EmbeddedBackend) -> None:
-    out = ask(backend, "importance", "Rate how much a memory matters to the resident, 1 = trivial, 10 = life-changing.",
-              "Isabella Rodriguez remembers: her café burned down last night.", Importance, 8)
+    out = ask(
+        backend,
+        "importance",
+        "Rate how much a memory matters to the resident, 1 = trivial, 10 = life-changing.",
+        "Isabella Rodriguez remembers: her café burned down last night.",
+        Importance,
+        8,
+    )
     assert 1 <= Importance.model_validate_json(out.text).rating <= 10
     assert out.model == "qwen2.5-coder-1.5b-instruct-q4_k_m"
     assert out.prompt_tokens > 20 and 0 < out.completion_tokens <= 8
 
 
 def test_hour_is_one_of_the_allowed_hours(backend: EmbeddedBackend) -> None:
-    out = ask(backend, "wake_up_hour", "Give the hour (24-hour clock) the resident gets up.",
-              "Klaus Mueller, a student who studies late into the night.", WakeHour, 8)
+    out = ask(
+        backend,
+        "wake_up_hour",
+        "Give the hour (24-hour clock) the resident gets up.",
+        "Klaus Mueller, a student who studies late into the night.",
+        WakeHour,
+        8,
+    )
     assert WakeHour.model_validate_json(out.text).hour in range(4, 12)
 
 
 def test_free_text_is_short_and_valid(backend: EmbeddedBackend) -> None:
-    out = ask(backend, "describe_action", "Say in a few words what the resident is doing.",
-              "Maria Lopez, 10:00, at her desk in the dorm with a textbook open.", Doing, 16)
+    out = ask(
+        backend,
+        "describe_action",
+        "Say in a few words what the resident is doing.",
+        "Maria Lopez, 10:00, at her desk in the dorm with a textbook open.",
+        Doing,
+        16,
+    )
     assert 1 <= len(Doing.model_validate_json(out.text).doing) <= 40
 
 
 def test_list_of_short_strings_respects_its_bounds(backend: EmbeddedBackend) -> None:
-    out = ask(backend, "subtasks", "Break the activity into 2 to 4 short steps.",
-              "Isabella opens the café in the morning.", Steps, 48)
+    out = ask(
+        backend,
+        "subtasks",
+        "Break the activity into 2 to 4 short steps.",
+        "Isabella opens the café in the morning.",
+        Steps,
+        48,
+    )
     steps = Steps.model_validate_json(out.text).steps
     assert 2 <= len(steps) <= 4 and all(1 <= len(s) <= 30 for s in steps)
 
@@ -84,9 +115,13 @@ def test_list_of_short_strings_respects_its_bounds(backend: EmbeddedBackend) -> 
 def test_choice_is_one_of_the_options_and_the_loop_keeps_running(backend: EmbeddedBackend) -> None:
     options = ("Hobbs Cafe", "Oak Hill College", "Johnson Park")
     request = LLMRequest(
-        "choose_place", f"{SYSTEM} Pick the place where the resident goes next.",
+        "choose_place",
+        f"{SYSTEM} Pick the place where the resident goes next.",
         "Klaus wants to attend his morning lecture. Places: Hobbs Cafe, Oak Hill College, Johnson Park.",
-        choice_schema(options), options, 16, 0.0,
+        choice_schema(options),
+        options,
+        16,
+        0.0,
     )
 
     async def call_and_tick() -> tuple[LLMResponse, int]:
@@ -104,8 +139,15 @@ def test_choice_is_one_of_the_options_and_the_loop_keeps_running(backend: Embedd
 
 def test_lazy_grammar_check_gives_the_same_answer_as_llama_cpps_full_pass(backend: EmbeddedBackend) -> None:
     full = EmbeddedBackend("default", lazy_grammar=False)  # shares the loaded model
-    request = LLMRequest("subtasks", f"{SYSTEM} Break the activity into 2 to 4 short steps.",
-                         "Klaus prepares for his seminar.", Steps.model_json_schema(), None, 40, 0.0)
+    request = LLMRequest(
+        "subtasks",
+        f"{SYSTEM} Break the activity into 2 to 4 short steps.",
+        "Klaus prepares for his seminar.",
+        Steps.model_json_schema(),
+        None,
+        40,
+        0.0,
+    )
     answers = []
     for each in (backend, full):
         each.clear_prefix_cache()  # both start from an empty KV cache: same numbers in, same tokens out
@@ -136,8 +178,12 @@ def test_every_task_of_the_project_gets_a_grammar_llama_cpp_accepts() -> None:
 
 
 def test_embedding_batch_gives_unit_rows_that_rank_meaning() -> None:
-    texts = ["Isabella is brewing coffee for her customers", "a barista makes espresso at the café",
-             "Klaus writes a chapter of his sociology paper", ""]
+    texts = [
+        "Isabella is brewing coffee for her customers",
+        "a barista makes espresso at the café",
+        "Klaus writes a chapter of his sociology paper",
+        "",
+    ]
     vectors = asyncio.run(MiniLMEmbedder().embed(texts))
     assert vectors.shape == (4, 384) and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)

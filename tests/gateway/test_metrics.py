@@ -111,7 +111,9 @@ def test_rows_as_stored_dicts_round_trip_and_rewrite_merges(tmp_path):
     write_metrics(stored, resumed)  # ...rewritten when the resumed run goes on, from the whole ledger
     write_metrics(stored, once)  # a run that never stopped
     assert {n: _load(resumed, n) for n in FILES} == {n: _load(once, n) for n in FILES}
-    assert {n: _load(first, n) for n in FILES} != {n: _load(once, n) for n in FILES}  # the rewrite changed them
+    assert {n: _load(first, n) for n in FILES} != {
+        n: _load(once, n) for n in FILES
+    }  # the rewrite changed them
     assert len(_load(resumed, "detail_info.json")) == len(stored)
     counts = _load(resumed, "function_name_count.json")
     assert sum(counts.values()) == sum(1 for r in rows if r.kind == "llm")

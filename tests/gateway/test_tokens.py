@@ -77,9 +77,36 @@ def test_gguf_tokenizer_counts_by_pieces_exactly_as_the_whole_text():
         return len(tok._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True)) if text else 0
 
     rng = random.Random(7)
-    parts = ["a", "Bob", " ", "  ", "\n", "\n\n", " \n", "\t", "\r\n", ".", "!\n", "'s", "1", "23", "é", "—",
-             "<|im_end|>", "\n  \n", "x:", " -", "\n- "]
+    parts = [
+        "a",
+        "Bob",
+        " ",
+        "  ",
+        "\n",
+        "\n\n",
+        " \n",
+        "\t",
+        "\r\n",
+        ".",
+        "!\n",
+        "'s",
+        "1",
+        "23",
+        "é",
+        "—",
+        "<|im_end|>",
+        "\n  \n",
+        "x:",
+        " -",
+        "\n- ",
+    ]
     texts = ["".join(rng.choice(parts) for _ in range(rng.randint(1, 40))) for _ in range(800)]
-    texts.append(tok._formatter(messages=[{"role": "system", "content": "Rate it.\n\nOnly JSON."},
-                                          {"role": "user", "content": "Name: Ada\n  Age: 3\n\nEvent: x"}]).prompt)
+    texts.append(
+        tok._formatter(
+            messages=[
+                {"role": "system", "content": "Rate it.\n\nOnly JSON."},
+                {"role": "user", "content": "Name: Ada\n  Age: 3\n\nEvent: x"},
+            ]
+        ).prompt
+    )
     assert [tok.tokens(t) for t in texts] == [whole(t) for t in texts]

@@ -53,7 +53,7 @@ from aga.minds.memory import MemoryStream  # noqa: E402
 from aga.minds.plan import clean_activity, decompose_ahead, start_day, step_count  # noqa: E402
 from aga.minds.react import decide  # noqa: E402
 from aga.minds.retrieve import RetrievalWeights, retrieve  # noqa: E402
-from aga.minds.schedule import ROOT, Row, index_at, span, total  # noqa: E402
+from aga.minds.schedule import ROOT, Row, index_at, total  # noqa: E402
 
 from .driver import make_ctx, with_rules  # noqa: E402
 
@@ -67,14 +67,18 @@ def _resident(town, personas, name: str) -> Resident:  # type: ignore[no-untyped
 def test_the_place_prompt_shows_who_works_where_is_where_and_needs_what(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
     r = _resident(town, personas, "Isabella Rodriguez")
     assert workplace(r) == "Hobbs Cafe"
-    assert workplace(_resident(town, personas, "Klaus Mueller")) == "Oak Hill College"  # "Oak Hill College:library"
+    assert (
+        workplace(_resident(town, personas, "Klaus Mueller")) == "Oak Hill College"
+    )  # "Oak Hill College:library"
     seen: dict[str, str] = {}
 
     def watch(request, rng):  # type: ignore[no-untyped-def]
         seen[request.task] = request.user
 
     gw = scripted(with_rules(action_sector=watch, action_arena=watch))
-    asyncio.run(pick_place(r, make_ctx(town, gw, [r], DAY.replace(hour=8)), "wiping the tables and setting out cups"))
+    asyncio.run(
+        pick_place(r, make_ctx(town, gw, [r], DAY.replace(hour=8)), "wiping the tables and setting out cups")
+    )
     sector = seen["action_sector"]
     assert "Workplace: Hobbs Cafe" in sector
     assert "owns Hobbs Cafe" in sector  # who she is
@@ -135,7 +139,11 @@ def test_subtask_counts_grow_with_the_block(town, personas, scripted) -> None:  
         r = _resident(town, personas, "Klaus Mueller")
         gw = scripted()
         asyncio.run(start_day(r, make_ctx(town, gw, [r], DAY)))
-        r.schedule = [Row("sleeping", 480), Row("studying in the library", minutes), Row("sleeping", 960 - minutes)]
+        r.schedule = [
+            Row("sleeping", 480),
+            Row("studying in the library", minutes),
+            Row("sleeping", 960 - minutes),
+        ]
         r.hourly = list(r.schedule)
         asyncio.run(decompose_ahead(r, make_ctx(town, gw, [r], DAY.replace(hour=8)), 480))
         steps = [row for row in r.schedule if row.parent == "studying in the library"]
@@ -208,7 +216,12 @@ def test_a_plan_of_bare_clock_times_or_noon_sleep_is_re_asked(town, personas, sc
     answers = [
         {"items": [{"activity": "7:00", "hour": 7}, {"activity": "8:30 at 8:00", "hour": 8}]},
         {"items": [{"activity": "waking up", "hour": 10}, {"activity": "Go to sleep at 12:00", "hour": 12}]},
-        {"items": [{"activity": "waking up", "hour": 10}, {"activity": "studying at Hobbs Cafe", "hour": 11}]},
+        {
+            "items": [
+                {"activity": "waking up", "hour": 10},
+                {"activity": "studying at Hobbs Cafe", "hour": 11},
+            ]
+        },
         {
             "items": [
                 {"activity": "waking up", "hour": 10},

@@ -197,4 +197,6 @@ def test_decide_to_talk_sees_only_what_was_known_before(town, personas, scripted
         keywords=[b.name],
     )
     asyncio.run(decide(a, make_ctx(town, gw, [a, b], later), [again]))
-    assert "Maria Lopez is here" in asked[1]["context"] and "Maria Lopez is reading" not in asked[1]["context"]
+    assert (
+        "Maria Lopez is here" in asked[1]["context"] and "Maria Lopez is reading" not in asked[1]["context"]
+    )

@@ -53,10 +53,14 @@ def test_a_failed_rating_is_marked_kept_out_of_the_trigger_and_rated_again(town,
 
 
 def test_a_failed_object_state_leaves_the_object_idle_to_others(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
-    gw = scripted(with_rules(action_details=lambda request, rng: "sorry", object_state=lambda request, rng: "?"))
+    gw = scripted(
+        with_rules(action_details=lambda request, rng: "sorry", object_state=lambda request, rng: "?")
+    )
     r = Resident.from_persona(personas["Isabella Rodriguez"], town)
     for config in (MindConfig(action_details=True), MindConfig()):
         g = asyncio.run(
-            ground_action(r, make_ctx(town, gw, [r], NOW, config=config), "brewing coffee behind the cafe counter")
+            ground_action(
+                r, make_ctx(town, gw, [r], NOW, config=config), "brewing coffee behind the cafe counter"
+            )
         )
         assert g.obj_description is None and g.obj_event is None  # no made-up "being used"

@@ -169,13 +169,25 @@ def test_steps_that_copy_other_plan_items_are_dropped(town, personas, scripted) 
     from aga.minds.plan import decompose_activity
     from aga.minds.schedule import Row
 
-    copied = {"subtasks": [{"activity": "Wake up at 6:00 AM", "minutes": 30}, {"activity": "go to bed", "minutes": 30}]}
-    mixed = {"subtasks": [{"activity": "opening the cafe", "minutes": 30}, {"activity": "Go to bed at 11 pm", "minutes": 30},
-                          {"activity": "serving customers", "minutes": 60}]}
+    copied = {
+        "subtasks": [
+            {"activity": "Wake up at 6:00 AM", "minutes": 30},
+            {"activity": "go to bed", "minutes": 30},
+        ]
+    }
+    mixed = {
+        "subtasks": [
+            {"activity": "opening the cafe", "minutes": 30},
+            {"activity": "Go to bed at 11 pm", "minutes": 30},
+            {"activity": "serving customers", "minutes": 60},
+        ]
+    }
     r = _klaus(town, personas)
     r.hourly = [Row("get up", 120), Row("go to work", 900), Row("go to bed", 420)]
-    for answer, expected in ((copied, ["go to work"]),
-                             (mixed, ["go to work (opening the cafe)", "go to work (serving customers)"])):
+    for answer, expected in (
+        (copied, ["go to work"]),
+        (mixed, ["go to work (opening the cafe)", "go to work (serving customers)"]),
+    ):
         gw = scripted(with_rules(task_decomp=lambda req, rng, a=answer: a))
         rows = asyncio.run(decompose_activity(r, make_ctx(town, gw, [r], DAY), "go to work", 900, 120))
         assert [row.description for row in rows] == expected and total(rows) == 900

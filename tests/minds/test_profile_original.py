@@ -49,5 +49,7 @@ def test_an_activity_is_decomposed_whole_at_the_original_granularity(town, perso
     asyncio.run(decompose_ahead(r, make_ctx(town, gw, [r], DAY.replace(hour=8), config=ORIGINAL), 480))
     steps = [row for row in r.schedule if row.parent == "studying in the library"]
     assert sum(row.minutes for row in steps) == 300  # the whole block, not a 3-hour piece
-    assert not [row for row in r.schedule if row.parent == ROOT and row.description == "studying in the library"]
+    assert not [
+        row for row in r.schedule if row.parent == ROOT and row.description == "studying in the library"
+    ]
     assert len(steps) >= 8

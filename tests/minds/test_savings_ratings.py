@@ -61,7 +61,9 @@ def _klaus(town, personas, **params):  # type: ignore[no-untyped-def]
 
 
 def _view(name: str, address: str, description: str) -> AgentView:
-    return AgentView(name, (0, 0), description, address, "☕", (name, "is", "x"), None, None, None, False, False)
+    return AgentView(
+        name, (0, 0), description, address, "☕", (name, "is", "x"), None, None, None, False, False
+    )
 
 
 def _ctx(town, gw, r, board, config, *, when=NOW, step=0, others=()):  # type: ignore[no-untyped-def]
@@ -74,7 +76,9 @@ def _llm_tasks(gw) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("config", [MindConfig(), REUSE], ids=["off", "reuse_ratings"])
-def test_an_object_in_use_takes_the_rating_of_the_activity_it_mirrors(town, personas, scripted, config) -> None:  # type: ignore[no-untyped-def]
+def test_an_object_in_use_takes_the_rating_of_the_activity_it_mirrors(
+    town, personas, scripted, config
+) -> None:  # type: ignore[no-untyped-def]
     rater = Rater()
     gw = scripted(rater.rules())
     r, spots = _klaus(town, personas)
@@ -113,7 +117,9 @@ def test_a_text_seen_again_and_sleep_cost_no_call_when_reused(town, personas, sc
         assert texts == ["Isabella Rodriguez is serving coffee"]
         assert all(n.importance == 1 for n in r.memory if n.description == "Maria Lopez is sleeping")
     else:
-        assert sorted(texts) == sorted(["Isabella Rodriguez is serving coffee", "Maria Lopez is sleeping"] * 2)
+        assert sorted(texts) == sorted(
+            ["Isabella Rodriguez is serving coffee", "Maria Lopez is sleeping"] * 2
+        )
 
 
 def test_the_events_of_a_step_are_rated_in_one_call_in_their_order(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
@@ -205,7 +211,10 @@ def test_deferred_ratings_wait_then_come_in_one_call(town, personas, scripted) -
     assert r.importance_trigger_curr == trigger and r.importance_ele_n == 2
 
     # a resumed resident keeps waiting: healing does not rate deferred events
-    vectors = {n.embedding_key: v for n, v in zip(r.memory, asyncio.run(gw.embed([n.embedding_key for n in r.memory])))}
+    vectors = {
+        n.embedding_key: v
+        for n, v in zip(r.memory, asyncio.run(gw.embed([n.embedding_key for n in r.memory])))
+    }
     memory = MemoryStream.from_records([n.to_record() for n in r.memory], vectors)
     resumed = Resident.from_state(json.loads(json.dumps(r.to_state())), memory)
     assert resumed.deferred == r.deferred

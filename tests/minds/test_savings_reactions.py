@@ -74,7 +74,9 @@ def test_a_yes_forgets_the_earlier_no(town, personas, scripted) -> None:  # type
 
 def _wait_setup(town, personas, gw, address: str, their_end: datetime):  # type: ignore[no-untyped-def]
     a, b = _pair(town, personas, gw)
-    mine = replace(a.action, grounding=replace(a.action.grounding, address=address), end=AT + timedelta(hours=1))
+    mine = replace(
+        a.action, grounding=replace(a.action.grounding, address=address), end=AT + timedelta(hours=1)
+    )
     a.set_action(mine)  # type: ignore[arg-type]
     a.planned_path = [a.tile]
     b.set_action(
@@ -117,7 +119,9 @@ def test_a_short_interruption_only_pauses_the_current_activity(town, personas, s
     assert total(a.schedule) == 1440
     j = index_at(a.schedule, now)
     assert (a.schedule[j].description, a.schedule[j].minutes, a.schedule[j].parent) == (
-        "chatting with Maria", minutes, "react"
+        "chatting with Maria",
+        minutes,
+        "react",
     )
     if now + minutes < row_end:
         assert a.schedule[j + 1].description == current

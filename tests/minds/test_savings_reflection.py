@@ -82,7 +82,9 @@ def test_all_questions_in_one_call_and_all_thoughts_rated_in_one(town, personas,
     assert len(statements) <= 30  # at most MERGED_STATEMENTS, the best of each question in turn
     thoughts = sorted((n for n in r.memory if n.id not in before), key=lambda n: n.id)
     assert [n.description for n in thoughts] == [f"Klaus sees pattern {k}" for k in range(6)]
-    assert [(n.importance, n.predicate) for n in thoughts] == [(k % 10 + 1, f"thinks #{k + 1}") for k in range(6)]
+    assert [(n.importance, n.predicate) for n in thoughts] == [
+        (k % 10 + 1, f"thinks #{k + 1}") for k in range(6)
+    ]
     assert all(n.filling and set(n.filling) <= before for n in thoughts)  # 999 dropped, numbers mapped
 
 

@@ -60,7 +60,12 @@ def test_a_chat_opens_from_a_summary_and_leaves_a_tie_on_both_sides(town, person
     def update(request, rng):  # type: ignore[no-untyped-def]
         asked.append((request.task, dict(request.vars)))
         first = request.vars["name"].split()[0]
-        return {"relationship": f"classmate of {first}", "feeling": "warm", "summary": f"{first}'s notes", "importance": 7}
+        return {
+            "relationship": f"classmate of {first}",
+            "feeling": "warm",
+            "summary": f"{first}'s notes",
+            "importance": 7,
+        }
 
     gw = scripted(with_rules(conversation_turn=_lines(4), relationship_update=update))
     a, b = _pair(town, personas, gw)
@@ -89,7 +94,9 @@ def test_the_summary_is_refreshed_only_when_new_memories_turn_up(town, personas,
 
     def summary(request, rng):  # type: ignore[no-untyped-def]
         seen.append(dict(request.vars))
-        return {"summary": f"{request.vars['name']} remembers {request.vars['statements'].count('- ')} things"}
+        return {
+            "summary": f"{request.vars['name']} remembers {request.vars['statements'].count('- ')} things"
+        }
 
     gw = scripted(with_rules(conversation_turn=_lines(2), social_summary=summary))
     a, b = _pair(town, personas, gw)
@@ -190,7 +197,9 @@ def test_covered_ids_are_capped_to_the_newest() -> None:
 def test_order_of_concurrent_answers_does_not_matter(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
     results = []
     for delay in (0.0, 0.002):
-        gw = scripted(with_rules(conversation_turn=_lines(4)), )
+        gw = scripted(
+            with_rules(conversation_turn=_lines(4)),
+        )
         gw.backend.delay = delay  # type: ignore[attr-defined]
         a, b = _pair(town, personas, gw)
         _chat(town, gw, a, b, step=3600, when=AT + timedelta(seconds=30))
@@ -222,7 +231,9 @@ def test_what_the_lines_bring_to_mind_joins_the_prompt_and_the_notes_after(  # t
         "event", created=AT, subject=a.name, predicate="saw", obj="flyer", description=news,
         embedding_key=news, importance=1, keywords=[a.name], vector=vec,
     )  # fmt: skip
-    a.set_tie(b.name, Tie("friend", "warm", "Klaus knows Maria.", [n.id for n in a.memory if n.id != node.id]))
+    a.set_tie(
+        b.name, Tie("friend", "warm", "Klaus knows Maria.", [n.id for n in a.memory if n.id != node.id])
+    )
     tasks = _chat(town, gw, a, b, step=3600)
     klaus_turns = [p for p in prompts if p["speaker"] == a.name]
     assert news not in klaus_turns[0]["memories"]  # not relevant before anyone spoke

@@ -19,14 +19,18 @@ from aga.minds.wandering import (
 )
 
 
-def planted(sizes: list[int], dim: int = 32, seed: int = 3, spread: float = 0.02) -> tuple[np.ndarray, list[int]]:
+def planted(
+    sizes: list[int], dim: int = 32, seed: int = 3, spread: float = 0.02
+) -> tuple[np.ndarray, list[int]]:
     """Test data: tight groups around random directions (group i has sizes[i] points), shuffled."""
     gen = np.random.default_rng(seed)
     centres = gen.normal(size=(len(sizes), dim))
     rows, groups = [], []
     for g, size in enumerate(sizes):
         for _ in range(size):
-            rows.append(centres[g] / np.linalg.norm(centres[g]) + gen.normal(scale=spread / math.sqrt(dim), size=dim))
+            rows.append(
+                centres[g] / np.linalg.norm(centres[g]) + gen.normal(scale=spread / math.sqrt(dim), size=dim)
+            )
             groups.append(g)
     order = gen.permutation(len(rows))
     return np.array(rows, dtype=np.float32)[order], [groups[i] for i in order]
@@ -130,8 +134,9 @@ def test_three_draws_are_distinct_and_match_exact_inclusion_probabilities() -> N
 
 def test_same_rng_state_gives_the_same_sample() -> None:
     keys, vectors, _ = _pool()
-    assert (sample_wandering(keys, vectors, random.Random(5), eps=0.05)
-            == sample_wandering(keys, vectors, random.Random(5), eps=0.05))
+    assert sample_wandering(keys, vectors, random.Random(5), eps=0.05) == sample_wandering(
+        keys, vectors, random.Random(5), eps=0.05
+    )
 
 
 def test_small_pools_empty_input_and_repeated_texts() -> None:
@@ -140,11 +145,14 @@ def test_small_pools_empty_input_and_repeated_texts() -> None:
     assert sample_wandering([], np.zeros((0, 3)), random.Random(1)) == []
     assert sample_wandering(["a"], vectors[:1], random.Random(1), k=0) == []
     repeated = ["bed is idle", "bed is idle", "desk is idle", "bed is idle"]
-    assert sample_wandering(repeated, np.eye(4, dtype=np.float32), random.Random(1), k=3) == ["bed is idle", "desk is idle"]
+    assert sample_wandering(repeated, np.eye(4, dtype=np.float32), random.Random(1), k=3) == [
+        "bed is idle",
+        "desk is idle",
+    ]
     with pytest.raises(ValueError, match="2 keys"):
         sample_wandering(["a", "b"], vectors, random.Random(1))
 
 
 def test_eps_table() -> None:
-    assert eps_for("text-embedding-ada-002") == pytest.approx(0.3 ** 2 / 2)  # AGA's Euclidean 0.3
+    assert eps_for("text-embedding-ada-002") == pytest.approx(0.3**2 / 2)  # AGA's Euclidean 0.3
     assert eps_for("unknown-model") == DEFAULT_EPS

@@ -17,8 +17,16 @@ BREAKFAST = [("make coffee", 10), ("eat toast", 20), ("read emails", 30)]
 
 
 def cafe(obj: str = "coffee machine", agent: str = ISA) -> Grounding:
-    return Grounding("Hobbs Cafe", "cafe", obj, "☕", (agent, "is", "brewing coffee"),
-                     "brewing coffee", "☕", (f"the Ville:Hobbs Cafe:cafe:{obj}", "is", "brewing coffee"))
+    return Grounding(
+        "Hobbs Cafe",
+        "cafe",
+        obj,
+        "☕",
+        (agent, "is", "brewing coffee"),
+        "brewing coffee",
+        "☕",
+        (f"the Ville:Hobbs Cafe:cafe:{obj}", "is", "brewing coffee"),
+    )
 
 
 # ---------------------------------------------------------------------- plans
@@ -44,7 +52,9 @@ def test_similar_key_above_threshold_hits_below_does_not(store: PublicStore) -> 
     assert near.subtasks == (("unlock", 5), ("prepare", 25))
     assert policy.find_plan(ISA, "closing the cafe", 30, angled(0.85), 2) is None
     assert policy.find_plan(ISA, "something else", 30, unit(4), 2) is None
-    assert policy.find_plan(ISA, "opening up the cafe for the day", 30, None, 2) is None  # no vector: exact only
+    assert (
+        policy.find_plan(ISA, "opening up the cafe for the day", 30, None, 2) is None
+    )  # no vector: exact only
     assert policy.counts["plan_similar"] == 1 and policy.counts["plan_miss"] == 3
 
 
@@ -71,7 +81,12 @@ def test_hash_embedder_uses_its_calibrated_threshold(store: PublicStore) -> None
     policy = LifestylePolicy(store, sim="s", embed_model=embedder.model)
     assert policy.threshold == threshold_for(embedder.model)
     stored, same, other = embedder.embed_sync(
-        ["playing guitar and composing music", "playing the guitar and composing music", "playing darts at the pub"])
+        [
+            "playing guitar and composing music",
+            "playing the guitar and composing music",
+            "playing darts at the pub",
+        ]
+    )
     policy.add_plan(ISA, "playing guitar and composing music", 60, [("tune", 10), ("play", 50)], stored, 1)
     assert float(stored @ same) >= policy.threshold > float(stored @ other)
     hit = policy.find_plan(ISA, "playing the guitar, composing music", 60, same, 2)
@@ -96,9 +111,15 @@ def test_unusable_plans_are_not_stored(store: PublicStore) -> None:
     assert not policy.add_plan(ISA, "cooking", 60, [(" ", 10), ("", 5)], unit(0), 1)
     assert not policy.add_plan(ISA, "cooking", 0, BREAKFAST, unit(0), 1)
     assert policy.add_plan(ISA, "cooking", 60, [("  chop   onions ", 0), ("", 9), ("fry", 30)], unit(0), 1)
-    assert store.exact_keys("plan", "cooking", None, sim="x", step=0)[0].subtasks == (("chop onions", 1), ("fry", 30))
+    assert store.exact_keys("plan", "cooking", None, sim="x", step=0)[0].subtasks == (
+        ("chop onions", 1),
+        ("fry", 30),
+    )
     hit = policy.find_plan(ISA, "cooking", 31, None, 2)
-    assert hit is not None and hit.subtasks == (("chop onions", 5), ("fry", 26))  # one 5-minute block at least
+    assert hit is not None and hit.subtasks == (
+        ("chop onions", 5),
+        ("fry", 26),
+    )  # one 5-minute block at least
     assert store.stats()["plans"] == 1
     with pytest.raises(ValueError, match="duration"):
         policy.find_plan(ISA, "cooking", 0, None, 2)
@@ -119,13 +140,17 @@ def test_a_rerun_after_a_crash_sees_what_the_first_run_saw(store: PublicStore) -
     seen_first = [first.find_plan(ISA, "baking bread", 60, angled(0.95), 20)]
     first.add_plan(ISA, "baking bread", 60, [("knead", 20), ("bake", 40)], unit(0), 20)
     first.register_activity(ISA, "taking a walk", unit(2), 20)
-    first.add_grounding(ISA, "taking a walk", Grounding("park", "garden", "", "🚶", (ISA, "is", "walking")), 20)
+    first.add_grounding(
+        ISA, "taking a walk", Grounding("park", "garden", "", "🚶", (ISA, "is", "walking")), 20
+    )
     # the process dies before step 20 is committed; the same simulation re-runs step 20
     again = make_policy(store, sim="run")
     assert [again.find_plan(ISA, "baking bread", 60, angled(0.95), 20)] == seen_first == [None]
     assert again.canonical(ISA, "taking a walk", unit(2), 20) is None
     assert again.find_grounding(ISA, "taking a walk", 20, accept=lambda g: True) is None
-    assert not again.add_plan(ISA, "baking bread", 60, [("knead", 20), ("bake", 40)], unit(0), 20)  # no duplicate
+    assert not again.add_plan(
+        ISA, "baking bread", 60, [("knead", 20), ("bake", 40)], unit(0), 20
+    )  # no duplicate
     assert again.find_plan(ISA, "baking bread", 60, angled(0.95), 21) is not None
 
 

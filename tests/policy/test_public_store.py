@@ -28,9 +28,15 @@ def test_lives_in_public_folder_in_wal_mode(tmp_path: Path) -> None:
 
 def test_every_registration_is_readable_at_once_by_another_connection(store: PublicStore) -> None:
     policy = make_policy(store)
-    policy.add_plan("Isabella Rodriguez", "opening the cafe", 60, [("unlock", 10), ("set up", 50)], unit(0), 3)
-    policy.add_grounding("Isabella Rodriguez", "opening the cafe (unlock)",
-                         Grounding("Hobbs Cafe", "cafe", "door", "🔑", ("Isabella Rodriguez", "unlocks", "door")), 3)
+    policy.add_plan(
+        "Isabella Rodriguez", "opening the cafe", 60, [("unlock", 10), ("set up", 50)], unit(0), 3
+    )
+    policy.add_grounding(
+        "Isabella Rodriguez",
+        "opening the cafe (unlock)",
+        Grounding("Hobbs Cafe", "cafe", "door", "🔑", ("Isabella Rodriguez", "unlocks", "door")),
+        3,
+    )
     # a second process-like reader, opened while the first store is still open (nothing waits for exit)
     with PublicStore(store.path) as other:
         stats = other.stats()
@@ -42,7 +48,9 @@ def test_reopening_keeps_entries_and_provenance(tmp_path: Path) -> None:
         make_policy(store, sim="first").add_plan("Klaus Mueller", "reading", 60, [("read", 60)], unit(0), 12)
     with PublicStore.in_storage(tmp_path) as store:
         rows = store.exact_keys("plan", "reading", None, sim="second", step=0)
-        assert [(r.agent, r.sim, r.step, r.subtasks) for r in rows] == [("Klaus Mueller", "first", 12, (("read", 60),))]
+        assert [(r.agent, r.sim, r.step, r.subtasks) for r in rows] == [
+            ("Klaus Mueller", "first", 12, (("read", 60),))
+        ]
 
 
 def test_a_foreign_sqlite_file_is_refused_and_left_untouched(tmp_path: Path) -> None:
@@ -82,9 +90,15 @@ def test_threads_writing_at_once_lose_nothing(tmp_path: Path) -> None:
         with PublicStore(path) as store:  # its own connection, as a separate run would have
             policy = make_policy(store, sim=sim)
             for i in range(150):
-                policy.add_plan(f"agent {i % 3}", f"{sim} task {i}", 60, [("a", 30), ("b", 30)], unit(i % 8), i)
-                policy.add_grounding(f"agent {i % 3}", f"{sim} action {i}",
-                                     Grounding("S", "A", "", "🙂", (f"agent {i % 3}", "is", "busy")), i)
+                policy.add_plan(
+                    f"agent {i % 3}", f"{sim} task {i}", 60, [("a", 30), ("b", 30)], unit(i % 8), i
+                )
+                policy.add_grounding(
+                    f"agent {i % 3}",
+                    f"{sim} action {i}",
+                    Grounding("S", "A", "", "🙂", (f"agent {i % 3}", "is", "busy")),
+                    i,
+                )
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         for future in [pool.submit(writer, f"sim-{k}") for k in range(3)]:
@@ -116,8 +130,15 @@ _WRITER = textwrap.dedent("""
 def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     path = tmp_path / "public" / "policy.db"
     n = 150
-    procs = [subprocess.Popen([sys.executable, "-c", _WRITER, str(path), f"run-{k}", str(n)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for k in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WRITER, str(path), f"run-{k}", str(n)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for k in range(2)
+    ]
     outputs = [p.communicate(timeout=120) for p in procs]
     for p, (out, err) in zip(procs, outputs):
         assert p.returncode == 0, err

@@ -47,13 +47,18 @@ def test_steps_must_be_a_positive_integer(tmp_path, steps):
 
 
 def test_existing_target_needs_force_and_is_left_alone(tmp_path):
-    assert aga(tmp_path, "run", "-o", BASE3, "-t", "sim", "-s", "3", "--llm", "scripted", "--quiet").returncode == 0
+    assert (
+        aga(tmp_path, "run", "-o", BASE3, "-t", "sim", "-s", "3", "--llm", "scripted", "--quiet").returncode
+        == 0
+    )
     before = tree(tmp_path)
     proc = aga(tmp_path, "run", "-o", BASE3, "-t", "sim", "-s", "3", "--llm", "scripted")
     assert proc.returncode != 0
     assert "already exists" in error_line(proc) and "--force" in error_line(proc)
     assert tree(tmp_path) == before
-    forced = aga(tmp_path, "run", "-o", BASE3, "-t", "sim", "-s", "2", "--llm", "scripted", "--force", "--quiet")
+    forced = aga(
+        tmp_path, "run", "-o", BASE3, "-t", "sim", "-s", "2", "--llm", "scripted", "--force", "--quiet"
+    )
     assert forced.returncode == 0, forced.stderr
 
 

@@ -22,7 +22,9 @@ def test_export_writes_the_original_layout_and_round_trips(tmp_path):
     folder = fork_and_run(storage, "exp", 400)
     out = tmp_path / "out" / "exp"
     env = {**os.environ, "AGA_STORAGE": str(storage)}
-    proc = subprocess.run([*AGA, "export", "exp", "--format", "ga", str(out)], env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [*AGA, "export", "exp", "--format", "ga", str(out)], env=env, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr
 
     meta = json.loads((out / "reverie" / "meta.json").read_text())
@@ -48,12 +50,16 @@ def test_export_writes_the_original_layout_and_round_trips(tmp_path):
         scratch = json.loads((root / "scratch.json").read_text())
         assert scratch["name"] == name and scratch["curr_tile"] == last[name]["movement"]
         nodes = json.loads((root / "associative_memory" / "nodes.json").read_text())
-        assert all(set(n) >= {"node_count", "type", "description", "poignancy", "filling"} for n in nodes.values())
+        assert all(
+            set(n) >= {"node_count", "type", "description", "poignancy", "filling"} for n in nodes.values()
+        )
         assert json.loads((root / "spatial_memory.json").read_text())
 
     again = load_base(out)  # the exported run is a valid original-format base
     assert sorted(p.name for p in again.residents) == sorted(meta["persona_names"])
-    assert {p.name: list(p.start_tile) for p in again.residents} == {n: m["movement"] for n, m in last.items()}
+    assert {p.name: list(p.start_tile) for p in again.residents} == {
+        n: m["movement"] for n, m in last.items()
+    }
 
 
 def test_export_refuses_to_overwrite(tmp_path):
@@ -109,7 +115,9 @@ def test_export_round_trips_through_the_viewers_import_and_scratch_holds_the_rea
         sim.close()
     out = tmp_path / "out" / "day"
     env = {**os.environ, "AGA_STORAGE": str(storage)}
-    proc = subprocess.run([*AGA, "export", "day", "--format", "ga", str(out)], env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [*AGA, "export", "day", "--format", "ga", str(out)], env=env, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr
 
     store = SimStore.open(folder)
@@ -122,8 +130,20 @@ def test_export_round_trips_through_the_viewers_import_and_scratch_holds_the_rea
     # positions and actions at every step: our export -> the original's compression -> the viewer's import
     compressed = tmp_path / "compressed" / "day"
     _compress_like_the_original(out, compressed)
-    proc = subprocess.run([*AGA, "replay", "import-ga", str(compressed), "--name", "back", "--storage", str(tmp_path / "viewer")],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            *AGA,
+            "replay",
+            "import-ga",
+            str(compressed),
+            "--name",
+            "back",
+            "--storage",
+            str(tmp_path / "viewer"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     master = read_master(tmp_path / "viewer" / "back" / "replay")
     assert len(master) == steps
@@ -133,7 +153,9 @@ def test_export_round_trips_through_the_viewers_import_and_scratch_holds_the_rea
             frame[name] = entry
         assert frame == moves[step], f"step {step} differs after the round trip"
         env_next = json.loads((out / "environment" / f"{step + 1}.json").read_text())
-        assert {n: [v["x"], v["y"]] for n, v in env_next.items()} == {n: m["movement"] for n, m in moves[step].items()}
+        assert {n: [v["x"], v["y"]] for n, v in env_next.items()} == {
+            n: m["movement"] for n, m in moves[step].items()
+        }
     assert fold(master, steps - 1) == moves[steps - 1]
 
     town = load_town("the_ville")

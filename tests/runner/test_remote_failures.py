@@ -312,7 +312,11 @@ def test_flaky_endpoint_300_steps_complete_with_failures_counted_and_nothing_bad
     # (two residents may send the very same request at once, so a retry is any later identical
     # request at the expected distance)
     for arrival in server.arrivals:
-        gaps = [a.t - arrival.t for a in server.arrivals if a.t > arrival.t and a.task == arrival.task and a.body == arrival.body]
+        gaps = [
+            a.t - arrival.t
+            for a in server.arrivals
+            if a.t > arrival.t and a.task == arrival.task and a.body == arrival.body
+        ]
         if arrival.fault == "429":
             assert any(g >= RETRY_AFTER * 0.9 for g in gaps), gaps
             assert not any(g < RETRY_AFTER * 0.9 for g in gaps) or arrival_has_twin(server, arrival), gaps

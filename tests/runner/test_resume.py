@@ -22,8 +22,12 @@ AGA = [sys.executable, "-m", "aga.cli.main"]
 
 def _run(storage: Path, sim: str, steps: int) -> subprocess.Popen:
     env = {**os.environ, "AGA_STORAGE": str(storage)}
-    return subprocess.Popen([*AGA, "run", "-t", sim, "-s", str(steps), "--quiet"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [*AGA, "run", "-t", sim, "-s", str(steps), "--quiet"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _committed_step(folder: Path) -> int:
@@ -46,8 +50,10 @@ def _snapshot(folder: Path) -> dict:
             "memories": {n: store.memory_records(n) for n in states},
             "movements": list(store.movements()),
             "actions": store.action_logs(),
-            "ledger": [(r["task"], r.get("agent"), r.get("prompt_tokens"), r.get("completion_tokens"))
-                       for r in store.ledger_rows()],
+            "ledger": [
+                (r["task"], r.get("agent"), r.get("prompt_tokens"), r.get("completion_tokens"))
+                for r in store.ledger_rows()
+            ],
         }
     finally:
         store.close()
@@ -70,9 +76,15 @@ def test_sigkill_at_random_steps_then_resume_equals_uninterrupted(tmp_path):
         done = _committed_step(storage / "killed")
         proc = _run(storage, "killed", STEPS - done)
         deadline = time.monotonic() + 300
-        while _committed_step(storage / "killed") < target and proc.poll() is None and time.monotonic() < deadline:
+        while (
+            _committed_step(storage / "killed") < target
+            and proc.poll() is None
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.005)
-        assert proc.poll() is None, f"run ended before the kill at step {target}: {proc.stderr.read().decode()}"
+        assert proc.poll() is None, (
+            f"run ended before the kill at step {target}: {proc.stderr.read().decode()}"
+        )
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
         steps_seen.append(_committed_step(storage / "killed"))

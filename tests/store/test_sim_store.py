@@ -16,13 +16,22 @@ def _record(step: int, agents=("Ann Lee", "Bo Chan")) -> StepRecord:
         step=step,
         next_time=f"t{step + 1}",
         states={a: {"tile": [step, 1], "name": a} for a in agents},
-        memories={agents[0]: [{"id": step, "description": f"event {step}", "embedding_key": f"event {step}"}]},
+        memories={
+            agents[0]: [{"id": step, "description": f"event {step}", "embedding_key": f"event {step}"}]
+        },
         embeddings=[("hash", f"event {step}", np.full(4, step, dtype=np.float32))],
         movements={
-            a: {"movement": [step, 2], "pronunciatio": "🚶", "description": f"walking @ w:s:a:o", "chat": None}
+            a: {
+                "movement": [step, 2],
+                "pronunciatio": "🚶",
+                "description": "walking @ w:s:a:o",
+                "chat": None,
+            }
             for a in agents
         },
-        ledger=[{"task": "event_importance", "agent": agents[0], "prompt_tokens": 10, "completion_tokens": 2}],
+        ledger=[
+            {"task": "event_importance", "agent": agents[0], "prompt_tokens": 10, "completion_tokens": 2}
+        ],
         actions={agents[1]: [{"task": f"task {step}", "parent": "root", "is_new": True, "duration": 5}]},
     )
 
@@ -51,7 +60,10 @@ def test_steps_round_trip(tmp_path):
     steps = list(store.movements())
     assert [s for s, _ in steps] == [0, 1, 2]
     assert steps[1][1]["Bo Chan"] == {
-        "movement": [1, 2], "pronunciatio": "🚶", "description": "walking @ w:s:a:o", "chat": None
+        "movement": [1, 2],
+        "pronunciatio": "🚶",
+        "description": "walking @ w:s:a:o",
+        "chat": None,
     }
     assert len(store.ledger_rows()) == 3
     assert [r["task"] for r in store.action_logs()["Bo Chan"]] == ["task 0", "task 1", "task 2"]

@@ -130,6 +130,8 @@ def validate_against_town(base: BaseSim, town: TownLike) -> list[str]:
                         warnings.append(
                             f"{who}: known object '{sector}:{arena}:{obj}' is not in town {town.name!r}"
                         )
-        if persona.start_tile is not None and not town.is_walkable((persona.start_tile[0], persona.start_tile[1])):
+        if persona.start_tile is not None and not town.is_walkable(
+            (persona.start_tile[0], persona.start_tile[1])
+        ):
             warnings.append(f"{who}: start tile {list(persona.start_tile)} is not walkable in {town.name!r}")
     return warnings

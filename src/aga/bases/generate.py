@@ -32,38 +32,221 @@ MAX_RESIDENTS = 8000
 START = datetime(2023, 2, 13, 0, 0, 0)
 
 _FIRST = (
-    "Ada", "Bruno", "Celia", "Dario", "Elena", "Farid", "Greta", "Hugo", "Ines", "Jonas", "Kira",
-    "Luca", "Mira", "Nils", "Olga", "Pavel", "Quinn", "Rosa", "Samir", "Tilda", "Umar", "Vera",
-    "Wendel", "Xenia", "Yusuf", "Zora", "Amara", "Bastian", "Chiara", "Desmond", "Esther", "Felix",
-    "Gloria", "Henrik", "Ivy", "Jasper", "Lena", "Malik", "Nadia", "Oscar", "Priya", "Rafael",
-    "Selma", "Tobias", "Ursula", "Viktor", "Willa", "Yara", "Anton", "Bianca", "Cyrus", "Dalia",
-    "Emil", "Fatima", "Gideon", "Hana", "Idris", "Juno", "Kofi", "Leila", "Marius", "Noor",
-    "Otto", "Paloma", "Ruben", "Sanna", "Teodor", "Alma", "Boris", "Clara", "Dmitri", "Edith",
-    "Florin", "Gemma", "Hector", "Iris", "Joaquin", "Katya", "Lionel", "Maren",
+    "Ada",
+    "Bruno",
+    "Celia",
+    "Dario",
+    "Elena",
+    "Farid",
+    "Greta",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Kira",
+    "Luca",
+    "Mira",
+    "Nils",
+    "Olga",
+    "Pavel",
+    "Quinn",
+    "Rosa",
+    "Samir",
+    "Tilda",
+    "Umar",
+    "Vera",
+    "Wendel",
+    "Xenia",
+    "Yusuf",
+    "Zora",
+    "Amara",
+    "Bastian",
+    "Chiara",
+    "Desmond",
+    "Esther",
+    "Felix",
+    "Gloria",
+    "Henrik",
+    "Ivy",
+    "Jasper",
+    "Lena",
+    "Malik",
+    "Nadia",
+    "Oscar",
+    "Priya",
+    "Rafael",
+    "Selma",
+    "Tobias",
+    "Ursula",
+    "Viktor",
+    "Willa",
+    "Yara",
+    "Anton",
+    "Bianca",
+    "Cyrus",
+    "Dalia",
+    "Emil",
+    "Fatima",
+    "Gideon",
+    "Hana",
+    "Idris",
+    "Juno",
+    "Kofi",
+    "Leila",
+    "Marius",
+    "Noor",
+    "Otto",
+    "Paloma",
+    "Ruben",
+    "Sanna",
+    "Teodor",
+    "Alma",
+    "Boris",
+    "Clara",
+    "Dmitri",
+    "Edith",
+    "Florin",
+    "Gemma",
+    "Hector",
+    "Iris",
+    "Joaquin",
+    "Katya",
+    "Lionel",
+    "Maren",
 )
 _LAST = (
-    "Abara", "Bergman", "Castell", "Duarte", "Eklund", "Fontaine", "Galvez", "Hartmann", "Ibsen",
-    "Jovanovic", "Kowalski", "Lindqvist", "Moreau", "Nakamura", "Okafor", "Petrov", "Quintero",
-    "Rasmussen", "Sorensen", "Takeda", "Urquhart", "Varga", "Whitlock", "Yilmaz", "Zeller",
-    "Achebe", "Brandt", "Cardoso", "Dvorak", "Esposito", "Falk", "Grimaldi", "Haddad", "Iversen",
-    "Janssen", "Kaur", "Laine", "Mendes", "Novak", "Oyelaran", "Pellegrini", "Reyes", "Sato",
-    "Toivonen", "Ueda", "Vasquez", "Weller", "Xu", "Yamada", "Zamora", "Alvarez", "Bjork", "Chen",
-    "Delacroix", "Erikson", "Ferreira", "Gupta", "Holm", "Ilves", "Kim", "Lund", "Mbeki", "Nyberg",
-    "Ortega", "Park", "Rossi", "Silva", "Tanaka", "Voss", "Wagner", "Adeyemi", "Barros", "Costa",
-    "Dahl", "Engel", "Fischer", "Greco", "Horvath", "Ito", "Jensen",
+    "Abara",
+    "Bergman",
+    "Castell",
+    "Duarte",
+    "Eklund",
+    "Fontaine",
+    "Galvez",
+    "Hartmann",
+    "Ibsen",
+    "Jovanovic",
+    "Kowalski",
+    "Lindqvist",
+    "Moreau",
+    "Nakamura",
+    "Okafor",
+    "Petrov",
+    "Quintero",
+    "Rasmussen",
+    "Sorensen",
+    "Takeda",
+    "Urquhart",
+    "Varga",
+    "Whitlock",
+    "Yilmaz",
+    "Zeller",
+    "Achebe",
+    "Brandt",
+    "Cardoso",
+    "Dvorak",
+    "Esposito",
+    "Falk",
+    "Grimaldi",
+    "Haddad",
+    "Iversen",
+    "Janssen",
+    "Kaur",
+    "Laine",
+    "Mendes",
+    "Novak",
+    "Oyelaran",
+    "Pellegrini",
+    "Reyes",
+    "Sato",
+    "Toivonen",
+    "Ueda",
+    "Vasquez",
+    "Weller",
+    "Xu",
+    "Yamada",
+    "Zamora",
+    "Alvarez",
+    "Bjork",
+    "Chen",
+    "Delacroix",
+    "Erikson",
+    "Ferreira",
+    "Gupta",
+    "Holm",
+    "Ilves",
+    "Kim",
+    "Lund",
+    "Mbeki",
+    "Nyberg",
+    "Ortega",
+    "Park",
+    "Rossi",
+    "Silva",
+    "Tanaka",
+    "Voss",
+    "Wagner",
+    "Adeyemi",
+    "Barros",
+    "Costa",
+    "Dahl",
+    "Engel",
+    "Fischer",
+    "Greco",
+    "Horvath",
+    "Ito",
+    "Jensen",
 )
 _TRAITS = (
-    "cheerful", "patient", "curious", "stubborn", "generous", "shy", "witty", "meticulous", "warm",
-    "restless", "calm", "ambitious", "thoughtful", "talkative", "practical", "dreamy", "loyal",
-    "blunt", "gentle", "energetic", "reserved", "playful", "earnest", "sceptical", "kind",
-    "organised", "absent-minded", "brave", "frugal", "sociable",
+    "cheerful",
+    "patient",
+    "curious",
+    "stubborn",
+    "generous",
+    "shy",
+    "witty",
+    "meticulous",
+    "warm",
+    "restless",
+    "calm",
+    "ambitious",
+    "thoughtful",
+    "talkative",
+    "practical",
+    "dreamy",
+    "loyal",
+    "blunt",
+    "gentle",
+    "energetic",
+    "reserved",
+    "playful",
+    "earnest",
+    "sceptical",
+    "kind",
+    "organised",
+    "absent-minded",
+    "brave",
+    "frugal",
+    "sociable",
 )
 _HOBBIES = (
-    "growing tomatoes on the windowsill", "playing chess", "baking bread", "reading crime novels",
-    "sketching people in cafes", "running along the streets at dawn", "playing the violin",
-    "birdwatching in the park", "collecting old maps", "writing short poems", "fixing old radios",
-    "knitting scarves for friends", "cooking spicy stews", "playing board games", "photography",
-    "learning Spanish", "repairing bicycles", "listening to jazz records", "doing crosswords",
+    "growing tomatoes on the windowsill",
+    "playing chess",
+    "baking bread",
+    "reading crime novels",
+    "sketching people in cafes",
+    "running along the streets at dawn",
+    "playing the violin",
+    "birdwatching in the park",
+    "collecting old maps",
+    "writing short poems",
+    "fixing old radios",
+    "knitting scarves for friends",
+    "cooking spicy stews",
+    "playing board games",
+    "photography",
+    "learning Spanish",
+    "repairing bicycles",
+    "listening to jazz records",
+    "doing crosswords",
     "keeping a diary",
 )
 # trade: (kind of workplace, work arena or None for the building's main room, hours, what they do)
@@ -87,12 +270,24 @@ _TRADES: dict[str, tuple[str, int, int, str]] = {
     "teacher": ("college", 8, 16, "teaches classes at the college"),
     "librarian": ("college", 9, 17, "runs the college library"),
 }
-_STUDENT_SUBJECTS = ("history", "biology", "economics", "music", "chemistry", "literature", "mathematics", "art")
+_STUDENT_SUBJECTS = (
+    "history",
+    "biology",
+    "economics",
+    "music",
+    "chemistry",
+    "literature",
+    "mathematics",
+    "art",
+)
 _PROJECTS = {
     "cafe": ("trying out a new cake recipe for the cafe menu", "saving up to open a small bakery"),
     "market": ("planning a stall of local honey at the market", "training a new colleague at the till"),
     "pub": ("organising a quiz night at the pub", "learning to mix new cocktails"),
-    "office": ("finishing a big project before the end of the month", "thinking about asking for a promotion"),
+    "office": (
+        "finishing a big project before the end of the month",
+        "thinking about asking for a promotion",
+    ),
     "workshop": ("building a rocking chair as a gift", "getting ready for a crafts fair"),
     "clinic": ("studying for an exam in emergency care", "helping with a vaccination drive"),
     "park": ("planting a new bed of tulips", "building birdhouses for the park"),
@@ -128,8 +323,11 @@ class _Town:
         for sector, arenas in self.tree.items():
             if sector in self.houses:
                 continue
-            kinds = {arena_kind[a.rsplit(" ", 1)[0] if a.startswith("classroom ") else a] for a in arenas
-                     if (a.rsplit(" ", 1)[0] if a.startswith("classroom ") else a) in arena_kind}
+            kinds = {
+                arena_kind[a.rsplit(" ", 1)[0] if a.startswith("classroom ") else a]
+                for a in arenas
+                if (a.rsplit(" ", 1)[0] if a.startswith("classroom ") else a) in arena_kind
+            }
             for kind in sorted(kinds):
                 self.by_kind.setdefault(kind, []).append(sector)
         self.centre: dict[str, tuple[float, float]] = {}
@@ -141,7 +339,9 @@ class _Town:
     def nearest(self, kind: str, home: str, count: int = 1) -> list[str]:
         hx, hy = self.centre[home]
         options = self.by_kind.get(kind, [])
-        return sorted(options, key=lambda s: ((self.centre[s][0] - hx) ** 2 + (self.centre[s][1] - hy) ** 2, s))[:count]
+        return sorted(
+            options, key=lambda s: ((self.centre[s][0] - hx) ** 2 + (self.centre[s][1] - hy) ** 2, s)
+        )[:count]
 
     def work_arena(self, sector: str, kind: str) -> str:
         arenas = list(self.tree[sector])
@@ -163,7 +363,9 @@ def _household_sizes(n: int, seed: int) -> list[int]:
     return sizes
 
 
-def generate_base(residents: int, town: Any, *, town_ref: str, seed: int = 0, name: str | None = None) -> BaseSim:
+def generate_base(
+    residents: int, town: Any, *, town_ref: str, seed: int = 0, name: str | None = None
+) -> BaseSim:
     """A base of ``residents`` people living in the houses of ``town`` (a loaded generated town).
 
     Args:
@@ -188,7 +390,9 @@ def generate_base(residents: int, town: Any, *, town_ref: str, seed: int = 0, na
         )
     missing = [k for k in ("cafe", "market", "college") if not t.by_kind.get(k)]
     if missing:
-        raise BaseSimError(f"town {town.name!r} has no {', '.join(missing)}; generate it with `aga town build --homes N`")
+        raise BaseSimError(
+            f"town {town.name!r} has no {', '.join(missing)}; generate it with `aga town build --homes N`"
+        )
     rng = rng_for(seed, 0, "base", "people")
     houses = list(t.houses)
     rng.shuffle(houses)
@@ -247,11 +451,15 @@ def _household(rng: Any, h: int, size: int, house: str, t: _Town, used: set[str]
         3: rng.choice(("family", "family", "flatmates")),
         4: rng.choice(("family", "family", "students")),
     }[size]
-    shared = rng.choice(_LAST) if shape in ("couple", "retired couple", "family", "parent and child") else None
+    shared = (
+        rng.choice(_LAST) if shape in ("couple", "retired couple", "family", "parent and child") else None
+    )
     members: list[dict[str, Any]] = []
     for k in range(size):
         if shape in ("flatmates", "students"):
-            role, age = ("student", rng.randint(18, 24)) if shape == "students" else ("adult", rng.randint(22, 40))
+            role, age = (
+                ("student", rng.randint(18, 24)) if shape == "students" else ("adult", rng.randint(22, 40))
+            )
         elif shape.startswith("retired"):
             role, age = "retired", rng.randint(66, 84)
         elif shape in ("family", "parent and child") and k >= (1 if shape == "parent and child" else 2):
@@ -259,8 +467,19 @@ def _household(rng: Any, h: int, size: int, house: str, t: _Town, used: set[str]
         else:
             role, age = "adult", rng.randint(24, 64)
         first, last = _name(rng, shared, used)
-        members.append({"first": first, "last": last, "role": role, "age": age, "house": house,
-                        "household": h, "shape": shape, "ties": [], "facts": []})
+        members.append(
+            {
+                "first": first,
+                "last": last,
+                "role": role,
+                "age": age,
+                "house": house,
+                "household": h,
+                "shape": shape,
+                "ties": [],
+                "facts": [],
+            }
+        )
     # bedrooms (two beds each): flatmates alternate; otherwise adults in the bedroom, children in the second
     for k, m in enumerate(members):
         if shape in ("flatmates", "students"):
@@ -277,7 +496,9 @@ def _occupation(rng: Any, m: dict[str, Any], t: _Town) -> None:
         m["kind"] = "college"
         m["trade"] = "pupil" if m["role"] == "child" else f"student of {rng.choice(_STUDENT_SUBJECTS)}"
         m["hours"] = (9, 15) if m["role"] == "child" else (10, 16)
-        m["does"] = "attends classes" if m["role"] == "child" else "goes to lectures and studies in the library"
+        m["does"] = (
+            "attends classes" if m["role"] == "child" else "goes to lectures and studies in the library"
+        )
     elif m["role"] == "retired":
         m["kind"], m["trade"], m["hours"], m["does"] = "retired", "retired", None, ""
     elif rng.random() < 0.08:
@@ -300,7 +521,9 @@ def _occupation(rng: Any, m: dict[str, Any], t: _Town) -> None:
     elif m["hours"] and m["hours"][1] >= 22:
         m["rhythm"] = "late"
     else:
-        m["rhythm"] = rng.choice(("early", "regular", "regular", "late") if m["role"] != "child" else ("regular",))
+        m["rhythm"] = rng.choice(
+            ("early", "regular", "regular", "late") if m["role"] != "child" else ("regular",)
+        )
 
 
 def _full(m: dict[str, Any]) -> str:
@@ -318,7 +541,11 @@ def _ties(rng: Any, people: list[dict[str, Any]]) -> None:
             for b in members:
                 if a is b:
                     continue
-                if shape in ("couple", "retired couple", "family") and a["role"] != "child" and b["role"] != "child":
+                if (
+                    shape in ("couple", "retired couple", "family")
+                    and a["role"] != "child"
+                    and b["role"] != "child"
+                ):
                     rel = f"{a['first']} is married to {_full(b)}."
                 elif a["role"] == "child" and b["role"] != "child":
                     rel = f"{_full(b)} is {a['first']}'s parent."
@@ -349,8 +576,13 @@ def _plant_facts(rng: Any, people: list[dict[str, Any]], t: _Town) -> list[dict[
     park = (t.by_kind.get("park") or t.by_kind["cafe"])[0]
     pub = (t.by_kind.get("pub") or t.by_kind["cafe"])[0]
     street = people[0]["house"].split(" ", 1)[-1]
-    values = {"park": park, "pub": pub, "street": street,
-              "park_word": park.split()[0].lower(), "pub_word": pub.split()[-2].lower() if len(pub.split()) > 2 else pub.lower()}
+    values = {
+        "park": park,
+        "pub": pub,
+        "street": street,
+        "park_word": park.split()[0].lower(),
+        "pub_word": pub.split()[-2].lower() if len(pub.split()) > 2 else pub.lower(),
+    }
     out = []
     for key, text, words in _FACTS:
         sentence = text.format(**values)
@@ -377,13 +609,17 @@ def _persona(m: dict[str, Any], t: _Town, world: str) -> Persona:
         learned = f"{name} is a {m['trade']} who works from home at {m['house']} and enjoys {hobby}."
     else:
         article = "an" if m["trade"][0] in "aeiou" else "a"
-        learned = (f"{name} is {article} {m['trade']} at {work}, where {first} {m['does']}. "
-                   f"{first} lives at {m['house']} and enjoys {hobby}.")
+        learned = (
+            f"{name} is {article} {m['trade']} at {work}, where {first} {m['does']}. "
+            f"{first} lives at {m['house']} and enjoys {hobby}."
+        )
     project_kind = m["kind"] if m["role"] not in ("child", "student") else m["role"]
     project = _pick(m, _PROJECTS.get(project_kind, _PROJECTS["home"]), 1)[0]
-    lifestyle = (f"{first} goes to bed around {_hour(bed)} and wakes up around {_hour(wake)}; eats breakfast "
-                 f"around {_hour(wake + 1)}, lunch around {_hour(12 if (m['hours'] or (0, 0))[0] < 11 else 14)} "
-                 f"and dinner around {_hour(min(bed - 3, 19) if bed < 24 else 20)}.")
+    lifestyle = (
+        f"{first} goes to bed around {_hour(bed)} and wakes up around {_hour(wake)}; eats breakfast "
+        f"around {_hour(wake + 1)}, lunch around {_hour(12 if (m['hours'] or (0, 0))[0] < 11 else 14)} "
+        f"and dinner around {_hour(min(bed - 3, 19) if bed < 24 else 20)}."
+    )
     if m["hours"] and work:
         plan = f"{first} is at {work} from {_hour(m['hours'][0])} to {_hour(m['hours'][1])} on weekdays."
     elif m["hours"]:
@@ -398,9 +634,15 @@ def _persona(m: dict[str, Any], t: _Town, world: str) -> Persona:
     if work:
         known[work] = t.tree[work]
     fields: dict[str, Any] = {
-        "name": name, "first_name": first, "last_name": m["last"], "age": m["age"],
-        "innate": traits, "learned": learned, "currently": f"{first} is {project}.",
-        "lifestyle": lifestyle, "daily_plan_req": plan,
+        "name": name,
+        "first_name": first,
+        "last_name": m["last"],
+        "age": m["age"],
+        "innate": traits,
+        "learned": learned,
+        "currently": f"{first} is {project}.",
+        "lifestyle": lifestyle,
+        "daily_plan_req": plan,
         "living_area": f"{world}:{m['house']}:{m['room']}",
         "known_places": {s: {a: list(objs) for a, objs in arenas.items()} for s, arenas in known.items()},
         "seed_memories": [*m["ties"], *m["facts"]],
@@ -449,8 +691,12 @@ def write_base(base: BaseSim, folder: Path, *, force: bool = False) -> Path:
             encoding="utf-8",
         )
     head: dict[str, Any] = {
-        "name": base.name, "description": base.description, "town": base.town,
-        "start": base.start, "sec_per_step": base.sec_per_step, "seed": base.seed,
+        "name": base.name,
+        "description": base.description,
+        "town": base.town,
+        "start": base.start,
+        "sec_per_step": base.sec_per_step,
+        "seed": base.seed,
         "persona_defaults": {"importance_trigger_max": 250},
         "personas": files,
     }
@@ -463,4 +709,3 @@ def write_base(base: BaseSim, folder: Path, *, force: bool = False) -> Path:
         encoding="utf-8",
     )
     return folder
-

@@ -42,7 +42,9 @@ def read_history_csv(path: Path) -> dict[str, list[tuple[int, str]]]:
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) <= max(name_at, whisper_at):
-                raise BaseSimError(f"{path}: line {line}: expected a name and a whisper, found {len(row)} field(s)")
+                raise BaseSimError(
+                    f"{path}: line {line}: expected a name and a whisper, found {len(row)} field(s)"
+                )
             name = row[name_at].strip()
             if not name:
                 raise BaseSimError(f"{path}: line {line}: field 'Name' is empty")

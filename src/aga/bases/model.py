@@ -28,7 +28,9 @@ class Persona(BaseModel):
     innate: str = Field(description="three innate traits, comma separated")
     learned: str = Field(description="background: who they are, what they do")
     currently: str = Field(description="what is going on in their life right now")
-    lifestyle: str = Field(description="sleep and meal habits, e.g. 'goes to bed around 11pm, wakes up around 6am'")
+    lifestyle: str = Field(
+        description="sleep and meal habits, e.g. 'goes to bed around 11pm, wakes up around 6am'"
+    )
     daily_plan_req: str = Field(default="", description="standing requirements for the day's plan")
     living_area: str = Field(description="'world:sector:arena' of their home")
     start_tile: Tile | None = Field(default=None, description="None: a spawn tile of the living area")
@@ -62,7 +64,9 @@ class SeededFact(BaseModel):
     about: str = Field(default="", description="the fact in one sentence, for reports")
     words: list[str] = Field(min_length=1, description="identifying words; a text must hold every item")
     question: str = Field(default="", description="interview question that asks whether one knows it")
-    place: str | None = Field(default=None, description="'sector' or 'sector:arena' of an event the fact announces")
+    place: str | None = Field(
+        default=None, description="'sector' or 'sector:arena' of an event the fact announces"
+    )
     starts: datetime | None = Field(default=None, description="start of the announced event")
     ends: datetime | None = Field(default=None, description="end of the announced event")
 

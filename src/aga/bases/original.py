@@ -96,7 +96,9 @@ def _persona_names(meta: Mapping[str, Any], meta_path: Path) -> list[str]:
     seen: set[str] = set()
     for index, name in enumerate(names):
         if not isinstance(name, str) or not name.strip():
-            raise BaseSimError(f"{meta_path}: field 'persona_names[{index}]' must be a full name, got {name!r}")
+            raise BaseSimError(
+                f"{meta_path}: field 'persona_names[{index}]' must be a full name, got {name!r}"
+            )
         if name in seen:
             raise BaseSimError(f"{meta_path}: field 'persona_names[{index}]': {name!r} is listed twice")
         seen.add(name)
@@ -190,7 +192,9 @@ def _known_places(path: Path) -> KnownPlaces:
             known = places.setdefault(sector.strip(), {})
             for arena, objects in arenas.items():
                 if not isinstance(objects, list) or not all(isinstance(o, str) for o in objects):
-                    raise BaseSimError(f"{path}: field '{world}.{sector}.{arena}' must be a list of object names")
+                    raise BaseSimError(
+                        f"{path}: field '{world}.{sector}.{arena}' must be a list of object names"
+                    )
                 merged = known.setdefault(arena.strip(), [])
                 merged.extend(o.strip() for o in objects if o.strip() not in merged)
     return places

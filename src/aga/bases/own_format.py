@@ -27,7 +27,17 @@ from aga.bases.model import BaseSim, Persona
 from aga.errors import BaseSimError
 
 BASE_FILE = "base.yaml"
-_BASE_KEYS = ("name", "description", "town", "start", "sec_per_step", "seed", "persona_defaults", "personas", "facts")
+_BASE_KEYS = (
+    "name",
+    "description",
+    "town",
+    "start",
+    "sec_per_step",
+    "seed",
+    "persona_defaults",
+    "personas",
+    "facts",
+)
 _IDENTITY = ("name", "first_name", "last_name")
 
 
@@ -65,7 +75,9 @@ def load_own_format(folder: Path) -> BaseSim:
     for index, relative in enumerate(files):
         where = f"{base_path} line {lines.get(('personas', index), '?')}"
         path = folder / relative
-        residents.append(load_persona_file(path, defaults, listed_in=where, base_path=base_path, base_lines=lines))
+        residents.append(
+            load_persona_file(path, defaults, listed_in=where, base_path=base_path, base_lines=lines)
+        )
         sources.append(path)
     check_unique_names(residents, sources)
     try:

@@ -13,7 +13,9 @@ app = typer.Typer(no_args_is_help=True, help="Generate bases (residents and wher
 @app.command("generate")
 def generate(
     residents: Annotated[int, typer.Option("--residents", "-n", help="How many residents.")],
-    town: Annotated[str, typer.Option(help="A town made by `aga town build --homes N` (file path or bundled name).")],
+    town: Annotated[
+        str, typer.Option(help="A town made by `aga town build --homes N` (file path or bundled name).")
+    ],
     seed: Annotated[int, typer.Option(help="Seed of the generated people (and of the simulation).")] = 0,
     out: Annotated[
         Path | None, typer.Option(help="The base folder to write (default: ./base_<town>_n<residents>).")

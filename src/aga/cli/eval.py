@@ -19,22 +19,37 @@ from aga.errors import InputError
 
 
 def eval_command(
-    sims: Annotated[list[str], typer.Argument(help="A simulation (name or folder), or: compare SIM_A SIM_B ...")],
-    step: Annotated[Optional[int], typer.Option("--step", help="Evaluate the simulation as it was at this step.")] = None,
+    sims: Annotated[
+        list[str], typer.Argument(help="A simulation (name or folder), or: compare SIM_A SIM_B ...")
+    ],
+    step: Annotated[
+        Optional[int], typer.Option("--step", help="Evaluate the simulation as it was at this step.")
+    ] = None,
     judge: Annotated[
         Optional[str],
-        typer.Option("--judge", help="Model that scores interview answers and chat lines 1-5 (off by default)."),
+        typer.Option(
+            "--judge", help="Model that scores interview answers and chat lines 1-5 (off by default)."
+        ),
     ] = None,
     interview: Annotated[
-        bool, typer.Option("--interview/--no-interview", help="Ask the residents the diffusion and 'do you know' questions.")
+        bool,
+        typer.Option(
+            "--interview/--no-interview", help="Ask the residents the diffusion and 'do you know' questions."
+        ),
     ] = True,
     llm: Annotated[
-        Optional[str], typer.Option("--llm", help="Model the residents answer with (default: the simulation's own).")
+        Optional[str],
+        typer.Option("--llm", help="Model the residents answer with (default: the simulation's own)."),
     ] = None,
-    max_others: Annotated[int, typer.Option("--max-others", help="'Do you know B' questions per resident.")] = 3,
+    max_others: Annotated[
+        int, typer.Option("--max-others", help="'Do you know B' questions per resident.")
+    ] = 3,
     fact: Annotated[
         Optional[list[str]],
-        typer.Option("--fact", help="Follow another fact (e.g. one told with aga whisper): NAME=word,word|alt (repeatable)."),
+        typer.Option(
+            "--fact",
+            help="Follow another fact (e.g. one told with aga whisper): NAME=word,word|alt (repeatable).",
+        ),
     ] = None,
     out: Annotated[
         Optional[Path],
@@ -74,8 +89,16 @@ def eval_command(
         return
     if len(sims) != 1:
         raise typer.BadParameter("name one simulation (or: compare SIM_A SIM_B ...)", param_hint="SIMS")
-    run_eval(load.resolve(sims[0], root), step=step, judge=judge, interview=interview, llm=llm,
-             max_others=max_others, out=out, facts=extra)
+    run_eval(
+        load.resolve(sims[0], root),
+        step=step,
+        judge=judge,
+        interview=interview,
+        llm=llm,
+        max_others=max_others,
+        out=out,
+        facts=extra,
+    )
 
 
 def parse_fact(text: str) -> Any:
@@ -89,9 +112,18 @@ def parse_fact(text: str) -> Any:
     return SeededFact(name=name.strip(), words=items)
 
 
-def run_eval(folder: Path, *, step: int | None = None, judge: str | None = None, interview: bool = True,
-             llm: str | None = None, max_others: int = 3, out: Path | None = None, echo: bool = True,
-             facts: Sequence[Any] = ()) -> dict:
+def run_eval(
+    folder: Path,
+    *,
+    step: int | None = None,
+    judge: str | None = None,
+    interview: bool = True,
+    llm: str | None = None,
+    max_others: int = 3,
+    out: Path | None = None,
+    echo: bool = True,
+    facts: Sequence[Any] = (),
+) -> dict:
     """Evaluate one simulation folder and write the report; returns the report."""
     from aga.eval import charts, interviews, load, report
     from aga.eval.judge import judge_report
@@ -106,12 +138,17 @@ def run_eval(folder: Path, *, step: int | None = None, judge: str | None = None,
         probe.write_text("", encoding="utf-8")
         probe.unlink()
     except OSError as err:
-        raise InputError(f"{target}: cannot write the report here ({err.strerror}); pass --out <folder>") from None
+        raise InputError(
+            f"{target}: cannot write the report here ({err.strerror}); pass --out <folder>"
+        ) from None
     if interview:
         # the records run up to the start of step N: the residents as they were after step N - 1
         rep["interviews"] = (
-            interviews.interview_report(rec, folder, target, step=rec.steps - 1, llm=llm, max_others=max_others)
-            if rec.steps > 0 else {"skipped": "no step has run yet"}
+            interviews.interview_report(
+                rec, folder, target, step=rec.steps - 1, llm=llm, max_others=max_others
+            )
+            if rec.steps > 0
+            else {"skipped": "no step has run yet"}
         )
     else:
         rep["interviews"] = {"skipped": "--no-interview"}

@@ -15,9 +15,14 @@ console = Console(stderr=True, soft_wrap=True)
 
 
 def export(
-    sim: Annotated[str, typer.Argument(help="Simulation name (in the storage folder) or a simulation folder.")],
+    sim: Annotated[
+        str, typer.Argument(help="Simulation name (in the storage folder) or a simulation folder.")
+    ],
     out: Annotated[Path, typer.Argument(help="Folder to write (must not exist unless --force).")],
-    fmt: Annotated[str, typer.Option("--format", help="Output format: 'ga' = the original Generative Agents storage layout.")] = "ga",
+    fmt: Annotated[
+        str,
+        typer.Option("--format", help="Output format: 'ga' = the original Generative Agents storage layout."),
+    ] = "ga",
     storage: Annotated[Optional[Path], typer.Option("--storage", help=STORAGE_HELP)] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
 ) -> None:
@@ -27,7 +32,9 @@ def export(
 
     if fmt != "ga":
         raise InputError(f"unknown export format {fmt!r}; known formats: ga")
-    folder = Path(sim) if Path(sim).is_dir() and (Path(sim) / "sim.db").exists() else storage_dir(storage) / sim
+    folder = (
+        Path(sim) if Path(sim).is_dir() and (Path(sim) / "sim.db").exists() else storage_dir(storage) / sim
+    )
     store = SimStore.open(folder)
     try:
         export_ga(store, out, force=force)

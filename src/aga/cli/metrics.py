@@ -6,9 +6,8 @@ price table or ``--prices FILE``.
 
 from __future__ import annotations
 
-import sys
-
 import json
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
@@ -97,7 +96,11 @@ def report(detail: list[dict[str, Any]], prices: PriceTable, out: Console) -> No
     out.print(
         f"Total: {total.calls:,} calls ({total.cached:,} from the cache, {total.failed:,} failed, "
         f"{total.defaulted:,} defaulted), {total.prompt_tokens:,} tokens in"
-        + (f" ({total.cached_tokens:,} of them from the server's prompt cache)" if total.cached_tokens else "")
+        + (
+            f" ({total.cached_tokens:,} of them from the server's prompt cache)"
+            if total.cached_tokens
+            else ""
+        )
         + ", "
         f"{total.completion_tokens:,} out, "
         f"cost {_money(total.cost, total.unpriced)}",

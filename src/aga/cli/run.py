@@ -71,6 +71,7 @@ class RetryNotes(logging.Handler):
         self.seen: set[str] = set()
 
     def emit(self, record: logging.LogRecord) -> None:
+        """Print the warning unless its reason was already shown."""
         text = record.getMessage()
         reason = re.sub(r" for task \S+", "", text)
         if reason in self.seen:
@@ -90,17 +91,30 @@ def stop_message(err: BackendUnavailable | ModelAnswerError, resume: str, step: 
 
 
 def run(
-    steps: Annotated[int, typer.Option("--steps", "-s", help="Number of 10-second steps to run (a positive integer).")],
-    sim: Annotated[str, typer.Option("--sim", "-t", help="Name of the simulation to create (with -o) or continue.")],
+    steps: Annotated[
+        int, typer.Option("--steps", "-s", help="Number of 10-second steps to run (a positive integer).")
+    ],
+    sim: Annotated[
+        str, typer.Option("--sim", "-t", help="Name of the simulation to create (with -o) or continue.")
+    ],
     fork: Annotated[
         Optional[str],
-        typer.Option("--fork", "-o", help="Base to fork: a bundled name, a base folder, or an original-format storage folder."),
+        typer.Option(
+            "--fork",
+            "-o",
+            help="Base to fork: a bundled name, a base folder, or an original-format storage folder.",
+        ),
     ] = None,
     storage: Annotated[Optional[Path], typer.Option("--storage", help=STORAGE_HELP)] = None,
     town: Annotated[
-        Optional[str], typer.Option("--town", help="Town for a new fork: a bundled name or a town file (default: the base's).")
+        Optional[str],
+        typer.Option(
+            "--town", help="Town for a new fork: a bundled name or a town file (default: the base's)."
+        ),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="With -o: replace an existing simulation of that name.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="With -o: replace an existing simulation of that name.")
+    ] = False,
     llm: Annotated[
         Optional[str],
         typer.Option(
@@ -108,9 +122,13 @@ def run(
             help="Model: embedded (default), embedded:fast, gguf:<path>, openai:<model>, gemini:<model>, or scripted (test double).",
         ),
     ] = None,
-    embed: Annotated[Optional[str], typer.Option("--embed", help="Embedding model (default: the backend's natural choice).")] = None,
+    embed: Annotated[
+        Optional[str],
+        typer.Option("--embed", help="Embedding model (default: the backend's natural choice)."),
+    ] = None,
     llm_cache: Annotated[
-        Optional[bool], typer.Option("--llm-cache/--no-llm-cache", help="Reuse stored answers to identical requests.")
+        Optional[bool],
+        typer.Option("--llm-cache/--no-llm-cache", help="Reuse stored answers to identical requests."),
     ] = None,
     structured: Annotated[
         Optional[str],
@@ -146,15 +164,31 @@ def run(
             "whole decompositions, a relationship summary before each line), every AGA feature and saving off.",
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar (no short form: -q asks questions in reverie_offline.py).")] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", help="No progress bar (no short form: -q asks questions in reverie_offline.py)."
+        ),
+    ] = False,
     whispers: Annotated[
         Optional[Path],
-        typer.Option("--whispers", help="With -o: a whisper file ('Name,Whisper' CSV, see docs/interview.md) told right after forking."),
+        typer.Option(
+            "--whispers",
+            help="With -o: a whisper file ('Name,Whisper' CSV, see docs/interview.md) told right after forking.",
+        ),
     ] = None,
     **switches: bool | None,
 ) -> None:
     """Fork a base into a new simulation and run N steps (-o BASE -t NEW -s N), or continue one (-t SIM -s N)."""
-    from aga.runner.lifecycle import RunSettings, check_sim_name, check_steps, fork as do_fork, open_simulation
+    from aga.runner.lifecycle import (
+        RunSettings,
+        check_sim_name,
+        check_steps,
+        open_simulation,
+    )
+    from aga.runner.lifecycle import (
+        fork as do_fork,
+    )
     from aga.runner.progress import run_with_progress
 
     check_steps(steps)
@@ -174,7 +208,9 @@ def run(
     told = None
     if whispers is not None:  # checked before anything is forked: a bad line stores nothing
         if fork is None:
-            raise InputError("--whispers applies right after forking with -o; tell an existing simulation with `aga whisper`")
+            raise InputError(
+                "--whispers applies right after forking with -o; tell an existing simulation with `aga whisper`"
+            )
         from aga.bases import load_base
         from aga.interview.whisper import parse_whispers
 
@@ -203,7 +239,9 @@ def run(
     gateway_log = logging.getLogger("aga.gateway")
     gateway_log.addHandler(notes)
     try:
-        code = asyncio.run(run_with_progress(simulation, steps, quiet=quiet, console=console, resume=resume_command))
+        code = asyncio.run(
+            run_with_progress(simulation, steps, quiet=quiet, console=console, resume=resume_command)
+        )
     except (BackendUnavailable, ModelAnswerError) as err:
         left = steps - (simulation.step - first_step)
         resume = resume_command(left)

@@ -77,14 +77,20 @@ def import_ga(
 def build(
     plan: Annotated[
         Path | None,
-        typer.Argument(help="A layout plan (see src/aga/world/plans/the_ville.yaml); leave out with --homes."),
+        typer.Argument(
+            help="A layout plan (see src/aga/world/plans/the_ville.yaml); leave out with --homes."
+        ),
     ] = None,
     out: Annotated[Path | None, typer.Argument(help="The town file to write (YAML).")] = None,
     homes: Annotated[
         int | None,
-        typer.Option(help="Generate a town of this many houses and proportionate public places instead of reading a plan."),
+        typer.Option(
+            help="Generate a town of this many houses and proportionate public places instead of reading a plan."
+        ),
     ] = None,
-    name: Annotated[str | None, typer.Option(help="Short name of a generated town (default: town_<homes>).")] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Short name of a generated town (default: town_<homes>).")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace OUT if it exists.")] = False,
 ) -> None:
     """Lay a town out from a compact plan (or for --homes N houses) and save it as an editable town file.

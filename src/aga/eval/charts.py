@@ -79,7 +79,9 @@ def day_chart(rec: SimRecords, day: datetime, path: Path) -> None:
         for mv in rec.moves.get(who, []):
             if mv.time.date() != day.date():
                 continue
-            state = ("chat" if mv.chat else "asleep" if mv.asleep else "work" if work and mv.at(work) else "other")
+            state = (
+                "chat" if mv.chat else "asleep" if mv.asleep else "work" if work and mv.at(work) else "other"
+            )
             sec = (mv.time - day).total_seconds()
             xa = x0 + (x1 - x0) * sec / 86400
             xb = x0 + (x1 - x0) * (sec + rec.sec_per_step) / 86400

@@ -106,7 +106,8 @@ def resident_day(rec: SimRecords, agent: str, day: datetime, chats: Sequence[Cha
         if k != "\x00chat" and minutes > longest[1]:
             longest = (k, minutes)
     meals = [
-        k for k, _, _ in _runs(moves, lambda mv: top_activity(mv.activity) if not mv.chat else "")
+        k
+        for k, _, _ in _runs(moves, lambda mv: top_activity(mv.activity) if not mv.chat else "")
         if k and MEAL_RE.search(k.lower())
     ]
     not_in_bed = [mv for mv in moves if mv.asleep and "bed" not in mv.description.partition(" @ ")[2].lower()]
@@ -122,7 +123,9 @@ def resident_day(rec: SimRecords, agent: str, day: datetime, chats: Sequence[Cha
         "workplace": work,
         "work_share_9_12": None if not work else _round(share_at(moves, work, day, (9, 12))),
         "work_share_9_17": None if not work else _round(share_at(moves, work, day, (9, 17))),
-        "work_share_awake": None if not work or not awake else _round(sum(1 for mv in awake if mv.at(work)) / len(awake)),
+        "work_share_awake": None
+        if not work or not awake
+        else _round(sum(1 for mv in awake if mv.at(work)) / len(awake)),
         "asleep_not_in_bed_minutes": round(len(not_in_bed) * sec / 60.0, 1),
         "activities": len({mv.activity for mv in moves}),
         "chats": len(mine),
@@ -167,8 +170,17 @@ def defects_report(rec: SimRecords, examples: int = 3) -> dict[str, Any]:
             if listener and defects.chat_third_person(speaker, listener, line):
                 chat_hits.append(f"{speaker} to {listener}: {line}")
     thoughts = [m for a in names for m in rec.memories.get(a, []) if m.kind == "thought" and not m.seed]
-    thought_hits = [f"{m.agent}: {m.description}" for m in thoughts if defects.thought_third_person(m.agent, m.description)]
-    events = {m.description for a in names for m in rec.memories.get(a, []) if m.kind == "event" and m.subject in names}
+    thought_hits = [
+        f"{m.agent}: {m.description}"
+        for m in thoughts
+        if defects.thought_third_person(m.agent, m.description)
+    ]
+    events = {
+        m.description
+        for a in names
+        for m in rec.memories.get(a, [])
+        if m.kind == "event" and m.subject in names
+    }
     desc_hits = sorted(d for d in events if defects.not_a_sentence(d, names))
     copied: list[str] = []
     for agent, moves in rec.moves.items():
@@ -207,24 +219,40 @@ def coordination_report(rec: SimRecords) -> list[dict[str, Any]]:
         day = fact.starts.date()
         planned: set[str] = set()
         for agent, items in rec.plans.items():
-            if any(it.time.date() == day and it.time < fact.ends and (carries(it.text, fact.words)
-                   or carries(it.parent or "", fact.words)) for it in items):
+            if any(
+                it.time.date() == day
+                and it.time < fact.ends
+                and (carries(it.text, fact.words) or carries(it.parent or "", fact.words))
+                for it in items
+            ):
                 planned.add(agent)
         if rec.kind == "replay":
             for agent, moves in rec.moves.items():
-                if any(mv.time.date() == day and mv.time < fact.ends and not mv.chat and carries(mv.activity, fact.words)
-                       for mv in moves):
+                if any(
+                    mv.time.date() == day
+                    and mv.time < fact.ends
+                    and not mv.chat
+                    and carries(mv.activity, fact.words)
+                    for mv in moves
+                ):
                     planned.add(agent)
         reached = rec.end > fact.starts
-        came = sorted(a for a, moves in rec.moves.items()
-                      if any(fact.starts <= mv.time < fact.ends and mv.at(fact.place) for mv in moves))
-        out.append({
-            "fact": fact.name, "place": fact.place,
-            "window": [fact.starts.isoformat(sep=" "), fact.ends.isoformat(sep=" ")],
-            "invited": invited, "planned": sorted(planned),
-            "came": came if reached else None,
-            "window_reached": reached,
-        })
+        came = sorted(
+            a
+            for a, moves in rec.moves.items()
+            if any(fact.starts <= mv.time < fact.ends and mv.at(fact.place) for mv in moves)
+        )
+        out.append(
+            {
+                "fact": fact.name,
+                "place": fact.place,
+                "window": [fact.starts.isoformat(sep=" "), fact.ends.isoformat(sep=" ")],
+                "invited": invited,
+                "planned": sorted(planned),
+                "came": came if reached else None,
+                "window_reached": reached,
+            }
+        )
     return out
 
 
@@ -240,13 +268,15 @@ def cost_report(rec: SimRecords) -> dict[str, Any]:
     per = (lambda x: round(x / agent_days, 1)) if agent_days > 0 else (lambda x: None)
     return {
         "basis": "ledger" if rec.kind == "aga" else "none (a replay holds no ledger)",
-        "calls": len(paid), "cached": len(llm) - len(paid),
+        "calls": len(paid),
+        "cached": len(llm) - len(paid),
         "failed": sum(1 for r in llm if not r.get("ok", True)),
         "defaulted": sum(1 for r in llm if r.get("defaulted")),
-        "tokens_in": tokens_in, "tokens_out": tokens_out,
-        "game_days": round(days, 4), "agent_days": round(agent_days, 4),
+        "tokens_in": tokens_in,
+        "tokens_out": tokens_out,
+        "game_days": round(days, 4),
+        "agent_days": round(agent_days, 4),
         "calls_per_agent_day": per(len(paid)),
         "tokens_per_agent_day": per(tokens_in + tokens_out),
         "model_seconds": round(sum(float(r.get("seconds") or 0) for r in rec.ledger), 1),
     }
-

@@ -16,8 +16,28 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-_GREETINGS = ("hi", "hey", "hello", "thanks", "thank you", "dear", "oh", "yes", "no", "well", "sorry", "morning",
-              "good morning", "good afternoon", "good evening", "bye", "goodbye", "see you", "ah", "welcome")
+_GREETINGS = (
+    "hi",
+    "hey",
+    "hello",
+    "thanks",
+    "thank you",
+    "dear",
+    "oh",
+    "yes",
+    "no",
+    "well",
+    "sorry",
+    "morning",
+    "good morning",
+    "good afternoon",
+    "good evening",
+    "bye",
+    "goodbye",
+    "see you",
+    "ah",
+    "welcome",
+)
 _FIRST_PERSON = re.compile(r"(?<![\w'])(i|i'm|i've|i'll|i'd|me|my|mine|myself)(?![\w'])", re.IGNORECASE)
 _INTRO = re.compile(r"(?:\bi'm|\bi am|\bmy name is|\bthis is|\bcall me|\bit's)\s*$", re.IGNORECASE)
 _BASE_VERBS = frozenset(
@@ -43,8 +63,10 @@ def _is_address(line: str, start: int, end: int) -> bool:
     before_ok = (
         before == ""
         or before[-1] in ",.!?;:-—(\"'"
-        or any(before.lower().endswith(g) and (len(before) == len(g) or not before[-len(g) - 1].isalnum())
-               for g in _GREETINGS)
+        or any(
+            before.lower().endswith(g) and (len(before) == len(g) or not before[-len(g) - 1].isalnum())
+            for g in _GREETINGS
+        )
     )
     after_ok = after == "" or after[0] in ",.!?;:-—)\"'"
     return before_ok and after_ok

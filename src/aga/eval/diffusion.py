@@ -80,8 +80,9 @@ def knowers_from_memories(rec: SimRecords, words: Sequence[str]) -> dict[str, Kn
     return out
 
 
-def knowers_from_chats(chats: Iterable[Chat], words: Sequence[str], start: datetime,
-                       seeded: Iterable[str] = ()) -> dict[str, Knowing]:
+def knowers_from_chats(
+    chats: Iterable[Chat], words: Sequence[str], start: datetime, seeded: Iterable[str] = ()
+) -> dict[str, Knowing]:
     """First time each resident heard a line carrying the fact (from the other speaker).
 
     A replay shows a conversation whole from its first step, so the time is the chat's start.
@@ -123,16 +124,23 @@ def diffusion_report(rec: SimRecords) -> list[dict[str, Any]]:
     out = []
     for fact in rec.facts:
         found = knowers(rec, fact)
-        out.append({
-            "fact": fact.name,
-            "about": fact.about,
-            "basis": "chats" if rec.kind == "replay" else "memories",
-            "knowers": {
-                a: {"since": k.since.isoformat(sep=" "), "via": k.via, "source": k.source, "memory": k.memory_id}
-                for a, k in sorted(found.items())
-            },
-            "known_by": len(found),
-            "residents": len(rec.residents),
-            "curve": [[t.isoformat(sep=" "), n] for t, n in curve(found, rec.start, rec.end)],
-        })
+        out.append(
+            {
+                "fact": fact.name,
+                "about": fact.about,
+                "basis": "chats" if rec.kind == "replay" else "memories",
+                "knowers": {
+                    a: {
+                        "since": k.since.isoformat(sep=" "),
+                        "via": k.via,
+                        "source": k.source,
+                        "memory": k.memory_id,
+                    }
+                    for a, k in sorted(found.items())
+                },
+                "known_by": len(found),
+                "residents": len(rec.residents),
+                "curve": [[t.isoformat(sep=" "), n] for t, n in curve(found, rec.start, rec.end)],
+            }
+        )
     return out

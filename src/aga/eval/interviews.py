@@ -48,7 +48,7 @@ def relationship_questions(rec: SimRecords, max_others: int) -> dict[str, list[s
 
 def _other_of(question: str) -> str:
     head = KNOW_QUESTION.split("{other}")[0]
-    rest = question[len(head):]
+    rest = question[len(head) :]
     return rest.split("?")[0]
 
 
@@ -66,15 +66,20 @@ def grade_diffusion(rec: SimRecords, answers: Sequence[Mapping[str, Any]]) -> li
             continue
         memory = knowers_from_memories(rec, fact.words)
         claimed = sorted(a["resident"] for a in mine if a.get("answer") and claims_knowledge(a["answer"]))
-        out.append({
-            "fact": fact.name,
-            "asked": len(mine),
-            "claimed": claimed,
-            "supported": sorted(r for r in claimed if r in memory),
-            "hallucinated": sorted(r for r in claimed if r not in memory),
-            "denied_but_known": sorted(a["resident"] for a in mine if a["resident"] in memory and a.get("answer")
-                                       and not claims_knowledge(a["answer"])),
-        })
+        out.append(
+            {
+                "fact": fact.name,
+                "asked": len(mine),
+                "claimed": claimed,
+                "supported": sorted(r for r in claimed if r in memory),
+                "hallucinated": sorted(r for r in claimed if r not in memory),
+                "denied_but_known": sorted(
+                    a["resident"]
+                    for a in mine
+                    if a["resident"] in memory and a.get("answer") and not claims_knowledge(a["answer"])
+                ),
+            }
+        )
     return out
 
 
@@ -86,12 +91,18 @@ def grade_relationships(rec: SimRecords, answers: Sequence[Mapping[str, Any]]) -
     """
     pairs = known_pairs(rec)
     claims = [
-        {"claims": bool(a.get("answer")) and claims_knowledge(a["answer"]),
-         "supported": (a["resident"], a["other"]) in pairs, "resident": a["resident"], "other": a["other"]}
+        {
+            "claims": bool(a.get("answer")) and claims_knowledge(a["answer"]),
+            "supported": (a["resident"], a["other"]) in pairs,
+            "resident": a["resident"],
+            "other": a["other"],
+        }
         for a in answers
     ]
     summary = unsupported_share(claims)
-    summary["unsupported_pairs"] = [[c["resident"], c["other"]] for c in claims if c["claims"] and not c["supported"]]
+    summary["unsupported_pairs"] = [
+        [c["resident"], c["other"]] for c in claims if c["claims"] and not c["supported"]
+    ]
     summary["asked"] = len(answers)
     return summary
 
@@ -111,8 +122,9 @@ def _key(step: int, resident: str, question: str, model: str) -> str:
     return f"{step}|{resident}|{model}|{question}"
 
 
-def ask(sim_dir: Path, out_dir: Path, per_resident: Mapping[str, Sequence[str]], step: int,
-        llm: str | None) -> list[dict[str, Any]]:
+def ask(
+    sim_dir: Path, out_dir: Path, per_resident: Mapping[str, Sequence[str]], step: int, llm: str | None
+) -> list[dict[str, Any]]:
     """Ask each resident its questions at ``step`` (cached answers reused); returns answer dicts
     ``{"resident", "question", "answer", "memory_ids", "model", "tokens", "cached"}``."""
     from aga.interview import answer_questions_sync
@@ -123,24 +135,35 @@ def ask(sim_dir: Path, out_dir: Path, per_resident: Mapping[str, Sequence[str]],
     for resident, questions in per_resident.items():
         todo = [q for q in questions if _key(step, resident, q, model) not in cache]
         if todo:
-            inside = out_dir.resolve().is_relative_to(sim_dir.resolve())  # else nothing is written into the sim
-            for r in answer_questions_sync(sim_dir, todo, residents=[resident], step=step, llm=llm, record=inside):
+            inside = out_dir.resolve().is_relative_to(
+                sim_dir.resolve()
+            )  # else nothing is written into the sim
+            for r in answer_questions_sync(
+                sim_dir, todo, residents=[resident], step=step, llm=llm, record=inside
+            ):
                 cache[_key(step, resident, r.question, model)] = {
-                    "resident": r.resident, "question": r.question, "answer": r.answer,
-                    "memory_ids": list(r.memory_ids), "model": r.model,
-                    "tokens": int(r.prompt_tokens) + int(r.completion_tokens), "error": r.error,
+                    "resident": r.resident,
+                    "question": r.question,
+                    "answer": r.answer,
+                    "memory_ids": list(r.memory_ids),
+                    "model": r.model,
+                    "tokens": int(r.prompt_tokens) + int(r.completion_tokens),
+                    "error": r.error,
                 }
         for q in questions:
             hit = cache.get(_key(step, resident, q, model))
             if hit is not None:
                 out.append({**hit, "cached": q not in todo})
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / CACHE_FILE).write_text(json.dumps(cache, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
+    (out_dir / CACHE_FILE).write_text(
+        json.dumps(cache, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8"
+    )
     return out
 
 
-def interview_report(rec: SimRecords, sim_dir: Path, out_dir: Path, *, step: int, llm: str | None,
-                     max_others: int = 3) -> dict[str, Any]:
+def interview_report(
+    rec: SimRecords, sim_dir: Path, out_dir: Path, *, step: int, llm: str | None, max_others: int = 3
+) -> dict[str, Any]:
     """Ask the diffusion and relationship questions and grade them (the interview check)."""
     if rec.kind != "aga":
         return {"skipped": "an imported replay has no minds to ask"}

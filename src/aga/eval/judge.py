@@ -23,8 +23,13 @@ def sample_chat_lines(rec: SimRecords, count: int = CHAT_SAMPLE) -> list[dict[st
         prev = ""
         for speaker, line in chat.lines:
             other = next(iter(chat.partners - {speaker}), "")
-            flat.append({"name": speaker, "text": line,
-                         "context": f"talking with {other}" + (f"; they just said: {prev}" if prev else "")})
+            flat.append(
+                {
+                    "name": speaker,
+                    "text": line,
+                    "context": f"talking with {other}" + (f"; they just said: {prev}" if prev else ""),
+                }
+            )
             prev = line
     if len(flat) <= count:
         return flat
@@ -37,6 +42,7 @@ async def _score(items: Sequence[Mapping[str, str]], llm: str) -> list[dict[str,
 
     gw = build_gateway(llm)
     try:
+
         async def one(item: Mapping[str, str]) -> dict[str, Any]:
             try:
                 got = await gw.ask(JUDGE_BELIEVABILITY, dict(item), agent=None, game_time=None)
@@ -57,10 +63,16 @@ def judge_report(rec: SimRecords, interviews: Mapping[str, Any], llm: str) -> di
     """Scores of every interview answer and a sample of chat lines, and their mean."""
     items = [
         {"name": a["resident"], "text": a["answer"], "context": f"asked in an interview: {a['question']}"}
-        for a in interviews.get("answers", []) if a.get("answer")
+        for a in interviews.get("answers", [])
+        if a.get("answer")
     ]
     items += sample_chat_lines(rec)
     scored = asyncio.run(_score(items, llm)) if items else []
     got = [s["score"] for s in scored if s["score"] is not None]
-    return {"model": llm, "scored": len(got), "unscored": len(scored) - len(got),
-            "mean": round(sum(got) / len(got), 2) if got else None, "items": scored}
+    return {
+        "model": llm,
+        "scored": len(got),
+        "unscored": len(scored) - len(got),
+        "mean": round(sum(got) / len(got), 2) if got else None,
+        "items": scored,
+    }

@@ -136,7 +136,12 @@ def _load_store(folder: Path, step: int | None, with_town: bool) -> SimRecords:
         states = store.resident_states()
         names = sorted(states)
         rec = SimRecords(
-            name=folder.name, kind="aga", start=start, sec_per_step=sec, steps=stop, residents=names,
+            name=folder.name,
+            kind="aga",
+            start=start,
+            sec_per_step=sec,
+            steps=stop,
+            residents=names,
             settings=dict(meta.get("settings") or {}),
         )
         limit = rec.time_of(stop)
@@ -147,9 +152,23 @@ def _load_store(folder: Path, step: int | None, with_town: bool) -> SimRecords:
                 seed = r.get("predicate") == "remembers" and (created < SEED_BEFORE or created <= start)
                 if created >= limit and not seed:
                     continue
-                lines = tuple((str(a), str(b)) for a, b in r.get("filling") or ()) if r["type"] == "chat" else ()
-                mems.append(Memory(name, int(r["id"]), str(r["type"]), created, str(r["subject"]),
-                                   str(r["predicate"]), str(r["object"]), str(r["description"]), lines, seed))
+                lines = (
+                    tuple((str(a), str(b)) for a, b in r.get("filling") or ()) if r["type"] == "chat" else ()
+                )
+                mems.append(
+                    Memory(
+                        name,
+                        int(r["id"]),
+                        str(r["type"]),
+                        created,
+                        str(r["subject"]),
+                        str(r["predicate"]),
+                        str(r["object"]),
+                        str(r["description"]),
+                        lines,
+                        seed,
+                    )
+                )
             rec.memories[name] = mems
             rec.ties[name] = dict((states[name].get("ties") or {})) if stop == total else {}
         place = _placer(meta.get("town")) if with_town else None
@@ -160,8 +179,16 @@ def _load_store(folder: Path, step: int | None, with_town: bool) -> SimRecords:
                 tile = (int(m["movement"][0]), int(m["movement"][1]))
                 chat = tuple((str(a), str(b)) for a, b in m["chat"]) if m.get("chat") else None
                 moves.setdefault(agent, []).append(
-                    Move(s, when, agent, tile, str(m["pronunciatio"]), str(m["description"]), chat,
-                         place(tile) if place else None)
+                    Move(
+                        s,
+                        when,
+                        agent,
+                        tile,
+                        str(m["pronunciatio"]),
+                        str(m["description"]),
+                        chat,
+                        place(tile) if place else None,
+                    )
                 )
         rec.moves = moves
         for agent, logs in store.action_logs().items():
@@ -170,7 +197,11 @@ def _load_store(folder: Path, step: int | None, with_town: bool) -> SimRecords:
                 when = datetime.strptime(r["time"], _TIME)
                 if when >= limit or r.get("task") in ("chat",):
                     continue
-                items.append(PlanItem(agent, when, str(r.get("task") or ""), r.get("parent"), int(r.get("duration") or 0)))
+                items.append(
+                    PlanItem(
+                        agent, when, str(r.get("task") or ""), r.get("parent"), int(r.get("duration") or 0)
+                    )
+                )
             rec.plans[agent] = items
         rec.ledger = [r for r in store.ledger_rows() if _before(r.get("game_time"), limit)]
         rec.facts, rec.workplaces, rec.seeded = _base_parts(meta.get("base"), names)
@@ -189,7 +220,7 @@ def _before(game_time: Any, limit: datetime) -> bool:
 
 
 def _placer(town_ref: Any) -> Any:
-    """tile -> 'sector:arena' ('' off any sector) with the simulation's town, or None."""
+    """Tile -> 'sector:arena' ('' off any sector) with the simulation's town, or None."""
     if not town_ref:
         return None
     from aga.world import load_town
@@ -215,8 +246,14 @@ def _load_replay(folder: Path, name: str, step: int | None) -> SimRecords:
     stop = _check_step(step, total, folder.parent)
     names = sorted(meta["persona_names"])
     start = meta["start"]
-    rec = SimRecords(name=name, kind="replay", start=start, sec_per_step=int(meta["sec_per_step"]), steps=stop,
-                     residents=names)
+    rec = SimRecords(
+        name=name,
+        kind="replay",
+        start=start,
+        sec_per_step=int(meta["sec_per_step"]),
+        steps=stop,
+        residents=names,
+    )
     state: dict[str, dict[str, Any]] = {}
     moves: dict[str, list[Move]] = {n: [] for n in names}
     where: dict[str, str | None] = {}
@@ -228,8 +265,16 @@ def _load_replay(folder: Path, name: str, step: int | None) -> SimRecords:
         for agent, e in state.items():
             try:
                 chat = tuple((str(a), str(b)) for a, b in e["chat"]) if e.get("chat") else None
-                mv = Move(s, when, agent, (int(e["movement"][0]), int(e["movement"][1])), str(e["pronunciatio"]),
-                          str(e["description"]), chat, None)
+                mv = Move(
+                    s,
+                    when,
+                    agent,
+                    (int(e["movement"][0]), int(e["movement"][1])),
+                    str(e["pronunciatio"]),
+                    str(e["description"]),
+                    chat,
+                    None,
+                )
             except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
                 raise InputError(
                     f"{folder / 'master_movement.json'}: step {s}, {agent}: not a movement entry ({err!r})"

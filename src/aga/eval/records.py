@@ -162,8 +162,15 @@ def chats_from_moves(moves: Mapping[str, Sequence[Move]], sec_per_step: int) -> 
                 if len(mv.chat) >= len(last["lines"]):
                     last["lines"] = mv.chat
                 continue
-            last = {"first": first, "start": mv.time, "end": mv.time, "last_step": mv.step,
-                    "lines": mv.chat, "agent": agent, "start_step": mv.step}
+            last = {
+                "first": first,
+                "start": mv.time,
+                "end": mv.time,
+                "last_step": mv.step,
+                "lines": mv.chat,
+                "agent": agent,
+                "start_step": mv.step,
+            }
             runs[(agent, first[0] + "\x00" + first[1], mv.step)] = last
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
     for run in runs.values():

@@ -23,8 +23,11 @@ def build(rec: SimRecords) -> dict[str, Any]:
         "steps": rec.steps,
         "sec_per_step": rec.sec_per_step,
         "residents": list(rec.residents),
-        "settings": {k: rec.settings.get(k) for k in ("llm", "policy", "relationship", "disabled_savings")
-                     if k in rec.settings},
+        "settings": {
+            k: rec.settings.get(k)
+            for k in ("llm", "policy", "relationship", "disabled_savings")
+            if k in rec.settings
+        },
         "diffusion": diffusion_report(rec),
         "relationships": relationships_report(rec),
         "coordination": coordination_report(rec),
@@ -66,8 +69,12 @@ def summary(report: Mapping[str, Any]) -> list[tuple[str, str]]:
     s = report.get("settings") or {}
     if s:
         off = s.get("disabled_savings") or []
-        rows.append(("model / policy / relationship", f"{s.get('llm', '-')} / {_fmt(s.get('policy'))} / "
-                     f"{_fmt(s.get('relationship'))}"))
+        rows.append(
+            (
+                "model / policy / relationship",
+                f"{s.get('llm', '-')} / {_fmt(s.get('policy'))} / {_fmt(s.get('relationship'))}",
+            )
+        )
         rows.append(("savings switched off", str(len(off)) if off else "0"))
     else:
         rows += [("model / policy / relationship", "-"), ("savings switched off", "-")]
@@ -84,14 +91,28 @@ def summary(report: Mapping[str, Any]) -> list[tuple[str, str]]:
         rows.append((f"{g['fact']}: hallucinated knowers", _fmt(g["hallucinated"])))
     if iv.get("relationships"):
         r = iv["relationships"]
-        rows.append(("claims about others / unsupported", f"{r['claims']} / {r['unsupported']}"
-                     + (f" ({r['share']:.1%})" if r.get("share") is not None else "")))
+        rows.append(
+            (
+                "claims about others / unsupported",
+                f"{r['claims']} / {r['unsupported']}"
+                + (f" ({r['share']:.1%})" if r.get("share") is not None else ""),
+            )
+        )
     rel = report["relationships"]
-    rows.append(("network density start -> end", f"{_fmt(rel.get('density_start'))} -> {_fmt(rel.get('density_end'))}"))
+    rows.append(
+        (
+            "network density start -> end",
+            f"{_fmt(rel.get('density_start'))} -> {_fmt(rel.get('density_end'))}",
+        )
+    )
     for c in report["coordination"]:
         came = "window not reached" if c["came"] is None else _fmt([_short(x) for x in c["came"]])
-        rows.append((f"{c['fact']}: invited / planned / came",
-                     f"{_fmt([_short(x) for x in c['invited']])} / {_fmt([_short(x) for x in c['planned']])} / {came}"))
+        rows.append(
+            (
+                f"{c['fact']}: invited / planned / came",
+                f"{_fmt([_short(x) for x in c['invited']])} / {_fmt([_short(x) for x in c['planned']])} / {came}",
+            )
+        )
     for day, dd in report["realism"].items():
         if max((v["steps"] for v in dd["residents"].values()), default=0) * step_s < MIN_DAY_S:
             continue  # a sliver of a day (the last minutes of a run) says nothing
@@ -101,24 +122,52 @@ def summary(report: Mapping[str, Any]) -> list[tuple[str, str]]:
             p = f"{day[5:]} {_short(who)}"
             rows.append((f"{p} wake / bed", f"{_fmt(v['wake'])} / {_fmt(v['bed'])}"))
             rows.append((f"{p} meals / activities", f"{v['meals']} / {v['activities']}"))
-            rows.append((f"{p} longest waking activity", f"{v['longest_minutes']:.0f} min {v['longest_activity'][:40]!r}"))
+            rows.append(
+                (
+                    f"{p} longest waking activity",
+                    f"{v['longest_minutes']:.0f} min {v['longest_activity'][:40]!r}",
+                )
+            )
             if v.get("workplace"):
-                rows.append((f"{p} at workplace 9-12 / 9-17", f"{_pct(v['work_share_9_12'])} / {_pct(v['work_share_9_17'])}"))
+                rows.append(
+                    (
+                        f"{p} at workplace 9-12 / 9-17",
+                        f"{_pct(v['work_share_9_12'])} / {_pct(v['work_share_9_17'])}",
+                    )
+                )
             rows.append((f"{p} asleep not in bed (min)", _fmt(v["asleep_not_in_bed_minutes"])))
-            rows.append((f"{p} chats / partners / mean lines", f"{v['chats']} / {v['partners']} / {_fmt(v['mean_turns'])}"))
+            rows.append(
+                (
+                    f"{p} chats / partners / mean lines",
+                    f"{v['chats']} / {v['partners']} / {_fmt(v['mean_turns'])}",
+                )
+            )
     df = report["defects"]
-    rows.append(("chat lines naming self/listener in 3rd person", f"{df['chat_third_person']} of {df['chat_lines']}"))
+    rows.append(
+        ("chat lines naming self/listener in 3rd person", f"{df['chat_third_person']} of {df['chat_lines']}")
+    )
     rows.append(("repeated lines in a chat", str(df["repeated_lines"])))
     rows.append(("thoughts about oneself in 3rd person", f"{df['thought_third_person']} of {df['thoughts']}"))
     rows.append(("descriptions not a sentence", f"{df['not_a_sentence']} of {df['descriptions']}"))
     rows.append(("activities whose step is another plan item", str(df.get("copied_subtasks", "-"))))
     c = report["cost"]
     if c["basis"] == "ledger":
-        rows.append(("calls (cached apart)", f"{c['calls']} ({c['cached']} cached, {c['defaulted']} defaulted)"))
+        rows.append(
+            ("calls (cached apart)", f"{c['calls']} ({c['cached']} cached, {c['defaulted']} defaulted)")
+        )
         rows.append(("tokens in / out", f"{c['tokens_in']:,} / {c['tokens_out']:,}"))
-        rows.append(("calls / tokens per agent-day", f"{_fmt(c['calls_per_agent_day'])} / {_fmt(c['tokens_per_agent_day'])}"))
+        rows.append(
+            (
+                "calls / tokens per agent-day",
+                f"{_fmt(c['calls_per_agent_day'])} / {_fmt(c['tokens_per_agent_day'])}",
+            )
+        )
     else:
-        rows += [("calls (cached apart)", "- (no ledger)"), ("tokens in / out", "-"), ("calls / tokens per agent-day", "-")]
+        rows += [
+            ("calls (cached apart)", "- (no ledger)"),
+            ("tokens in / out", "-"),
+            ("calls / tokens per agent-day", "-"),
+        ]
     j = report.get("judge")
     if j:
         rows.append(("judge: mean believability (1-5)", f"{_fmt(j.get('mean'))} over {j.get('scored', 0)}"))
@@ -131,14 +180,22 @@ def _pct(x: float | None) -> str:
 
 def to_markdown(report: Mapping[str, Any], charts: Sequence[str] = ()) -> str:
     """A readable page: the summary table, then examples of defects and the charts."""
-    out = [f"# aga eval: {report['sim']}", "", f"{report['kind']} run, steps 0-{report['steps']}, "
-           f"{report['start']} to {report['end']}.", "", "| measure | value |", "|---|---|"]
+    out = [
+        f"# aga eval: {report['sim']}",
+        "",
+        f"{report['kind']} run, steps 0-{report['steps']}, {report['start']} to {report['end']}.",
+        "",
+        "| measure | value |",
+        "|---|---|",
+    ]
     out += [f"| {k} | {v.replace('|', '/')} |" for k, v in summary(report)]
     df = report["defects"]
-    for key, title in (("chat_third_person_examples", "Chat lines in the third person"),
-                       ("thought_third_person_examples", "Thoughts about oneself in the third person"),
-                       ("not_a_sentence_examples", "Descriptions that are not sentences"),
-                       ("copied_subtasks_examples", "Steps that copy another plan item")):
+    for key, title in (
+        ("chat_third_person_examples", "Chat lines in the third person"),
+        ("thought_third_person_examples", "Thoughts about oneself in the third person"),
+        ("not_a_sentence_examples", "Descriptions that are not sentences"),
+        ("copied_subtasks_examples", "Steps that copy another plan item"),
+    ):
         if df.get(key):
             out += ["", f"## {title}", ""] + [f"- {x}" for x in df[key]]
     for name in charts:

@@ -27,7 +27,9 @@ def memory_names(m: Memory, other: str) -> bool:
     return m.object == other or m.subject == other or _names(m.description, other)
 
 
-def knows(memories: Iterable[Memory], other: str, *, until: datetime | None = None, seeds_only: bool = False) -> bool:
+def knows(
+    memories: Iterable[Memory], other: str, *, until: datetime | None = None, seeds_only: bool = False
+) -> bool:
     """Whether one of ``memories`` (created before ``until``; only seeds if asked) names ``other``."""
     for m in memories:
         if seeds_only and not m.seed:

@@ -156,7 +156,9 @@ class Gateway:
             dict(vars),
             task.hint_of(vars),
         )
-        return await self._solve(request, lambda text: task.checked(parse_answer(text, schema)), agent, game_time, fallback)
+        return await self._solve(
+            request, lambda text: task.checked(parse_answer(text, schema)), agent, game_time, fallback
+        )
 
     async def choose(
         self,

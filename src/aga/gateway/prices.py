@@ -89,7 +89,11 @@ def _read(path: Path) -> tuple[dict[str, Price], set[str]]:
         )
     models: dict[str, Price] = {}
     for name, entry in (data.get("models") or {}).items():
-        if not isinstance(entry, dict) or set(entry) - {"input", "output", "cached_input"} or "input" not in entry:
+        if (
+            not isinstance(entry, dict)
+            or set(entry) - {"input", "output", "cached_input"}
+            or "input" not in entry
+        ):
             raise InputError(
                 f"price file {path}: model '{name}' needs {{input: <USD/M>, output: <USD/M>}}"
                 " (and optionally cached_input: <USD/M>)"
@@ -144,7 +148,9 @@ class Tally:
         self.completion_tokens += completion
         self.cached_tokens += cached_tokens
         self.seconds += float(row.get("time") or 0.0)
-        cost = table.cost(str(row.get("model", "")), str(row.get("backend", "")), prompt, completion, cached_tokens)
+        cost = table.cost(
+            str(row.get("model", "")), str(row.get("backend", "")), prompt, completion, cached_tokens
+        )
         if cost is None:
             if prompt or completion:
                 self.unpriced.add(str(row.get("model", "")))

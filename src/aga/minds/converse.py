@@ -38,8 +38,6 @@ from aga.prompts.tasks import (
     CONVERSATION_SUMMARY,
     CONVERSATION_TURN,
     RELATIONSHIP_SUMMARY,
-    Summary,
-    Turn,
 )
 
 if TYPE_CHECKING:
@@ -61,7 +59,11 @@ async def relationship_context(speaker: Mind, other: Mind, ctx: StepContext) -> 
         return ""
     vec = await embed(ctx, [other.name])
     nodes = retrieve(
-        speaker.memory, vec, ctx.now, ctx.config.chat_retrieve_count, speaker.params.weights,
+        speaker.memory,
+        vec,
+        ctx.now,
+        ctx.config.chat_retrieve_count,
+        speaker.params.weights,
         unique=not ctx.config.original_pipeline,
     )[0]
     if not nodes:
@@ -89,9 +91,7 @@ def _past_chat(speaker: Mind, other: Mind, ctx: StepContext) -> str:
     return f"{minutes} minutes ago, {speaker.name} and {other.name} talked: {node.description}."
 
 
-async def _recall(
-    speaker: Mind, listener: Mind, lines: list[tuple[str, str]], ctx: StepContext
-) -> str:
+async def _recall(speaker: Mind, listener: Mind, lines: list[tuple[str, str]], ctx: StepContext) -> str:
     """The original path: a relationship summary and the raw memories relevant to the moment."""
     relation = await relationship_context(speaker, listener, ctx)
     focal = [f"{listener.name} is {_status(listener)}"]
@@ -152,7 +152,9 @@ async def next_turn(
     }
     checked = replace(
         CONVERSATION_TURN,
-        check=lambda a: line_problem(own_words(a.utterance, speaker.name, listener.name), speaker.name, listener.name),
+        check=lambda a: line_problem(
+            own_words(a.utterance, speaker.name, listener.name), speaker.name, listener.name
+        ),
     )
     ans = await ask(ctx, speaker.name, checked, vars)
     if ans is None or not getattr(ans, "utterance", ""):
@@ -176,14 +178,16 @@ def line_problem(line: str, speaker: str, listener: str) -> str | None:
     low = line.casefold()
     lfirst, sfirst = listener.split()[0].casefold(), speaker.split()[0].casefold()
     you = listener.split()[0]
-    if listener.casefold() in low or re.search(rf"\b{re.escape(lfirst)}(?:\s+{_THIRD_PERSON_VERB}\b|'s\b)", low):
+    if listener.casefold() in low or re.search(
+        rf"\b{re.escape(lfirst)}(?:\s+{_THIRD_PERSON_VERB}\b|'s\b)", low
+    ):
         return (
             f"{speaker} is talking to {listener}, so {listener} is 'you': write the line to {you} "
-            f"(\"you\"), not about {listener}"
+            f'("you"), not about {listener}'
         )
     own = "|".join(re.escape(n) for n in (speaker.casefold(), sfirst))
     if re.search(rf"\b(?:{own})(?:\s+{_THIRD_PERSON_VERB}\b|'s\b)", low):
-        return f"{speaker} is the one speaking: {speaker} says \"I\", never their own name"
+        return f'{speaker} is the one speaking: {speaker} says "I", never their own name'
     return None
 
 
@@ -261,8 +265,12 @@ async def converse(a: Mind, b: Mind, ctx: StepContext) -> None:
     cooldown_end = ctx.step + steps_until(ctx.now, end, ctx.sec_per_step) + ctx.config.chat_cooldown_steps
     runs = running or {}
     await asyncio.gather(
-        _start_chat(a, b, ctx, lines, summary, minutes, end, cooldown_end, runs.get(a.name), before, stand_in),
-        _start_chat(b, a, ctx, lines, summary, minutes, end, cooldown_end, runs.get(b.name), before, stand_in),
+        _start_chat(
+            a, b, ctx, lines, summary, minutes, end, cooldown_end, runs.get(a.name), before, stand_in
+        ),
+        _start_chat(
+            b, a, ctx, lines, summary, minutes, end, cooldown_end, runs.get(b.name), before, stand_in
+        ),
     )
 
 

@@ -37,8 +37,6 @@ from aga.prompts.tasks import (
     OBJECT_EMOJI,
     OBJECT_EVENT_TRIPLE,
     OBJECT_STATE,
-    ActionDetails,
-    ActionLook,
     Emoji,
     EventTriple,
 )
@@ -228,9 +226,7 @@ async def choose_place(r: Mind, ctx: StepContext, description: str) -> str:
 
 
 # ---------------------------------------------------------------------- how it shows
-async def _details_one_call(
-    r: Mind, ctx: StepContext, description: str, obj: str
-) -> tuple[Grounding, bool]:
+async def _details_one_call(r: Mind, ctx: StepContext, description: str, obj: str) -> tuple[Grounding, bool]:
     """Emoji, event triple and the used object's state from one call.
 
     The object's emoji is the activity's and its triple is (object, "is", state): what the two

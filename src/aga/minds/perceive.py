@@ -37,7 +37,6 @@ from aga.prompts.tasks import (
     EVENT_IMPORTANCE,
     EVENT_RATINGS,
     THOUGHT_IMPORTANCE,
-    Importance,
     Ratings,
     exactly,
 )

@@ -53,11 +53,6 @@ from aga.prompts.tasks import (
     TASK_DECOMP,
     WAKE_UP_HOUR,
     DailyPlan,
-    DayReview,
-    DayRevision,
-    HourActivity,
-    NewIdea,
-    ScheduleRewrite,
     TaskDecomp,
     WakeUpHour,
 )
@@ -205,7 +200,9 @@ _CLOCK_TIME = re.compile(
     re.IGNORECASE,
 )
 _FILLER = re.compile(r"\b(at|from|until|till|to|around|by|and|the|a|an|then)\b|[^a-z]", re.IGNORECASE)
-_BEDTIME = re.compile(r"\b(go(?:es|ing)? to (?:bed|sleep)|sleep|sleeping|asleep|bed ?time|in bed)\b", re.IGNORECASE)
+_BEDTIME = re.compile(
+    r"\b(go(?:es|ing)? to (?:bed|sleep)|sleep|sleeping|asleep|bed ?time|in bed)\b", re.IGNORECASE
+)
 
 
 def clean_activity(text: str) -> str:
@@ -235,7 +232,9 @@ def plan_problem(answer: DailyPlan, wake: int, first_name: str) -> str | None:
     return None
 
 
-async def hour_by_hour(r: Mind, ctx: StepContext, wake: int, items: list[tuple[int, str]]) -> list[tuple[int, str]]:
+async def hour_by_hour(
+    r: Mind, ctx: StepContext, wake: int, items: list[tuple[int, str]]
+) -> list[tuple[int, str]]:
     """The original pipeline: one ``hourly_schedule`` call per waking hour, each seeing the broad
     plan and the hours before it. An hour the model fails keeps the broad plan's item for it
     (what was planned, not a made-up activity)."""
@@ -244,7 +243,9 @@ async def hour_by_hour(r: Mind, ctx: StepContext, wake: int, items: list[tuple[i
     out: list[tuple[int, str]] = []
     so_far: list[str] = [f"{clock(h * 60)} sleeping" for h in range(wake)]
     current = planned.get(wake, WAKE_ACTIVITY)
-    checked = replace(HOURLY_SCHEDULE, check=lambda a: None if clean_activity(a.activity) else "only a clock time")
+    checked = replace(
+        HOURLY_SCHEDULE, check=lambda a: None if clean_activity(a.activity) else "only a clock time"
+    )
     for hour in range(wake, 24):
         current = planned.get(hour, current)
         vars = {
@@ -288,7 +289,11 @@ async def revise_identity(r: Mind, ctx: StepContext) -> None:
     focal = [f"{r.name}'s plan for {date}.", f"Important recent events for {r.name}'s life."]
     if r.memory.dim:
         groups = retrieve(
-            r.memory, await embed(ctx, focal), ctx.now, ctx.config.retrieve_count, r.params.weights,
+            r.memory,
+            await embed(ctx, focal),
+            ctx.now,
+            ctx.config.retrieve_count,
+            r.params.weights,
             unique=not ctx.config.original_pipeline,
         )
     else:
@@ -477,7 +482,9 @@ async def decompose_activity(r: Mind, ctx: StepContext, task: str, minutes: int,
     if ans is None or not getattr(ans, "subtasks", None):
         return [Row(task, minutes, ROOT)]
     steps = [
-        (activity_phrase(s.activity), int(s.minutes)) for s in ans.subtasks if not _copied_step(s.activity, others)
+        (activity_phrase(s.activity), int(s.minutes))
+        for s in ans.subtasks
+        if not _copied_step(s.activity, others)
     ]
     if not steps:
         return [Row(task, minutes, ROOT)]

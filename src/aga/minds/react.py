@@ -196,6 +196,10 @@ async def maybe_wait(r: Mind, ctx: StepContext, other: AgentView, memories: list
     r.set_action(action)
     r.log_action(
         ActionLogEntry(
-            task="react", parent=None, is_new=True, duration=action.minutes, time=ctx.now.strftime("%Y-%m-%d %H:%M:%S")
+            task="react",
+            parent=None,
+            is_new=True,
+            duration=action.minutes,
+            time=ctx.now.strftime("%Y-%m-%d %H:%M:%S"),
         )
     )

@@ -39,10 +39,7 @@ from aga.prompts.tasks import (
     INSIGHTS,
     INSIGHTS_ALL,
     THOUGHT_NOTES,
-    ChatThoughts,
     EventTriple,
-    FocalPoints,
-    Insights,
     ThoughtNotes,
     exactly,
 )
@@ -201,7 +198,11 @@ async def run_reflection(r: Mind, ctx: StepContext, count: int) -> None:
     if not questions or not r.memory.dim:
         return
     groups = retrieve(
-        r.memory, await embed(ctx, questions), ctx.now, ctx.config.retrieve_count, r.params.weights,
+        r.memory,
+        await embed(ctx, questions),
+        ctx.now,
+        ctx.config.retrieve_count,
+        r.params.weights,
         unique=not ctx.config.original_pipeline,
     )
     if ctx.config.merged_reflection:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from aga.minds.calls import ask, embed
 from aga.minds.retrieve import merge_unique, retrieve
-from aga.prompts.tasks import RELATIONSHIP_UPDATE, SOCIAL_SUMMARY, Summary, TieUpdate
+from aga.prompts.tasks import RELATIONSHIP_UPDATE, SOCIAL_SUMMARY
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -142,7 +142,7 @@ def proper_nouns(text: str) -> list[str]:
 
 
 def numbered(lines: Sequence[str], start: int = 1) -> str:
-    """'1. a\\n2. b'."""
+    r"""'1. a\n2. b'."""
     return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, start))
 
 

@@ -18,7 +18,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["DEFAULT_EPS", "EPS_BY_MODEL", "cluster_memories", "eps_for", "sample_wandering", "wandering_weights"]
+__all__ = [
+    "DEFAULT_EPS",
+    "EPS_BY_MODEL",
+    "cluster_memories",
+    "eps_for",
+    "sample_wandering",
+    "wandering_weights",
+]
 
 DEFAULT_EPS = 0.045
 """Cosine distance of AGA's setting: DBSCAN eps 0.3 (Euclidean) on unit vectors is
@@ -78,9 +85,11 @@ def cluster_memories(vectors: np.ndarray, eps: float, min_samples: int = 2) -> n
     floor = 1.0 - eps - 1e-6  # neighbours: cos >= 1 - eps (tolerance for float32 rounding)
     neighbours: list[np.ndarray] = []
     for start in range(0, n, _BLOCK):
-        sims = unit[start:start + _BLOCK] @ unit.T
+        sims = unit[start : start + _BLOCK] @ unit.T
         for row, i in zip(sims, range(start, min(start + _BLOCK, n))):
-            neighbours.append(np.flatnonzero((row >= floor) & live) if live[i] else np.array([i], dtype=np.intp))
+            neighbours.append(
+                np.flatnonzero((row >= floor) & live) if live[i] else np.array([i], dtype=np.intp)
+            )
     core = np.array([len(nb) >= min_samples and live[i] for i, nb in enumerate(neighbours)], dtype=bool)
 
     labels = np.full(n, -1, dtype=np.int64)
@@ -120,8 +129,15 @@ def wandering_weights(labels: np.ndarray) -> np.ndarray:
     return weights / weights.sum()
 
 
-def sample_wandering(keys: Sequence[str], vectors: np.ndarray, rng: random.Random, k: int = 3, *,
-                     eps: float = DEFAULT_EPS, min_samples: int = 2) -> list[str]:
+def sample_wandering(
+    keys: Sequence[str],
+    vectors: np.ndarray,
+    rng: random.Random,
+    k: int = 3,
+    *,
+    eps: float = DEFAULT_EPS,
+    min_samples: int = 2,
+) -> list[str]:
     """Draw ``k`` distinct memories, each weighted by 1 / (size of its cluster).
 
     Args:

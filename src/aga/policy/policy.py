@@ -57,20 +57,41 @@ class Policy(Protocol):
 
     enabled: bool
 
-    def find_plan(self, agent: str, activity: str, duration: int, embedding: np.ndarray | None,
-                  step: int) -> PlanHit | None: ...
+    def find_plan(
+        self, agent: str, activity: str, duration: int, embedding: np.ndarray | None, step: int
+    ) -> PlanHit | None:
+        """A stored decomposition of ``activity`` rescaled to ``duration`` minutes, or None."""
+        ...
 
-    def add_plan(self, agent: str, activity: str, duration: int, subtasks: Sequence[tuple[str, int]],
-                 embedding: np.ndarray | None, step: int) -> bool: ...
+    def add_plan(
+        self,
+        agent: str,
+        activity: str,
+        duration: int,
+        subtasks: Sequence[tuple[str, int]],
+        embedding: np.ndarray | None,
+        step: int,
+    ) -> bool:
+        """Store a decomposition; True if it was new."""
+        ...
 
-    def canonical(self, agent: str, activity: str, embedding: np.ndarray | None, step: int) -> str | None: ...
+    def canonical(self, agent: str, activity: str, embedding: np.ndarray | None, step: int) -> str | None:
+        """The stored activity text equivalent to ``activity``, or None."""
+        ...
 
-    def register_activity(self, agent: str, activity: str, embedding: np.ndarray | None, step: int) -> bool: ...
+    def register_activity(self, agent: str, activity: str, embedding: np.ndarray | None, step: int) -> bool:
+        """Register ``activity`` as a stored text; True if it was new."""
+        ...
 
-    def find_grounding(self, agent: str, action_text: str, step: int, *,
-                       accept: Callable[[Grounding], bool]) -> Grounding | None: ...
+    def find_grounding(
+        self, agent: str, action_text: str, step: int, *, accept: Callable[[Grounding], bool]
+    ) -> Grounding | None:
+        """A stored grounding of ``action_text`` that ``accept`` takes, or None."""
+        ...
 
-    def add_grounding(self, agent: str, action_text: str, grounding: Grounding, step: int) -> bool: ...
+    def add_grounding(self, agent: str, action_text: str, grounding: Grounding, step: int) -> bool:
+        """Store a grounding; True if it was new."""
+        ...
 
 
 class _Index:
@@ -96,13 +117,17 @@ class _Index:
             return
         vectors = _unit_rows(rows.vectors)
         if self.matrix is not None and self.matrix.shape[1] != vectors.shape[1]:
-            raise ValueError(f"policy store holds '{model}' vectors of length {self.matrix.shape[1]} "
-                             f"and {vectors.shape[1]}")
+            raise ValueError(
+                f"policy store holds '{model}' vectors of length {self.matrix.shape[1]} "
+                f"and {vectors.shape[1]}"
+            )
         codes = [self.codes.setdefault(a, len(self.codes)) for a in rows.agents]
         self.matrix = vectors if self.matrix is None else np.vstack([self.matrix, vectors])
         self.key_ids = np.concatenate([self.key_ids, np.asarray(rows.key_ids, dtype=np.int64)])
         self.agent_codes = np.concatenate([self.agent_codes, np.asarray(codes, dtype=np.int64)])
-        self.own_sim = np.concatenate([self.own_sim, np.asarray([s == self.sim for s in rows.sims], dtype=bool)])
+        self.own_sim = np.concatenate(
+            [self.own_sim, np.asarray([s == self.sim for s in rows.sims], dtype=bool)]
+        )
         self.steps = np.concatenate([self.steps, np.asarray(rows.steps, dtype=np.int64)])
         self.last_seq = rows.last_seq
 
@@ -128,24 +153,45 @@ class LifestylePolicy:
 
     enabled = True
 
-    def __init__(self, store: PublicStore, *, sim: str, embed_model: str, threshold: float | None = None,
-                 share_across_agents: bool = False) -> None:
+    def __init__(
+        self,
+        store: PublicStore,
+        *,
+        sim: str,
+        embed_model: str,
+        threshold: float | None = None,
+        share_across_agents: bool = False,
+    ) -> None:
         self.store = store
         self.sim = sim
         self.embed_model = embed_model
         self.threshold = threshold_for(embed_model) if threshold is None else check_threshold(threshold)
         self.share_across_agents = share_across_agents
         self.counts: dict[str, int] = dict.fromkeys(
-            ("plan_exact", "plan_similar", "plan_miss", "plan_added", "canonical_exact", "canonical_similar",
-             "canonical_miss", "activity_added", "grounding_hit", "grounding_rejected", "grounding_miss",
-             "grounding_added"), 0)
+            (
+                "plan_exact",
+                "plan_similar",
+                "plan_miss",
+                "plan_added",
+                "canonical_exact",
+                "canonical_similar",
+                "canonical_miss",
+                "activity_added",
+                "grounding_hit",
+                "grounding_rejected",
+                "grounding_miss",
+                "grounding_added",
+            ),
+            0,
+        )
         """Lookups and registrations of this object, for reports (not persisted)."""
         self._indexes = {PLAN: _Index(sim), ACTIVITY: _Index(sim)}
         self._index_lock = threading.Lock()
 
     # ------------------------------------------------------------------ plans
-    def find_plan(self, agent: str, activity: str, duration: int, embedding: np.ndarray | None,
-                  step: int) -> PlanHit | None:
+    def find_plan(
+        self, agent: str, activity: str, duration: int, embedding: np.ndarray | None, step: int
+    ) -> PlanHit | None:
         """A stored decomposition for ``activity``, rescaled to ``duration`` minutes, or None.
 
         Args:
@@ -164,7 +210,9 @@ class LifestylePolicy:
             ValueError: ``duration`` < 1, or the embedding does not fit the stored vectors.
         """
         if duration < 1:
-            raise ValueError(f"find_plan: duration must be at least 1 minute, got {duration} for {activity!r}")
+            raise ValueError(
+                f"find_plan: duration must be at least 1 minute, got {duration} for {activity!r}"
+            )
         found = self._lookup(PLAN, agent, activity, embedding, step)
         if found is None:
             self.counts["plan_miss"] += 1
@@ -172,12 +220,25 @@ class LifestylePolicy:
         row, similarity, exact = found
         assert row.subtasks is not None and row.duration is not None  # plan rows always have them
         self.counts["plan_exact" if exact else "plan_similar"] += 1
-        return PlanHit(key=row.text, exact=exact, similarity=similarity,
-                       subtasks=tuple(rescale_subtasks(row.subtasks, duration)), stored_duration=row.duration,
-                       source_sim=row.sim, source_agent=row.agent)
+        return PlanHit(
+            key=row.text,
+            exact=exact,
+            similarity=similarity,
+            subtasks=tuple(rescale_subtasks(row.subtasks, duration)),
+            stored_duration=row.duration,
+            source_sim=row.sim,
+            source_agent=row.agent,
+        )
 
-    def add_plan(self, agent: str, activity: str, duration: int, subtasks: Sequence[tuple[str, int]],
-                 embedding: np.ndarray | None, step: int) -> bool:
+    def add_plan(
+        self,
+        agent: str,
+        activity: str,
+        duration: int,
+        subtasks: Sequence[tuple[str, int]],
+        embedding: np.ndarray | None,
+        step: int,
+    ) -> bool:
         """Register the decomposition of ``activity`` (committed at once).
 
         Subtask names are stored bare (without the activity text); minutes are weights. Blank
@@ -193,8 +254,18 @@ class LifestylePolicy:
         if not norm or not cleaned or duration < 1:
             return False
         vector = None if embedding is None else _unit(embedding)
-        added = self.store.add_key(PLAN, agent, activity.strip(), norm, sim=self.sim, step=step, duration=int(duration),
-                                   subtasks=cleaned, model=self.embed_model, vector=vector)
+        added = self.store.add_key(
+            PLAN,
+            agent,
+            activity.strip(),
+            norm,
+            sim=self.sim,
+            step=step,
+            duration=int(duration),
+            subtasks=cleaned,
+            model=self.embed_model,
+            vector=vector,
+        )
         self.counts["plan_added"] += int(added)
         return added
 
@@ -222,14 +293,23 @@ class LifestylePolicy:
         if not norm:
             return False
         vector = None if embedding is None else _unit(embedding)
-        added = self.store.add_key(ACTIVITY, agent, activity.strip(), norm, sim=self.sim, step=step,
-                                   model=self.embed_model, vector=vector)
+        added = self.store.add_key(
+            ACTIVITY,
+            agent,
+            activity.strip(),
+            norm,
+            sim=self.sim,
+            step=step,
+            model=self.embed_model,
+            vector=vector,
+        )
         self.counts["activity_added"] += int(added)
         return added
 
     # ------------------------------------------------------------------ groundings
-    def find_grounding(self, agent: str, action_text: str, step: int, *,
-                       accept: Callable[[Grounding], bool]) -> Grounding | None:
+    def find_grounding(
+        self, agent: str, action_text: str, step: int, *, accept: Callable[[Grounding], bool]
+    ) -> Grounding | None:
         """A stored grounding of ``action_text`` that ``accept`` approves, or None.
 
         Candidates are the resident's own first, then (when shared) other residents', oldest
@@ -265,9 +345,15 @@ class LifestylePolicy:
         norm = normalise(action_text)
         if not norm:
             return False
-        added = self.store.add_grounding(agent, action_text.strip(), norm,
-                                         (grounding.sector, grounding.arena, grounding.object),
-                                         grounding.to_state(), sim=self.sim, step=step)
+        added = self.store.add_grounding(
+            agent,
+            action_text.strip(),
+            norm,
+            (grounding.sector, grounding.arena, grounding.object),
+            grounding.to_state(),
+            sim=self.sim,
+            step=step,
+        )
         self.counts["grounding_added"] += int(added)
         return added
 
@@ -275,8 +361,9 @@ class LifestylePolicy:
     def _agents(self, agent: str) -> list[str] | None:
         return None if self.share_across_agents else [agent]
 
-    def _lookup(self, kind: str, agent: str, text: str, embedding: np.ndarray | None,
-                step: int) -> tuple[KeyRow, float, bool] | None:
+    def _lookup(
+        self, kind: str, agent: str, text: str, embedding: np.ndarray | None, step: int
+    ) -> tuple[KeyRow, float, bool] | None:
         """(row, similarity, exact) of the best visible key for ``text``; counts the hit."""
         norm = normalise(text)
         if not norm:
@@ -285,7 +372,11 @@ class LifestylePolicy:
         if rows:
             row = min(rows, key=lambda r: (r.agent != agent, r.id))
             self.store.hit_key(row.id)
-            if embedding is not None and row.text == text.strip() and not self.store.has_vector(row.id, self.embed_model):
+            if (
+                embedding is not None
+                and row.text == text.strip()
+                and not self.store.has_vector(row.id, self.embed_model)
+            ):
                 self.store.add_vector(row.id, self.embed_model, _unit(embedding))  # the same text: its vector
             return row, 1.0, True
         if embedding is None:
@@ -304,8 +395,10 @@ class LifestylePolicy:
         if index.matrix is None or not np.any(query):
             return None
         if index.matrix.shape[1] != query.shape[0]:
-            raise ValueError(f"embedding of length {query.shape[0]} does not fit the stored '{self.embed_model}' "
-                             f"vectors of length {index.matrix.shape[1]}")
+            raise ValueError(
+                f"embedding of length {query.shape[0]} does not fit the stored '{self.embed_model}' "
+                f"vectors of length {index.matrix.shape[1]}"
+            )
         visible = ~(index.own_sim & (index.steps >= step))
         code = index.codes.get(agent, -1)
         if not self.share_across_agents:
@@ -327,13 +420,21 @@ class NullPolicy:
 
     enabled = False
 
-    def find_plan(self, agent: str, activity: str, duration: int, embedding: np.ndarray | None,
-                  step: int) -> PlanHit | None:
+    def find_plan(
+        self, agent: str, activity: str, duration: int, embedding: np.ndarray | None, step: int
+    ) -> PlanHit | None:
         """Always None."""
         return None
 
-    def add_plan(self, agent: str, activity: str, duration: int, subtasks: Sequence[tuple[str, int]],
-                 embedding: np.ndarray | None, step: int) -> bool:
+    def add_plan(
+        self,
+        agent: str,
+        activity: str,
+        duration: int,
+        subtasks: Sequence[tuple[str, int]],
+        embedding: np.ndarray | None,
+        step: int,
+    ) -> bool:
         """Stores nothing; False."""
         return False
 
@@ -345,8 +446,9 @@ class NullPolicy:
         """Stores nothing; False."""
         return False
 
-    def find_grounding(self, agent: str, action_text: str, step: int, *,
-                       accept: Callable[[Grounding], bool]) -> Grounding | None:
+    def find_grounding(
+        self, agent: str, action_text: str, step: int, *, accept: Callable[[Grounding], bool]
+    ) -> Grounding | None:
         """Always None."""
         return None
 

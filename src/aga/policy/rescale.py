@@ -62,7 +62,9 @@ def rescale_minutes(weights: Sequence[int], duration: int, granularity: int = GR
     if any(int(w) < 1 for w in weights):
         raise ValueError(f"rescale_minutes: weights must be >= 1, got {list(weights)}")
     if duration < len(weights):
-        raise ValueError(f"rescale_minutes: {duration} minutes cannot give {len(weights)} subtasks 1 minute each")
+        raise ValueError(
+            f"rescale_minutes: {duration} minutes cannot give {len(weights)} subtasks 1 minute each"
+        )
     unit = granularity if granularity > 1 and duration >= granularity * len(weights) else 1
     alloc = [a * unit for a in _apportion([int(w) for w in weights], duration // unit)]
     leftover = duration - sum(alloc)
@@ -72,8 +74,9 @@ def rescale_minutes(weights: Sequence[int], duration: int, granularity: int = GR
     return alloc
 
 
-def rescale_subtasks(subtasks: Sequence[tuple[str, int]], duration: int,
-                     granularity: int = GRANULARITY) -> list[tuple[str, int]]:
+def rescale_subtasks(
+    subtasks: Sequence[tuple[str, int]], duration: int, granularity: int = GRANULARITY
+) -> list[tuple[str, int]]:
     """``subtasks`` with minutes rescaled to ``duration`` (see :func:`rescale_minutes`).
 
     When ``duration`` is shorter than one minute per subtask, the subtasks with the largest

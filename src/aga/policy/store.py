@@ -144,15 +144,19 @@ class PublicStore:
         except OSError as err:
             raise StoreError(f"{path.parent}: cannot create the policy store folder: {err.strerror}") from err
         try:
-            conn = sqlite3.connect(path, isolation_level=None, timeout=_BUSY_MS / 1000, check_same_thread=False)
+            conn = sqlite3.connect(
+                path, isolation_level=None, timeout=_BUSY_MS / 1000, check_same_thread=False
+            )
         except sqlite3.Error as err:
             raise StoreError(f"{path}: cannot open the policy store: {err}") from err
         try:
             conn.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if tables and "meta" not in tables:
-                raise StoreError(f"{path}: this SQLite file is not an aga policy store (no meta table); "
-                                 "it was left untouched")
+                raise StoreError(
+                    f"{path}: this SQLite file is not an aga policy store (no meta table); "
+                    "it was left untouched"
+                )
             if "meta" in tables:
                 _check_meta(conn, path)
             conn.execute("PRAGMA journal_mode=WAL")
@@ -163,8 +167,10 @@ class PublicStore:
                     if statement.strip():
                         conn.execute(statement)
                 conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('format', ?)", (_FORMAT,))
-                conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
-                             (str(SCHEMA_VERSION),))
+                conn.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -204,21 +210,36 @@ class PublicStore:
             except sqlite3.Error as err:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
-                raise StoreError(f"{self.path}: policy store {'write' if write else 'read'} failed: {err}") from err
+                raise StoreError(
+                    f"{self.path}: policy store {'write' if write else 'read'} failed: {err}"
+                ) from err
             except BaseException:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
                 raise
 
     # ------------------------------------------------------------------ keys (plans and activities)
-    def add_key(self, kind: str, agent: str, text: str, norm: str, *, sim: str, step: int,
-                duration: int | None = None, subtasks: Sequence[tuple[str, int]] | None = None,
-                model: str | None = None, vector: np.ndarray | None = None) -> bool:
+    def add_key(
+        self,
+        kind: str,
+        agent: str,
+        text: str,
+        norm: str,
+        *,
+        sim: str,
+        step: int,
+        duration: int | None = None,
+        subtasks: Sequence[tuple[str, int]] | None = None,
+        model: str | None = None,
+        vector: np.ndarray | None = None,
+    ) -> bool:
         """Insert a key (and its vector for ``model``); False when (kind, agent, norm) already exists.
 
         The first registration of a text wins; a later one with the same text changes nothing.
         """
-        packed = None if subtasks is None else json.dumps([[n, int(m)] for n, m in subtasks], ensure_ascii=False)
+        packed = (
+            None if subtasks is None else json.dumps([[n, int(m)] for n, m in subtasks], ensure_ascii=False)
+        )
         with self._cursor(write=True) as cur:
             cur.execute(
                 "INSERT OR IGNORE INTO keys (kind, agent, text, norm, duration, subtasks, sim, step, created)"
@@ -229,20 +250,28 @@ class PublicStore:
                 return False
             key_id = cur.lastrowid
             if model is not None and vector is not None:
-                cur.execute("INSERT OR IGNORE INTO key_vectors (key_id, model, vector) VALUES (?, ?, ?)",
-                            (key_id, model, _blob(vector)))
+                cur.execute(
+                    "INSERT OR IGNORE INTO key_vectors (key_id, model, vector) VALUES (?, ?, ?)",
+                    (key_id, model, _blob(vector)),
+                )
             return True
 
     def add_vector(self, key_id: int, model: str, vector: np.ndarray) -> None:
         """Store ``vector`` as the ``model`` embedding of key ``key_id`` unless it has one."""
         with self._cursor(write=True) as cur:
-            cur.execute("INSERT OR IGNORE INTO key_vectors (key_id, model, vector) VALUES (?, ?, ?)",
-                        (key_id, model, _blob(vector)))
+            cur.execute(
+                "INSERT OR IGNORE INTO key_vectors (key_id, model, vector) VALUES (?, ?, ?)",
+                (key_id, model, _blob(vector)),
+            )
 
-    def exact_keys(self, kind: str, norm: str, agents: Sequence[str] | None, *, sim: str, step: int) -> list[KeyRow]:
+    def exact_keys(
+        self, kind: str, norm: str, agents: Sequence[str] | None, *, sim: str, step: int
+    ) -> list[KeyRow]:
         """Visible keys of ``kind`` whose normalised text is ``norm`` (of ``agents``, or all), by id."""
-        sql = (f"SELECT id, kind, agent, text, duration, subtasks, sim, step, hits FROM keys"
-               f" WHERE kind = ? AND norm = ? AND {_VISIBLE}")
+        sql = (
+            f"SELECT id, kind, agent, text, duration, subtasks, sim, step, hits FROM keys"
+            f" WHERE kind = ? AND norm = ? AND {_VISIBLE}"
+        )
         args: list[Any] = [kind, norm, sim, int(step)]
         sql, args = _agent_filter(sql, args, agents)
         with self._cursor() as cur:
@@ -256,8 +285,10 @@ class PublicStore:
             StoreError: no such key.
         """
         with self._cursor() as cur:
-            row = cur.execute("SELECT id, kind, agent, text, duration, subtasks, sim, step, hits FROM keys"
-                              " WHERE id = ?", (key_id,)).fetchone()
+            row = cur.execute(
+                "SELECT id, kind, agent, text, duration, subtasks, sim, step, hits FROM keys WHERE id = ?",
+                (key_id,),
+            ).fetchone()
         if row is None:
             raise StoreError(f"{self.path}: policy key {key_id} does not exist")
         return _key_row(row)
@@ -265,8 +296,12 @@ class PublicStore:
     def has_vector(self, key_id: int, model: str) -> bool:
         """Whether key ``key_id`` has a vector for ``model``."""
         with self._cursor() as cur:
-            return cur.execute("SELECT 1 FROM key_vectors WHERE key_id = ? AND model = ?",
-                               (key_id, model)).fetchone() is not None
+            return (
+                cur.execute(
+                    "SELECT 1 FROM key_vectors WHERE key_id = ? AND model = ?", (key_id, model)
+                ).fetchone()
+                is not None
+            )
 
     def vectors_after(self, kind: str, model: str, after: int) -> VectorRows:
         """Key vectors of (``kind``, ``model``) with sequence number above ``after``, in order.
@@ -289,8 +324,14 @@ class PublicStore:
         dims = {a.shape[0] for a in arrays}
         if len(dims) != 1:
             raise StoreError(f"{self.path}: stored '{model}' vectors have different lengths {sorted(dims)}")
-        return VectorRows(rows[-1][0], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows],
-                          [r[4] for r in rows], np.vstack(arrays))
+        return VectorRows(
+            rows[-1][0],
+            [r[1] for r in rows],
+            [r[2] for r in rows],
+            [r[3] for r in rows],
+            [r[4] for r in rows],
+            np.vstack(arrays),
+        )
 
     def hit_key(self, key_id: int) -> None:
         """Count one reuse of key ``key_id`` (committed at once)."""
@@ -298,20 +339,38 @@ class PublicStore:
             cur.execute("UPDATE keys SET hits = hits + 1, last_hit = ? WHERE id = ?", (_now(), key_id))
 
     # ------------------------------------------------------------------ groundings
-    def add_grounding(self, agent: str, text: str, norm: str, place: tuple[str, str, str], data: dict[str, Any],
-                      *, sim: str, step: int) -> bool:
+    def add_grounding(
+        self,
+        agent: str,
+        text: str,
+        norm: str,
+        place: tuple[str, str, str],
+        data: dict[str, Any],
+        *,
+        sim: str,
+        step: int,
+    ) -> bool:
         """Insert a grounding; False when this agent already has this text at this place."""
         with self._cursor(write=True) as cur:
             cur.execute(
                 "INSERT OR IGNORE INTO groundings (agent, text, norm, sector, arena, object, data, sim, step, created)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (agent, text, norm, *place, json.dumps(data, ensure_ascii=False, sort_keys=True), sim, int(step),
-                 _now()),
+                (
+                    agent,
+                    text,
+                    norm,
+                    *place,
+                    json.dumps(data, ensure_ascii=False, sort_keys=True),
+                    sim,
+                    int(step),
+                    _now(),
+                ),
             )
             return cur.rowcount > 0
 
-    def groundings(self, norm: str, agents: Sequence[str] | None, *, sim: str,
-                   step: int) -> list[tuple[int, str, dict[str, Any]]]:
+    def groundings(
+        self, norm: str, agents: Sequence[str] | None, *, sim: str, step: int
+    ) -> list[tuple[int, str, dict[str, Any]]]:
         """Visible groundings of ``norm`` as (id, agent, data), by id."""
         sql = f"SELECT id, agent, data FROM groundings WHERE norm = ? AND {_VISIBLE}"
         args: list[Any] = [norm, sim, int(step)]
@@ -329,7 +388,9 @@ class PublicStore:
     def hit_grounding(self, grounding_id: int) -> None:
         """Count one reuse of grounding ``grounding_id`` (committed at once)."""
         with self._cursor(write=True) as cur:
-            cur.execute("UPDATE groundings SET hits = hits + 1, last_hit = ? WHERE id = ?", (_now(), grounding_id))
+            cur.execute(
+                "UPDATE groundings SET hits = hits + 1, last_hit = ? WHERE id = ?", (_now(), grounding_id)
+            )
 
     def grounding_hits(self, grounding_id: int) -> int:
         """The hit count of one grounding (0 if unknown)."""
@@ -343,18 +404,29 @@ class PublicStore:
         with self._cursor() as cur:
             plans, activities, key_hits = cur.execute(
                 "SELECT COALESCE(SUM(kind = 'plan'), 0), COALESCE(SUM(kind = 'activity'), 0),"
-                " COALESCE(SUM(hits), 0) FROM keys").fetchone()
-            groundings, g_hits = cur.execute("SELECT COUNT(*), COALESCE(SUM(hits), 0) FROM groundings").fetchone()
+                " COALESCE(SUM(hits), 0) FROM keys"
+            ).fetchone()
+            groundings, g_hits = cur.execute(
+                "SELECT COUNT(*), COALESCE(SUM(hits), 0) FROM groundings"
+            ).fetchone()
             vectors = cur.execute("SELECT COUNT(*) FROM key_vectors").fetchone()[0]
-        return {"plans": int(plans), "activities": int(activities), "groundings": int(groundings),
-                "key_vectors": int(vectors), "plan_and_activity_hits": int(key_hits), "grounding_hits": int(g_hits)}
+        return {
+            "plans": int(plans),
+            "activities": int(activities),
+            "groundings": int(groundings),
+            "key_vectors": int(vectors),
+            "plan_and_activity_hits": int(key_hits),
+            "grounding_hits": int(g_hits),
+        }
 
 
 def _check_meta(conn: sqlite3.Connection, path: Path) -> None:
     meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
     if meta.get("format", _FORMAT) != _FORMAT:
-        raise StoreError(f"{path}: this SQLite file is not an aga policy store (format {meta['format']!r}); "
-                         "it was left untouched")
+        raise StoreError(
+            f"{path}: this SQLite file is not an aga policy store (format {meta['format']!r}); "
+            "it was left untouched"
+        )
     version = meta.get("schema_version")
     if version is not None and version != str(SCHEMA_VERSION):
         raise StoreError(f"{path}: policy store schema version {version}, this aga reads {SCHEMA_VERSION}")
@@ -376,5 +448,14 @@ def _key_row(r: Sequence[Any]) -> KeyRow:
         subtasks = None if r[5] is None else tuple((str(n), int(m)) for n, m in json.loads(r[5]))
     except (ValueError, TypeError) as err:
         raise StoreError(f"policy key {r[0]} ({r[3]!r}) holds unreadable subtasks: {err}") from err
-    return KeyRow(id=r[0], kind=r[1], agent=r[2], text=r[3], duration=r[4], subtasks=subtasks,
-                  sim=r[6], step=r[7], hits=r[8])
+    return KeyRow(
+        id=r[0],
+        kind=r[1],
+        agent=r[2],
+        text=r[3],
+        duration=r[4],
+        subtasks=subtasks,
+        sim=r[6],
+        step=r[7],
+        hits=r[8],
+    )

@@ -39,7 +39,9 @@ class PlanHit:
 
 def _triple(value: Any, field: str) -> Triple:
     if not isinstance(value, (list, tuple)) or len(value) != 3 or not isinstance(value[0], str):
-        raise ValueError(f"grounding field '{field}' must be a (subject, predicate, object) triple, got {value!r}")
+        raise ValueError(
+            f"grounding field '{field}' must be a (subject, predicate, object) triple, got {value!r}"
+        )
     s, p, o = value
     return (s, None if p is None else str(p), None if o is None else str(o))
 
@@ -75,7 +77,9 @@ class Grounding:
         if not self.sector.strip() or not self.arena.strip():
             raise ValueError(f"a grounding needs a sector and an arena, got {self.sector!r}, {self.arena!r}")
         if ":" in self.sector + self.arena + self.object:
-            raise ValueError(f"grounding place parts may not contain ':': {self.sector!r}, {self.arena!r}, {self.object!r}")
+            raise ValueError(
+                f"grounding place parts may not contain ':': {self.sector!r}, {self.arena!r}, {self.object!r}"
+            )
 
     def address(self, world: str) -> str:
         """The full address in ``world``: "world:sector:arena:object" (or ":arena" level without object)."""
@@ -87,8 +91,16 @@ class Grounding:
         if owner == agent or self.event[0] != owner:
             return self
         _owner, p, o = self.event
-        return Grounding(self.sector, self.arena, self.object, self.emoji, (agent, p, o),
-                         self.object_state, self.object_emoji, self.object_event)
+        return Grounding(
+            self.sector,
+            self.arena,
+            self.object,
+            self.emoji,
+            (agent, p, o),
+            self.object_state,
+            self.object_emoji,
+            self.object_event,
+        )
 
     def to_state(self) -> dict[str, Any]:
         """JSON-able form (the store's column)."""

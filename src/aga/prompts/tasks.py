@@ -305,6 +305,7 @@ THOUGHT_NOTES = Task("thought_notes", ThoughtNotes, max_tokens=400, hint="items"
 CHAT_THOUGHTS = Task("chat_thoughts", ChatThoughts, max_tokens=150)
 INSIGHTS_ALL = Task("insights_all", Insights, max_tokens=800, temperature=0.3)
 
+
 # ---------------------------------------------------------------------- interviews and whispers (aga.interview)
 class InterviewAnswer(_Answer):
     """An interview answer: the memory it rests on (copied, or "nothing"), then the answer."""

@@ -169,7 +169,9 @@ def place_residents(base: BaseSim, town: Town) -> list[Persona]:
         if tile is None or not fits:
             spawns = town.spawn_tiles(area) or sorted(t for t in town.tiles(area) if town.is_walkable(t))
             if not spawns:
-                raise InputError(f"town {town.name!r} has no walkable tile in {area!r} to start {persona.name!r}")
+                raise InputError(
+                    f"town {town.name!r} has no walkable tile in {area!r} to start {persona.name!r}"
+                )
             k = per_area.get(area, 0)
             per_area[area] = k + 1
             tile = spawns[k % len(spawns)]
@@ -252,25 +254,37 @@ def fork(
     return target
 
 
-def open_simulation(folder: Path, overrides: dict[str, Any] | None = None, *, gateway: Gateway | None = None) -> Simulation:
+def open_simulation(
+    folder: Path, overrides: dict[str, Any] | None = None, *, gateway: Gateway | None = None
+) -> Simulation:
     """Load a simulation at its last committed step, ready to continue."""
     if not (folder / DB_NAME).is_file():
-        raise StoreError(f"no simulation at {folder} (missing {DB_NAME}); fork one with `aga run -o <base> -t <name>`")
+        raise StoreError(
+            f"no simulation at {folder} (missing {DB_NAME}); fork one with `aga run -o <base> -t <name>`"
+        )
     store = SimStore.open(folder)
     meta = store.meta()
     settings = RunSettings(**meta.get("settings", {})).merged(overrides or {})
     town = load_town(meta["town"])
     gw = gateway or build_gateway(
-        settings.llm, embed=settings.embed, cache_path=(folder / "llm_cache.db") if settings.llm_cache else None,
-        max_in_flight=settings.max_in_flight, retry=retry_policy_from_env(),
-        structured=settings.structured, llm_options=settings.llm_options,
+        settings.llm,
+        embed=settings.embed,
+        cache_path=(folder / "llm_cache.db") if settings.llm_cache else None,
+        max_in_flight=settings.max_in_flight,
+        retry=retry_policy_from_env(),
+        structured=settings.structured,
+        llm_options=settings.llm_options,
     )
     vectors = store.embeddings(gw.embed_model)
     gw.preload_embeddings(gw.embed_model, vectors.items())  # a resumed run re-embeds nothing it already has
     residents: dict[str, Resident] = {}
     for name, state in store.resident_states().items():
         records = store.memory_records(name)
-        mine = {r["embedding_key"]: vectors[r["embedding_key"]] for r in records if r.get("embedding_key") in vectors}
+        mine = {
+            r["embedding_key"]: vectors[r["embedding_key"]]
+            for r in records
+            if r.get("embedding_key") in vectors
+        }
         residents[name] = Resident.from_state(state, MemoryStream.from_records(records, mine))
     start = datetime.fromisoformat(meta["start"])
     if overrides:

@@ -80,7 +80,9 @@ async def run_with_progress(
         TextColumn("[bold]{task.fields[time]}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("steps | {task.fields[calls]} calls | {task.fields[tokens_in]} in / {task.fields[tokens_out]} out tokens"),
+        TextColumn(
+            "steps | {task.fields[calls]} calls | {task.fields[tokens_in]} in / {task.fields[tokens_out]} out tokens"
+        ),
         ModelLoadColumn(sim.gateway),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
@@ -88,7 +90,9 @@ async def run_with_progress(
         disable=quiet,
         transient=False,
     )
-    task = progress.add_task("run", total=steps, time=sim.now.strftime("%b %d %H:%M"), calls=0, tokens_in=0, tokens_out=0)
+    task = progress.add_task(
+        "run", total=steps, time=sim.now.strftime("%b %d %H:%M"), calls=0, tokens_in=0, tokens_out=0
+    )
 
     def on_step(report: StepReport) -> None:
         totals["calls"] += report.calls

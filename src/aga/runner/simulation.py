@@ -49,7 +49,9 @@ class StepReport:
     """Model answers that never came right this step (the caller's stand-in was used)."""
 
 
-def resolve_chats(names: Sequence[str], intents: Sequence[object], views: Mapping[str, AgentView]) -> list[tuple[str, str]]:
+def resolve_chats(
+    names: Sequence[str], intents: Sequence[object], views: Mapping[str, AgentView]
+) -> list[tuple[str, str]]:
     """Accept chat intents in name order: both sides free and neither already paired this step."""
     busy: set[str] = set()
     pairs: list[tuple[str, str]] = []

@@ -189,7 +189,9 @@ class SimStore:
                 )
             mem_rows = [(a, int(r["id"]), _dumps(r)) for a, recs in rec.memories.items() for r in recs]
             if mem_rows:
-                cur.executemany("INSERT OR REPLACE INTO memories (agent, id, record) VALUES (?, ?, ?)", mem_rows)
+                cur.executemany(
+                    "INSERT OR REPLACE INTO memories (agent, id, record) VALUES (?, ?, ?)", mem_rows
+                )
             if rec.embeddings:
                 cur.executemany(
                     "INSERT OR IGNORE INTO embeddings (model, text, vector) VALUES (?, ?, ?)",
@@ -215,7 +217,8 @@ class SimStore:
                 )
             if rec.ledger:
                 cur.executemany(
-                    "INSERT INTO ledger (step, row) VALUES (?, ?)", [(rec.step, _dumps(as_record(r))) for r in rec.ledger]
+                    "INSERT INTO ledger (step, row) VALUES (?, ?)",
+                    [(rec.step, _dumps(as_record(r))) for r in rec.ledger],
                 )
             action_rows = []
             for agent, records in rec.actions.items():
@@ -234,7 +237,9 @@ class SimStore:
 
     def _next_action_seq(self, cur: sqlite3.Cursor, agent: str) -> int:
         if agent not in self._action_seq:
-            row = cur.execute("SELECT COALESCE(MAX(seq) + 1, 0) FROM actions WHERE agent = ?", (agent,)).fetchone()
+            row = cur.execute(
+                "SELECT COALESCE(MAX(seq) + 1, 0) FROM actions WHERE agent = ?", (agent,)
+            ).fetchone()
             self._action_seq[agent] = int(row[0])
         return self._action_seq[agent]
 
@@ -243,7 +248,9 @@ class SimStore:
         calls: they belong in the metrics), without advancing the step."""
         if rows:
             with self.transaction() as cur:
-                cur.executemany("INSERT INTO ledger (step, row) VALUES (?, ?)", [(step, _dumps(r)) for r in rows])
+                cur.executemany(
+                    "INSERT INTO ledger (step, row) VALUES (?, ?)", [(step, _dumps(r)) for r in rows]
+                )
 
     def add_memories(
         self,
@@ -272,10 +279,16 @@ class SimStore:
                 [(m, t, np.asarray(v, dtype=np.float32).tobytes()) for m, t, v in embeddings],
             )
             if ledger:
-                cur.executemany("INSERT INTO ledger (step, row) VALUES (?, ?)", [(step, _dumps(r)) for r in ledger])
+                cur.executemany(
+                    "INSERT INTO ledger (step, row) VALUES (?, ?)", [(step, _dumps(r)) for r in ledger]
+                )
 
-    def write_initial(self, states: Mapping[str, dict[str, Any]], memories: Mapping[str, list[dict[str, Any]]],
-                      embeddings: Sequence[tuple[str, str, np.ndarray]] = ()) -> None:
+    def write_initial(
+        self,
+        states: Mapping[str, dict[str, Any]],
+        memories: Mapping[str, list[dict[str, Any]]],
+        embeddings: Sequence[tuple[str, str, np.ndarray]] = (),
+    ) -> None:
         """Write the residents' starting state (before step 0)."""
         with self.transaction() as cur:
             cur.executemany(
@@ -301,13 +314,17 @@ class SimStore:
 
     def memory_records(self, agent: str) -> list[dict[str, Any]]:
         """One resident's memory records in id order."""
-        rows = self._conn.execute("SELECT record FROM memories WHERE agent = ? ORDER BY id", (agent,)).fetchall()
+        rows = self._conn.execute(
+            "SELECT record FROM memories WHERE agent = ? ORDER BY id", (agent,)
+        ).fetchall()
         return [json.loads(r[0]) for r in rows]
 
     def embeddings(self, model: str, texts: Iterable[str] | None = None) -> dict[str, np.ndarray]:
         """Stored vectors of ``model`` (all, or only the given texts)."""
         if texts is None:
-            rows = self._conn.execute("SELECT text, vector FROM embeddings WHERE model = ?", (model,)).fetchall()
+            rows = self._conn.execute(
+                "SELECT text, vector FROM embeddings WHERE model = ?", (model,)
+            ).fetchall()
         else:
             wanted = list(dict.fromkeys(texts))
             rows = []
@@ -315,7 +332,8 @@ class SimStore:
                 chunk = wanted[i : i + 500]
                 marks = ",".join("?" * len(chunk))
                 rows += self._conn.execute(
-                    f"SELECT text, vector FROM embeddings WHERE model = ? AND text IN ({marks})", (model, *chunk)
+                    f"SELECT text, vector FROM embeddings WHERE model = ? AND text IN ({marks})",
+                    (model, *chunk),
                 ).fetchall()
         return {t: np.frombuffer(v, dtype=np.float32) for t, v in rows}
 
@@ -323,7 +341,9 @@ class SimStore:
         """The embedding models that have stored vectors."""
         return [r[0] for r in self._conn.execute("SELECT DISTINCT model FROM embeddings ORDER BY model")]
 
-    def movements(self, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, dict[str, dict[str, Any]]]]:
+    def movements(
+        self, start: int = 0, stop: int | None = None
+    ) -> Iterator[tuple[int, dict[str, dict[str, Any]]]]:
         """Yield ``(step, {agent: movement})`` in step order, in the original's movement format."""
         sql = "SELECT step, agent, x, y, emoji, description, chat FROM movements WHERE step >= ?"
         args: list[Any] = [start]

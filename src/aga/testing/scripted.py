@@ -130,7 +130,10 @@ class ScriptedBackend:
             self.in_flight -= 1
         counter = self.counter
         return LLMResponse(
-            text, counter.prompt_tokens(request.system, request.user), counter.completion_tokens(text), self.model
+            text,
+            counter.prompt_tokens(request.system, request.user),
+            counter.completion_tokens(text),
+            self.model,
         )
 
     def answer(self, request: LLMRequest, *, lenient_rules: bool = False) -> str:

@@ -604,7 +604,9 @@ def _items(request: LLMRequest, key: str) -> list[str]:
 
 def event_ratings(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
     """The event-importance rule for each listed event."""
-    return {"ratings": [{"event": t[:160], "rating": _rating(t)["rating"]} for t in _items(request, "events")]}
+    return {
+        "ratings": [{"event": t[:160], "rating": _rating(t)["rating"]} for t in _items(request, "events")]
+    }
 
 
 def thought_notes(request: LLMRequest, rng: random.Random) -> dict[str, Any]:

@@ -203,7 +203,9 @@ class _Plan:
         n_spawns = int(spec.get("spawns", 0))
         if n_spawns:
             bed = d.objects.index("bed") + 1 if "bed" in d.objects else -1
-            beds = sorted(zip(*np.nonzero(mask & (d.object_grid == bed)), strict=True), key=lambda t: (t[0], t[1]))
+            beds = sorted(
+                zip(*np.nonzero(mask & (d.object_grid == bed)), strict=True), key=lambda t: (t[0], t[1])
+            )
             floor = sorted(
                 zip(*np.nonzero(free & ~reserved), strict=True),
                 key=lambda t: (abs(t[0] - ys.mean()) + abs(t[1] - xs.mean()), t[0], t[1]),
@@ -249,7 +251,9 @@ class _Plan:
         ys, xs = np.nonzero(room)
         cells = [(int(y) + y0, int(x) + x0) for y, x in zip(ys, xs, strict=True)]  # row-major = sorted
         edge = [c for c, i in zip(cells, in1[ys, xs].tolist(), strict=True) if not i]
-        inner = [c for c, i, j in zip(cells, in1[ys, xs].tolist(), in2[ys, xs].tolist(), strict=True) if i and j]
+        inner = [
+            c for c, i, j in zip(cells, in1[ys, xs].tolist(), in2[ys, xs].tolist(), strict=True) if i and j
+        ]
         passes = (
             [(inner, True), (edge, True), (cells, False)]
             if interior

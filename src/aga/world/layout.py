@@ -27,15 +27,67 @@ HOME_BEDROOMS = ("bedroom", "second bedroom")
 BEDS_PER_ROOM = 2
 
 _STREETS = (
-    "Linden", "Alder", "Birch", "Cedar", "Elm", "Hazel", "Juniper", "Larch", "Maple", "Poplar",
-    "Rowan", "Spruce", "Willow", "Aspen", "Holly", "Laurel", "Myrtle", "Chestnut", "Walnut", "Ash",
-    "Beech", "Cypress", "Hawthorn", "Magnolia", "Sycamore", "Quince", "Olive", "Fir", "Pine", "Yew",
+    "Linden",
+    "Alder",
+    "Birch",
+    "Cedar",
+    "Elm",
+    "Hazel",
+    "Juniper",
+    "Larch",
+    "Maple",
+    "Poplar",
+    "Rowan",
+    "Spruce",
+    "Willow",
+    "Aspen",
+    "Holly",
+    "Laurel",
+    "Myrtle",
+    "Chestnut",
+    "Walnut",
+    "Ash",
+    "Beech",
+    "Cypress",
+    "Hawthorn",
+    "Magnolia",
+    "Sycamore",
+    "Quince",
+    "Olive",
+    "Fir",
+    "Pine",
+    "Yew",
 )
 _SUFFIXES = ("Lane", "Row", "Way", "Court", "Street", "Road")
 _PLACE_WORDS = (
-    "Copper", "Lantern", "Harbor", "Meadow", "Juniper", "Sparrow", "Orchard", "Riverside", "Tidewater",
-    "Hilltop", "Bramble", "Thistle", "Marigold", "Kettle", "Foxglove", "Heron", "Clover", "Saffron",
-    "Bluebell", "Ember", "Lark", "Ridge", "Millstone", "Wren", "Briar", "Amber", "Fern", "Cobble",
+    "Copper",
+    "Lantern",
+    "Harbor",
+    "Meadow",
+    "Juniper",
+    "Sparrow",
+    "Orchard",
+    "Riverside",
+    "Tidewater",
+    "Hilltop",
+    "Bramble",
+    "Thistle",
+    "Marigold",
+    "Kettle",
+    "Foxglove",
+    "Heron",
+    "Clover",
+    "Saffron",
+    "Bluebell",
+    "Ember",
+    "Lark",
+    "Ridge",
+    "Millstone",
+    "Wren",
+    "Briar",
+    "Amber",
+    "Fern",
+    "Cobble",
 )
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -49,7 +101,13 @@ _HOME: dict[str, Any] = {
         "second bedroom": {"at": [7, 1, 4, 4], "objects": ["bed 1x2 x2", "closet"], "spawns": 2},
         "living room": {
             "at": [1, 6, 7, 4],
-            "objects": ["refrigerator @0/0", "cooking area 2x1 @1/0", "kitchen sink @3/0", "dining table 2x1", "sofa 2x1"],
+            "objects": [
+                "refrigerator @0/0",
+                "cooking area 2x1 @1/0",
+                "kitchen sink @3/0",
+                "dining table 2x1",
+                "sofa 2x1",
+            ],
             "spawns": 1,
         },
         "bathroom": {"at": [9, 6, 2, 4], "objects": ["shower", "toilet", "bathroom sink"]},
@@ -69,24 +127,40 @@ def _hall(room: str, objects: list[str], size: tuple[int, int] = (16, 12)) -> di
 _PUBLIC: dict[str, tuple[str, dict[str, Any]]] = {
     "cafe": (
         "{} Cafe",
-        _hall("cafe", [
-            "behind the cafe counter 4x1 @1/1", "refrigerator @0/0", "cooking area 2x1 @2/0",
-            "kitchen sink @5/0", "cafe customer seating 1x1 x8",
-        ]),
+        _hall(
+            "cafe",
+            [
+                "behind the cafe counter 4x1 @1/1",
+                "refrigerator @0/0",
+                "cooking area 2x1 @2/0",
+                "kitchen sink @5/0",
+                "cafe customer seating 1x1 x8",
+            ],
+        ),
     ),
     "market": (
         "{} Market",
-        _hall("store", [
-            "behind the grocery counter 3x1 @0/1", "grocery store counter 3x1 @0/2",
-            "grocery store shelf 1x3 x4",
-        ]),
+        _hall(
+            "store",
+            [
+                "behind the grocery counter 3x1 @0/1",
+                "grocery store counter 3x1 @0/2",
+                "grocery store shelf 1x3 x4",
+            ],
+        ),
     ),
     "pub": (
         "The {} Pub",
-        _hall("pub", [
-            "behind the bar counter 5x1 @1/1", "shelf 2x1 @0/0", "refrigerator @7/0",
-            "cooking area 2x1 @9/0", "bar customer seating 1x1 x6",
-        ]),
+        _hall(
+            "pub",
+            [
+                "behind the bar counter 5x1 @1/1",
+                "shelf 2x1 @0/0",
+                "refrigerator @7/0",
+                "cooking area 2x1 @9/0",
+                "bar customer seating 1x1 x6",
+            ],
+        ),
     ),
     "office": (
         "{} Offices",
@@ -146,7 +220,11 @@ def _college(classrooms: int) -> dict[str, Any]:
         name = "classroom" if classrooms == 1 else f"classroom {k + 1}"
         rooms[name] = {
             "at": [x, 1, 11, 13],
-            "objects": ["blackboard 4x1 @3/0", "classroom podium 2x1 @4/2", "classroom student seating 2x1 x6"],
+            "objects": [
+                "blackboard 4x1 @3/0",
+                "classroom podium 2x1 @4/2",
+                "classroom student seating 2x1 x6",
+            ],
             "spawns": 1,
         }
         doors.append([x + 5, 14])
@@ -293,4 +371,6 @@ def _place(order: list[tuple[str, str | None, dict[str, Any]]], name: str, world
 def house_sectors(town: Any) -> list[str]:
     """Sector names of a town's houses (those with every arena of a generated house), in map order."""
     tree = town.tree()
-    return [s for s, arenas in tree.items() if all(b in arenas for b in HOME_BEDROOMS) and "living room" in arenas]
+    return [
+        s for s, arenas in tree.items() if all(b in arenas for b in HOME_BEDROOMS) and "living room" in arenas
+    ]

@@ -53,7 +53,7 @@ MAX_SKIPS = 4
 _WS = '" "?'
 _CHAR = r'[^"\\\x00-\x1F\x7F] | "\\" ["\\/bfnrt]'
 _GENERIC = {
-    "value": "object | array | string | number | \"true\" | \"false\" | \"null\"",
+    "value": 'object | array | string | number | "true" | "false" | "null"',
     "object": f'"{{" ( string ":" {_WS} value ( "," {_WS} string ":" {_WS} value )* )? "}}"',
     "array": f'"[" ( value ( "," {_WS} value )* )? "]"',
     "string": '"\\"" char* "\\""',
@@ -114,7 +114,9 @@ class _SchemaGrammar:
 
     def _resolve(self, ref: str) -> Mapping[str, Any]:
         if not ref.startswith("#/"):
-            raise FatalBackendError(None, f"JSON schema reference {ref!r} is not local; only '#/...' is supported")
+            raise FatalBackendError(
+                None, f"JSON schema reference {ref!r} is not local; only '#/...' is supported"
+            )
         node: Any = self.root
         for part in ref[2:].split("/"):
             if not isinstance(node, Mapping) or part not in node:
@@ -148,13 +150,20 @@ class _SchemaGrammar:
         if "allOf" in schema:
             if len(schema["allOf"]) == 1:
                 return self._expr(schema["allOf"][0], hint)
-            raise FatalBackendError(None, f"JSON schema 'allOf' with several parts at '{hint}' is not supported")
+            raise FatalBackendError(
+                None, f"JSON schema 'allOf' with several parts at '{hint}' is not supported"
+            )
         kind = schema.get("type")
         if isinstance(kind, list):
-            return self._rule(hint, " | ".join(self._expr({**schema, "type": k}, f"{hint}-{k}") for k in kind))
+            return self._rule(
+                hint, " | ".join(self._expr({**schema, "type": k}, f"{hint}-{k}") for k in kind)
+            )
         builder: dict[str | None, Callable[[Mapping[str, Any], str], str]] = {
-            "object": self._object, "array": self._array, "string": self._string,
-            "integer": self._integer, "number": self._number,
+            "object": self._object,
+            "array": self._array,
+            "string": self._string,
+            "integer": self._integer,
+            "number": self._number,
         }
         if kind in builder:
             return builder[kind](schema, hint)
@@ -178,7 +187,7 @@ class _SchemaGrammar:
         # Every declared property is written, in declared order: one fixed shape is the easiest
         # for a small model, and optional fields stay valid when present.
         parts = [
-            f'{_literal(json.dumps(name, ensure_ascii=False) + ":")} {_WS} {self._expr(sub, f"{hint}-{name}")}'
+            f"{_literal(json.dumps(name, ensure_ascii=False) + ':')} {_WS} {self._expr(sub, f'{hint}-{name}')}"
             for name, sub in props.items()
         ]
         return self._rule(hint, '"{" ' + f' "," {_WS} '.join(parts) + ' "}"')
@@ -278,8 +287,9 @@ the whole vocabulary is (greedy decoding only). A pass over the whole vocabulary
 with bounded repetitions takes seconds to minutes for Qwen's 151k tokens."""
 
 
-def _best_admitted(lc: Any, sampler: Any, logits: np.ndarray, temperature: float,
-                   rng: random.Random | None) -> int:
+def _best_admitted(
+    lc: Any, sampler: Any, logits: np.ndarray, temperature: float, rng: random.Random | None
+) -> int:
     """The token to emit when the grammar refused the model's preferred one.
 
     Greedy: the admitted token of highest logit (lowest id among equal logits), found among the
@@ -310,8 +320,9 @@ def _best_admitted(lc: Any, sampler: Any, logits: np.ndarray, temperature: float
     return token
 
 
-def _decode(llama: Any, prompt: str, grammar: str | None, max_tokens: int, temperature: float,
-            seed: int) -> tuple[str, int, int]:
+def _decode(
+    llama: Any, prompt: str, grammar: str | None, max_tokens: int, temperature: float, seed: int
+) -> tuple[str, int, int]:
     """Generate under ``grammar``, checking the grammar lazily; returns (text, prompt tokens, generated).
 
     llama.cpp's own sampler runs the grammar over the whole vocabulary (151k tokens for Qwen)
@@ -405,19 +416,30 @@ class _ModelWorker:
                 from llama_cpp import Llama
             except ImportError as err:
                 raise FatalBackendError(
-                    None, "llama-cpp-python is not installed",
+                    None,
+                    "llama-cpp-python is not installed",
                     hint="install it with: pip install llama-cpp-python==0.3.36 (or run make setup)",
                 ) from err
             size = self.path.stat().st_size / 1e9
-            print(f"aga: loading the embedded model {self.model} ({size:.2f} GB) ...", file=sys.stderr, flush=True)
+            print(
+                f"aga: loading the embedded model {self.model} ({size:.2f} GB) ...",
+                file=sys.stderr,
+                flush=True,
+            )
             try:
                 self.llama = Llama(
-                    model_path=str(self.path), n_ctx=self.n_ctx, n_threads=self.n_threads,
-                    n_threads_batch=self.n_threads, n_batch=512, seed=0, verbose=False,
+                    model_path=str(self.path),
+                    n_ctx=self.n_ctx,
+                    n_threads=self.n_threads,
+                    n_threads_batch=self.n_threads,
+                    n_batch=512,
+                    seed=0,
+                    verbose=False,
                 )
             except (ValueError, RuntimeError) as err:
                 raise FatalBackendError(
-                    None, f"llama.cpp could not load {self.path}: {err}",
+                    None,
+                    f"llama.cpp could not load {self.path}: {err}",
                     hint="is it a complete GGUF model file?",
                 ) from err
             template = self.llama.metadata.get("tokenizer.chat_template")
@@ -427,7 +449,8 @@ class _ModelWorker:
                 vocab = self.llama._model
                 eos, bos = self.llama.token_eos(), self.llama.token_bos()
                 self.formatter = Jinja2ChatFormatter(
-                    template=template, eos_token=vocab.token_get_text(eos) if eos != -1 else "",
+                    template=template,
+                    eos_token=vocab.token_get_text(eos) if eos != -1 else "",
                     bos_token=vocab.token_get_text(bos) if bos != -1 else "",
                 )
         return self.llama
@@ -585,7 +608,9 @@ class EmbeddedBackend:
     def complete_sync(self, request: LLMRequest) -> LLMResponse:
         """Blocking form of :meth:`complete` (for scripts and benchmarks)."""
         worker = self._model_worker()
-        return worker.submit(request.system + "\x00" + request.user, lambda: self._run(worker, request)).result()
+        return worker.submit(
+            request.system + "\x00" + request.user, lambda: self._run(worker, request)
+        ).result()
 
     def clear_prefix_cache(self) -> None:
         """Forget the reusable KV cache, so the next call evaluates its whole prompt (benchmarks)."""
@@ -600,32 +625,43 @@ class EmbeddedBackend:
         if request.system:
             messages.append({"role": "system", "content": request.system})
         messages.append({"role": "user", "content": request.user})
-        seed = int.from_bytes(hashlib.sha256(f"{request.system}\x00{request.user}".encode()).digest()[:4], "big")
+        seed = int.from_bytes(
+            hashlib.sha256(f"{request.system}\x00{request.user}".encode()).digest()[:4], "big"
+        )
         with worker.lock:
             llama = worker.load()
             try:
                 if self.lazy_grammar and worker.formatter is not None:
                     prompt = worker.formatter(messages=messages).prompt
-                    text, n_prompt, n_out = _decode(llama, prompt, grammar_text, request.max_tokens,
-                                                    request.temperature, seed)
+                    text, n_prompt, n_out = _decode(
+                        llama, prompt, grammar_text, request.max_tokens, request.temperature, seed
+                    )
                     return LLMResponse(text, n_prompt, n_out, self.model)
                 from llama_cpp import LlamaGrammar
 
                 grammar = LlamaGrammar.from_string(grammar_text, verbose=False) if grammar_text else None
                 out = llama.create_chat_completion(
-                    messages=messages, grammar=grammar, max_tokens=max(1, request.max_tokens),
-                    temperature=request.temperature, seed=seed,
+                    messages=messages,
+                    grammar=grammar,
+                    max_tokens=max(1, request.max_tokens),
+                    temperature=request.temperature,
+                    seed=seed,
                 )
             except ValueError as err:
                 if "context window" in str(err) or "exceed" in str(err):
                     raise FatalBackendError(
-                        None, f"prompt of task '{request.task}' does not fit the context window: {err}",
+                        None,
+                        f"prompt of task '{request.task}' does not fit the context window: {err}",
                         hint="shorten the prompt or build the backend with a larger n_ctx",
                     ) from err
-                raise FatalBackendError(None, f"llama.cpp rejected the request of task '{request.task}': {err}") from err
+                raise FatalBackendError(
+                    None, f"llama.cpp rejected the request of task '{request.task}': {err}"
+                ) from err
             except RuntimeError as err:
                 llama.reset()
-                raise TransientBackendError(None, f"llama.cpp failed on task '{request.task}': {err}") from err
+                raise TransientBackendError(
+                    None, f"llama.cpp failed on task '{request.task}': {err}"
+                ) from err
         usage = out.get("usage") or {}
         text = out["choices"][0]["message"].get("content") or ""
         return LLMResponse(

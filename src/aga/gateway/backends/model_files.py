@@ -251,13 +251,16 @@ def assemble(
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise BackendUnavailable(
-            "embedded", spec.name, f"cannot create the model cache folder {target.parent}: {err.strerror}",
+            "embedded",
+            spec.name,
+            f"cannot create the model cache folder {target.parent}: {err.strerror}",
             hint="set AGA_CACHE to a writable folder",
         ) from err
     free = shutil.disk_usage(target.parent).free
     if free < spec.size:
         raise BackendUnavailable(
-            "embedded", spec.name,
+            "embedded",
+            spec.name,
             f"not enough disk space in {target.parent}: {spec.size} bytes needed, {free} free",
             hint="free some space or set AGA_CACHE to another folder",
         )

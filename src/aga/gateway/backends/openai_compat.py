@@ -247,7 +247,11 @@ class OpenAIBackend:
                 if self.tokens_param == "max_tokens" and _mentions(err, "max_completion_tokens"):
                     self.tokens_param = "max_completion_tokens"
                     continue
-                if request.json_schema is not None and form != "prompt" and is_refusal(err.status_code, message):
+                if (
+                    request.json_schema is not None
+                    and form != "prompt"
+                    and is_refusal(err.status_code, message)
+                ):
                     following = self._refused(form, f"HTTP {err.status_code}: {scrub(message)[:120]}")
                     if following is not None:
                         form = following
