@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test lint bench clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
@@ -26,7 +26,14 @@ demo: setup
 	@echo "metrics files: storage/demo/metrics/"
 	@echo "watch the run: $(BIN)/aga serve, then open http://127.0.0.1:8000/demo/demo/0/3  (cost: /cost/demo)"
 
-test: setup
+# The gates `make test` runs first: lint (pyflakes, import order, bugbear, docstrings), format, types.
+LINTED := src tests bench reverie_offline.py
+lint: setup
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy
+
+test: setup lint
 	$(BIN)/python -m pytest -q
 
 clean:
