@@ -182,8 +182,15 @@ async def daily_plan(
         "wake_hour": wake,
         "home": r.home_sector,  # the task's declared hint (test doubles only)
     }
-    checked = replace(DAILY_PLAN, check=lambda a: plan_problem(a, wake, r.identity.first_name))
-    ans = await ask(ctx, r.name, checked, vars)
+    seen: list[DailyPlan] = []
+
+    def check(answer: DailyPlan) -> str | None:
+        seen.append(answer)
+        return plan_problem(answer, wake, r.identity.first_name)
+
+    ans = await ask(ctx, r.name, replace(DAILY_PLAN, check=check), vars)
+    if ans is None and seen:  # the model's last plan, without what its check refused
+        ans = salvage_plan(seen[-1], wake)
     if ans is None or not getattr(ans, "items", None):
         return fallback_plan(wake), True
     by_hour: dict[int, str] = {}
@@ -194,9 +201,22 @@ async def daily_plan(
     return sorted(by_hour.items()), False
 
 
+def salvage_plan(answer: DailyPlan, wake: int) -> DailyPlan | None:
+    """A plan the model kept getting wrong in a checkable way, without the refused items (bare
+    clock times, bed in the middle of the day); the day then ends with sleep at the lifestyle's
+    bed hour (``build_day``). None when fewer than three items are left."""
+    kept = [
+        item
+        for item in answer.items
+        if clean_activity(item.activity) and not (_BEDTIME.search(item.activity) and wake < int(item.hour) < 19)
+    ]
+    return DailyPlan(items=kept) if len(kept) >= 3 else None
+
+
 _CLOCK_TIME = re.compile(
     r"\(?\b(?:at|from|until|till|to|around|by)?\s*\d{1,2}(?::\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.|o'clock)"
-    r"|\(?\b(?:at|from|until|till|to|around|by)?\s*\d{1,2}:\d\d\b\)?",
+    r"|\(?\b(?:at|from|until|till|to|around|by)?\s*\d{1,2}:\d\d\b\)?"
+    r"|\b(?:at|around|by)\s+\d{1,2}\s*$",
     re.IGNORECASE,
 )
 _FILLER = re.compile(r"\b(at|from|until|till|to|around|by|and|the|a|an|then)\b|[^a-z]", re.IGNORECASE)
