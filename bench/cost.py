@@ -43,7 +43,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "no policy": {"policy": False},
     "no relationship": {"relationship": False},
     "all off": {"policy": False, "relationship": False, "disabled_savings": list(SAVINGS)},
-    "--profile original": {"profile": "original"},
+    "--profile original": {"profile": "original", "policy": False},  # no store: cold only
 }
 
 
