@@ -23,6 +23,7 @@ import numpy as np
 from aga.minds.action import Action
 from aga.minds.calls import ask, embed
 from aga.minds.grounding import arena_options, choose_place, ground_action, sector_options
+from aga.minds.replan import repeats
 from aga.minds.retrieve import merge_unique, retrieve
 from aga.minds.schedule import (
     REACT,
@@ -30,26 +31,21 @@ from aga.minds.schedule import (
     Row,
     build_day,
     decomposed_rows,
-    fit_rows,
     index_at,
     is_sleep_text,
     replace_span,
-    rewrite_window,
     should_decompose,
-    slice_rows,
     span,
 )
 from aga.minds.spatial import is_others_private
 from aga.minds.state import ActionLogEntry
 from aga.minds.text import activity_phrase, clock, day_text, midnight, minute_of_day
-from aga.minds.wandering import eps_for, sample_wandering
+from aga.minds.wandering import wander
 from aga.prompts.tasks import (
     DAILY_PLAN,
     HOURLY_SCHEDULE,
-    MIND_WANDERING,
     NEW_DAY_REVIEW,
     NEW_DAY_REVISION,
-    SCHEDULE_REWRITE,
     TASK_DECOMP,
     WAKE_UP_HOUR,
     DailyPlan,
@@ -208,7 +204,8 @@ def salvage_plan(answer: DailyPlan, wake: int) -> DailyPlan | None:
     kept = [
         item
         for item in answer.items
-        if clean_activity(item.activity) and not (_BEDTIME.search(item.activity) and wake < int(item.hour) < 19)
+        if clean_activity(item.activity)
+        and not (_BEDTIME.search(item.activity) and wake < int(item.hour) < 19)
     ]
     return DailyPlan(items=kept) if len(kept) >= 3 else None
 
@@ -539,79 +536,4 @@ def decomposition_problem(answer: TaskDecomp, task: str, other_items: list[str],
 def _copied_step(step: str, other_items: list[str]) -> bool:
     """Whether a 'step' is another item of the day copied in (small models list the neighbouring
     plan items, times and all, as steps: 'Go to bed at 11:00 PM' as a step of 'go to work')."""
-    return bool(_CLOCK.search(step)) or any(_repeats(step, item) for item in other_items)
-
-
-# ---------------------------------------------------------------------- Mind Wandering
-async def wander(r: Mind, ctx: StepContext) -> str | None:
-    """Something new to do today, from 3 memories drawn with weights inverse to the size of
-    their cluster (rare topics favoured); one ``mind_wandering`` call. None without memories
-    or when the model's answers are unusable."""
-    rows, vectors, _importance, _access = r.memory.arrays()
-    if rows.size == 0:
-        return None
-    keys = [r.memory.node_at_row(int(i)).embedding_key for i in rows]
-    rng = ctx.rng(r.name, "mind wandering")
-    picked = sample_wandering(keys, vectors, rng, k=3, eps=eps_for(ctx.gateway.embed_model))
-    if not picked:
-        return None
-    vars = {
-        "persona": r.identity.block(),
-        "memories": "\n".join(f"- {m}" for m in picked),
-        "date": day_text(ctx.now),
-        "first_name": r.identity.first_name,
-    }
-    ans = await ask(ctx, r.name, MIND_WANDERING, vars)
-    return None if ans is None else ans.idea
-
-
-# ---------------------------------------------------------------------- rewriting around a reaction
-_WORDS = re.compile(r"[a-z']+")
-
-
-def _repeats(activity: str, inserted: str) -> bool:
-    """Whether a re-planned activity just repeats the inserted one (most words shared)."""
-    a, b = set(_WORDS.findall(activity.lower())), set(_WORDS.findall(inserted.lower()))
-    return bool(a and b) and len(a & b) / min(len(a), len(b)) >= 0.75
-
-
-async def rewrite_around(r: Mind, ctx: StepContext, inserted: str, minutes: int) -> None:
-    """Insert ``inserted`` (lasting ``minutes``) now and let the model re-plan the rest of the
-    window (the current hourly block, or two when it is short). Minutes are fixed by code; an
-    unusable answer keeps the original plan after the insertion."""
-    if not r.schedule:
-        return
-    start = min(minute_of_day(ctx.now) + (1 if ctx.now.second else 0), 1439)
-    stop = min(start + max(1, minutes), 1440)
-    w_start, w_end = rewrite_window(r.hourly, start, stop)
-    after = [row for _m, row in slice_rows(r.schedule, stop, w_end)]
-    remaining = w_end - stop
-    if remaining > 0:
-        original = [
-            f"{clock(m)}-{clock(m + row.minutes)} {row.description}"
-            for m, row in slice_rows(r.schedule, w_start, w_end)
-        ]
-        vars = {
-            "persona": r.identity.block(),
-            "date": day_text(ctx.now),
-            "window_start": clock(w_start),
-            "window_end": clock(w_end),
-            "original": "\n".join(original),
-            "inserted": inserted,
-            "insert_start": clock(start),
-            "insert_minutes": stop - start,
-            "remaining": remaining,
-            "after": [[row.description, row.minutes] for row in after],
-        }
-        ans = await ask(ctx, r.name, SCHEDULE_REWRITE, vars)
-        if ans is not None and getattr(ans, "activities", None):
-            kept = [
-                (activity_phrase(a.activity), int(a.minutes))
-                for a in ans.activities
-                if not _repeats(a.activity, inserted)
-            ]
-            fitted = fit_rows(kept, remaining, REACT)
-            if fitted:
-                after = fitted
-    new_rows = [Row(inserted, stop - start, REACT), *after]
-    r.set_schedule(replace_span(r.schedule, start, start + sum(x.minutes for x in new_rows), new_rows))
+    return bool(_CLOCK.search(step)) or any(repeats(step, item) for item in other_items)

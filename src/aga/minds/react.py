@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from aga.minds.action import WAIT_EMOJI, WAITING_PREFIX, Action, Grounding, is_object_address
 from aga.minds.calls import ask
 from aga.minds.context import AgentView, ChatIntent, Intent
-from aga.minds.plan import rewrite_around
+from aga.minds.replan import rewrite_around
 from aga.minds.schedule import REACT, Row, index_at, replace_span, span
 from aga.minds.state import ActionLogEntry
 from aga.minds.text import ceil_minute, minute_of_day, subtask_text

@@ -15,8 +15,17 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from aga.minds.calls import ask
+from aga.minds.text import day_text
+from aga.prompts.tasks import MIND_WANDERING
+
+if TYPE_CHECKING:
+    from aga.minds.context import StepContext
+    from aga.minds.state import Mind
 
 __all__ = [
     "DEFAULT_EPS",
@@ -184,3 +193,26 @@ def sample_wandering(
         pool.remove(chosen)
         drawn.append(unique[chosen])
     return drawn
+
+
+# ---------------------------------------------------------------------- the call
+async def wander(r: Mind, ctx: StepContext) -> str | None:
+    """Something new to do today, from 3 memories drawn with weights inverse to the size of
+    their cluster (rare topics favoured); one ``mind_wandering`` call. None without memories
+    or when the model's answers are unusable."""
+    rows, vectors, _importance, _access = r.memory.arrays()
+    if rows.size == 0:
+        return None
+    keys = [r.memory.node_at_row(int(i)).embedding_key for i in rows]
+    rng = ctx.rng(r.name, "mind wandering")
+    picked = sample_wandering(keys, vectors, rng, k=3, eps=eps_for(ctx.gateway.embed_model))
+    if not picked:
+        return None
+    vars = {
+        "persona": r.identity.block(),
+        "memories": "\n".join(f"- {m}" for m in picked),
+        "date": day_text(ctx.now),
+        "first_name": r.identity.first_name,
+    }
+    ans = await ask(ctx, r.name, MIND_WANDERING, vars)
+    return None if ans is None else ans.idea
