@@ -69,6 +69,7 @@ class Town:
         self._spawn_index: dict[str, list[Tile]] | None = None
         self._paths: PathFinder | None = None
         self._reach: Reachability | None = None
+        self._tree: dict[str, dict[str, list[str]]] | None = None
 
     # -- tiles ----------------------------------------------------------------------------------
     def _i(self, tile: Tile) -> int:
@@ -162,6 +163,11 @@ class Town:
 
     def tree(self) -> dict[str, dict[str, list[str]]]:
         """``sector -> arena -> sorted object names`` for the whole town (a fresh copy)."""
+        if self._tree is None:
+            self._tree = self._build_tree()
+        return {s: {a: list(objs) for a, objs in arenas.items()} for s, arenas in self._tree.items()}
+
+    def _build_tree(self) -> dict[str, dict[str, list[str]]]:
         d = self._data
         out: dict[str, dict[str, list[str]]] = {s: {} for s in sorted(d.sectors)}
         pairs = np.unique(np.stack([d.arena_grid.reshape(-1), d.object_grid.reshape(-1)]), axis=1)
