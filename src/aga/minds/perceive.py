@@ -365,14 +365,25 @@ async def settle_ratings(r: Mind, ctx: StepContext, *, force: bool = False) -> N
     r.clear_deferred()
 
 
+async def _all(coros: list[Any]) -> list[Any]:
+    """``asyncio.gather`` that, when one call fails, cancels the others and waits for them, so no
+    sibling call is left running after a failed step (a new base may hold many seed memories)."""
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
 async def heal_memory(r: Mind, ctx: StepContext) -> None:
     """Rate and embed memories that lack an importance or a vector (seed memories, or nodes
     whose vectors were not stored), and rate again the stand-in ratings of failed answers (a
     rating that comes now counts towards reflection; one that fails again stays marked)."""
     stand_ins = [n for n in r.memory.stand_ins() if n.id not in r.deferred]
-    again = await asyncio.gather(
-        *(rate_or_none(r, ctx, n.description, thought=n.kind == "thought") for n in stand_ins)
-    )
+    again = await _all([rate_or_none(r, ctx, n.description, thought=n.kind == "thought") for n in stand_ins])
     for node, rating in zip(stand_ins, again):
         if rating is not None:
             r.memory.set_importance(node.id, rating)
@@ -382,9 +393,7 @@ async def heal_memory(r: Mind, ctx: StepContext) -> None:
     if not pending:
         return
     unrated = [n for n in pending if n.importance is None and n.id not in r.deferred]
-    ratings = await asyncio.gather(
-        *(rate_or_none(r, ctx, n.description, thought=n.kind == "thought") for n in unrated)
-    )
+    ratings = await _all([rate_or_none(r, ctx, n.description, thought=n.kind == "thought") for n in unrated])
     for node, rating in zip(unrated, ratings):
         if rating is None:
             r.memory.set_importance(node.id, DEFAULT_IMPORTANCE, defaulted=True)
