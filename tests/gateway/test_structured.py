@@ -103,6 +103,28 @@ def test_a_server_answering_prose_for_json_schema_gets_json_object_and_the_prose
     assert rows[0].prompt_tokens > rows[1].prompt_tokens  # both calls of the first ask are counted
 
 
+def test_one_prose_answer_after_json_schema_worked_is_repaired_and_the_form_kept(monkeypatch, caplog):
+    fake = serve(monkeypatch)
+    caplog.set_level(logging.WARNING, logger="aga.gateway")
+
+    async def two_asks(gw):
+        first = await gw.ask(RATE, {"name": "A", "event": "coffee"}, agent="A", game_time=None)
+        fake.fail("invalid_json")  # the next answer is prose, once (a flaky model, not a refusal)
+        second = await gw.ask(PLAN, {"name": "A"}, agent="A", game_time=None)
+        await gw.aclose()
+        return first, second
+
+    try:
+        gw, sleep = gateway()
+        first, second = asyncio.run(two_asks(gw))
+    finally:
+        fake.stop()
+    assert isinstance(first, Rating) and isinstance(second, Plan)
+    assert forms(fake) == ["json_schema", "json_schema", "json_schema"]  # prose, then the repair
+    assert notices(caplog) == []  # no form change announced
+    assert sleep.waits == []
+
+
 def test_a_server_refusing_every_schema_form_is_asked_by_prompt_and_the_gateway_validates(
     monkeypatch, caplog
 ):

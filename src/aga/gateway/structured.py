@@ -77,12 +77,24 @@ class FormMemory:
 
     def __init__(self) -> None:
         self._forms: dict[tuple[str, str], str] = {}
+        self._confirmed: set[tuple[str, str, str]] = set()
         self._lock = threading.Lock()
 
     def get(self, endpoint: str, model: str) -> str:
         """The form to use now (``json_schema`` until a refusal taught otherwise)."""
         with self._lock:
             return self._forms.get((endpoint, model), FORMS[0])
+
+    def confirm(self, endpoint: str, model: str, form: str) -> None:
+        """Record that ``form`` gave a JSON answer: the server takes it."""
+        with self._lock:
+            self._confirmed.add((endpoint, model, form))
+
+    def confirmed(self, endpoint: str, model: str, form: str) -> bool:
+        """Whether ``form`` already gave a JSON answer at this endpoint: a later prose answer
+        is then a bad answer to repair, not a refusal of the form."""
+        with self._lock:
+            return (endpoint, model, form) in self._confirmed
 
     def refused(self, endpoint: str, model: str, form: str, server: str, why: str) -> str | None:
         """Record that ``form`` was refused; returns the form to use next (None: none left).
@@ -104,6 +116,7 @@ class FormMemory:
         """Forget everything learned (tests)."""
         with self._lock:
             self._forms.clear()
+            self._confirmed.clear()
 
 
 FORM_MEMORY = FormMemory()

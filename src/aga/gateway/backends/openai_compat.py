@@ -267,13 +267,18 @@ class OpenAIBackend:
                 raise map_error(err, self.base_url, [self._client.api_key]) from None
             response = self._response(completion, request, form)
             if request.json_schema is not None and form != "prompt" and looks_like_prose(response.text):
-                following = self._refused(form, "it answered prose")
+                # prose from a form that has answered JSON before is a bad answer (the gateway
+                # repairs it), not a refusal: one odd answer must not change the form for the run
+                confirmed = self._memory.confirmed(self.base_url, self.model, form)
+                following = None if confirmed else self._refused(form, "it answered prose")
                 if following is not None:
                     billed_prompt += response.prompt_tokens
                     billed_completion += response.completion_tokens
                     billed_cached += response.cached_tokens
                     form = following
                     continue
+            if request.json_schema is not None and form != "prompt" and not looks_like_prose(response.text):
+                self._memory.confirm(self.base_url, self.model, form)
             return LLMResponse(
                 response.text,
                 response.prompt_tokens + billed_prompt,
