@@ -307,7 +307,9 @@ def test_a_chat_line_about_the_listener_is_re_asked_before_it_is_said(town, pers
     assert len(asked) == 2 and "not about Klaus Mueller" in asked[1]
 
 
-def test_a_plan_still_wrong_after_the_attempts_keeps_the_models_items_without_the_refused_ones(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+def test_a_plan_still_wrong_after_the_attempts_keeps_the_models_items_without_the_refused_ones(
+    town, personas, scripted
+) -> None:  # type: ignore[no-untyped-def]
     wrong = {
         "items": [
             {"activity": "get up", "hour": 6},
@@ -319,6 +321,12 @@ def test_a_plan_still_wrong_after_the_attempts_keeps_the_models_items_without_th
     r = _resident(town, personas, "Isabella Rodriguez")
     gw = scripted(with_rules(daily_plan=lambda request, rng: wrong))
     asyncio.run(start_day(r, make_ctx(town, gw, [r], DAY)))
-    assert [x for x in r.daily_req] == ["getting up at 6:00", "going to work at 8:00", "having lunch at the cafe at 12:00"]
-    assert r.schedule[-1].description == "sleeping" and total(r.schedule) == 1440  # bed at the lifestyle's hour
+    assert [x for x in r.daily_req] == [
+        "getting up at 6:00",
+        "going to work at 8:00",
+        "having lunch at the cafe at 12:00",
+    ]
+    assert (
+        r.schedule[-1].description == "sleeping" and total(r.schedule) == 1440
+    )  # bed at the lifestyle's hour
     assert [row.defaulted for row in gw.ledger.drain() if row.task == "daily_plan"][-1] is True
