@@ -20,7 +20,8 @@ from aga.runner.lifecycle import RunSettings, fork
 
 from .conftest import BASE3, PARTY
 
-pytestmark = pytest.mark.embedded
+# eight real calls take 1-2 minutes on an idle 2-core machine; a loaded one needs far more
+pytestmark = [pytest.mark.embedded, pytest.mark.timeout(1800)]
 
 DETAILS = ("hobbs cafe", "february 14", "5 to 7", "5 pm", "5pm")
 DENIAL = re.compile(r"\b(not|no|never|nothing|unaware)\b|n't\b", re.IGNORECASE)
