@@ -66,16 +66,16 @@ WRITER = textwrap.dedent(
 )
 
 
-def test_sqlite_cache_is_shared_by_two_processes_at_once(tmp_path):
+def test_sqlite_cache_is_shared_by_six_processes_starting_at_once(tmp_path):
     path = tmp_path / "llm_cache.db"
     procs = [
         subprocess.Popen([sys.executable, "-c", WRITER, str(path), name], stderr=subprocess.PIPE)
-        for name in "ab"
+        for name in "abcdef"
     ]
     for p in procs:
         assert p.wait(timeout=60) == 0, p.stderr.read().decode()
     cache = SqliteCache(path)
-    assert len(cache) == 400
+    assert len(cache) == 1200
     assert cache.get("b-7") == LLMResponse("answer 7", 7, 1, "m")
     cache.put("b-7", LLMResponse("other", 0, 0, "m"))  # first answer stored wins: reruns stay reproducible
     assert cache.get("b-7").text == "answer 7"

@@ -12,6 +12,7 @@ import hashlib
 import json
 import sqlite3
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Protocol
@@ -99,12 +100,28 @@ class SqliteCache:
                 self.path, timeout=30.0, check_same_thread=False, isolation_level=None
             )
             self._conn.execute("PRAGMA busy_timeout = 30000")
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-            self._conn.execute(_SCHEMA)
+            self._setup_shared()
         except sqlite3.DatabaseError as err:
             raise InputError(f"LLM cache file {self.path} cannot be used: {err}") from None
         self._lock = threading.Lock()
+
+    def _setup_shared(self) -> None:
+        """Switch to WAL and create the table, waiting out another process doing the same.
+
+        SQLite does not call its busy handler while a journal-mode change races another
+        connection's, so "database is locked" can come back at once; retry it for 30 s.
+        """
+        deadline = time.monotonic() + 30.0
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                self._conn.execute("PRAGMA synchronous = NORMAL")
+                self._conn.execute(_SCHEMA)
+                return
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def get(self, key: str) -> LLMResponse | None:
         """The stored answer, or None."""
