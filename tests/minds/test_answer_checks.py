@@ -307,6 +307,48 @@ def test_a_chat_line_about_the_listener_is_re_asked_before_it_is_said(town, pers
     assert len(asked) == 2 and "not about Klaus Mueller" in asked[1]
 
 
+def test_a_chat_line_repeating_an_earlier_line_is_caught() -> None:
+    from aga.minds.converse import repeat_problem
+
+    said = [
+        ("Klaus Mueller", "Hey Isabella, I was just reading in the library about gentrification."),
+        ("Isabella Rodriguez", "What do you think about gentrification in Hobbs?"),
+    ]
+    # Isabella copying Klaus's opening with the name swapped is a repeat
+    assert repeat_problem("Hey Klaus, I was just reading in the library about gentrification.", said)
+    assert repeat_problem("What do you think about gentrification in Hobbs?", said)
+    assert repeat_problem("It pushes people out of their homes, and rents keep rising.", said) is None
+    assert repeat_problem("Thanks!", said + [("Klaus Mueller", "Thanks!")]) is None  # short replies may recur
+
+
+def test_a_repeated_chat_line_is_re_asked_and_a_chat_that_only_repeats_ends(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    from aga.minds.converse import next_turn
+    from aga.minds.plan import next_action
+
+    asked: list[str] = []
+
+    def turn(request, rng):  # type: ignore[no-untyped-def]
+        asked.append(request.user)
+        if len(asked) == 1:
+            return {"utterance": "Hi Klaus, how is your research paper going?", "end": False}
+        return {"utterance": "Are you coming to my party at Hobbs Cafe tomorrow at 5?", "end": False}
+
+    gw = scripted(with_rules(conversation_turn=turn))
+    a = _resident(town, personas, "Isabella Rodriguez")
+    b = _resident(town, personas, "Klaus Mueller")
+    at = DAY.replace(hour=10)
+    for r in (a, b):
+        asyncio.run(next_action(r, make_ctx(town, gw, [a, b], at)))
+    lines = [("Isabella Rodriguez", "Hi Klaus! How is your research paper going?")]
+    got = asyncio.run(next_turn(a, b, lines, make_ctx(town, gw, [a, b], at), a))
+    assert got is not None and got[0] == "Are you coming to my party at Hobbs Cafe tomorrow at 5?"
+    assert len(asked) == 2 and "repeats what Isabella Rodriguez already said" in asked[1]
+    lines.append(("Isabella Rodriguez", got[0]))
+    asked.clear()  # from now on the model only repeats itself: the chat ends, nothing repeated is said
+    assert asyncio.run(next_turn(a, b, lines, make_ctx(town, gw, [a, b], at), a)) is None
+    assert len(asked) > 1
+
+
 def test_a_plan_still_wrong_after_the_attempts_keeps_the_models_items_without_the_refused_ones(
     town, personas, scripted
 ) -> None:  # type: ignore[no-untyped-def]

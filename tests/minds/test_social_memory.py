@@ -217,7 +217,13 @@ def test_what_the_lines_bring_to_mind_joins_the_prompt_and_the_notes_after(  # t
     def turn(request, rng):  # type: ignore[no-untyped-def]
         prompts.append(dict(request.vars))
         turn = int(request.vars["turn"])
-        return {"utterance": "Have you seen the flyer about the physics exam study group?", "end": turn >= 3}
+        lines = [
+            "Have you seen the flyer about the physics exam study group?",
+            "It meets on Thursday.",
+            "I might go, the exam worries me.",
+            "Then I will see you there.",
+        ]
+        return {"utterance": lines[turn], "end": turn >= 3}
 
     def update(request, rng):  # type: ignore[no-untyped-def]
         updates.append(dict(request.vars))

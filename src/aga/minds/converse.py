@@ -144,6 +144,7 @@ async def next_turn(
         "speaker": speaker.name,
         "listener": listener.name,
         "memories": in_mind or "nothing in particular",
+        "news": speaker.identity.currently.strip() or "nothing in particular",
         "past": _past_chat(speaker, listener, ctx),
         "place": where,
         "situation": situation,
@@ -152,8 +153,9 @@ async def next_turn(
     }
     checked = replace(
         CONVERSATION_TURN,
-        check=lambda a: line_problem(
-            own_words(a.utterance, speaker.name, listener.name), speaker.name, listener.name
+        check=lambda a: (
+            line_problem(own_words(a.utterance, speaker.name, listener.name), speaker.name, listener.name)
+            or repeat_problem(own_words(a.utterance, speaker.name, listener.name), lines)
         ),
     )
     ans = await ask(ctx, speaker.name, checked, vars)
@@ -188,6 +190,31 @@ def line_problem(line: str, speaker: str, listener: str) -> str | None:
     own = "|".join(re.escape(n) for n in (speaker.casefold(), sfirst))
     if re.search(rf"\b(?:{own})(?:\s+{_THIRD_PERSON_VERB}\b|'s\b)", low):
         return f'{speaker} is the one speaking: {speaker} says "I", never their own name'
+    return None
+
+
+def _words(line: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", line.casefold())
+
+
+def repeat_problem(line: str, lines: list[tuple[str, str]]) -> str | None:
+    """Why a chat line is a repeat: it says again (nearly word for word) a line already said in
+    this conversation, by either speaker; None when it is new. A small model copies the last
+    lines otherwise, and the chat loops on one sentence."""
+    mine = _words(line)
+    if len(mine) < 3:  # "Thanks!", "See you." may come twice
+        return None
+    words = set(mine)
+    for who, said in lines:
+        theirs = set(_words(said))
+        if not theirs:
+            continue
+        overlap = len(words & theirs) / len(words | theirs)
+        if overlap >= 0.75:
+            return (
+                f'this line repeats what {who} already said ("{said[:80]}"); write something new '
+                "that answers the last line and moves the conversation on, or end it"
+            )
     return None
 
 

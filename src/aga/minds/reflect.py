@@ -21,6 +21,7 @@ Savings (``MindConfig`` switches; off, the original calls):
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -147,22 +148,36 @@ async def thoughts_after_chat(r: Mind, ctx: StepContext) -> None:
     plan_note: str | None = None
     memo_note: str | None = None
     if ctx.config.merged_reflection:
-        both = await ask(ctx, r.name, CHAT_THOUGHTS, vars)
+        task = replace(CHAT_THOUGHTS, check=lambda a: own_thought_problem(r.name, a.planning_note, a.memo))
+        both = await ask(ctx, r.name, task, vars)
         if both is not None:
             plan_note, memo_note = both.planning_note, both.memo
     else:
         plan, memo = await asyncio.gather(
-            ask(ctx, r.name, CHAT_PLANNING_NOTE, vars),
-            ask(ctx, r.name, CHAT_MEMO, vars),
+            ask(
+                ctx,
+                r.name,
+                replace(CHAT_PLANNING_NOTE, check=lambda a: own_thought_problem(r.name, a.note)),
+                vars,
+            ),
+            ask(ctx, r.name, replace(CHAT_MEMO, check=lambda a: own_thought_problem(r.name, a.note)), vars),
         )
         plan_note = None if plan is None else plan.note
         memo_note = None if memo is None else memo.note
-    texts = []
-    if plan_note is not None:
-        texts.append(f"For {r.name}'s planning: {plan_note}")
-    if memo_note is not None:
-        texts.append(f"{r.name} {memo_note}" if not memo_note.startswith(r.name) else memo_note)
+    # the resident's own first-person words, as they thought them (no "For X's planning:" frame,
+    # which made a thought name its thinker beside "I")
+    texts = [t.strip() for t in (plan_note, memo_note) if t is not None and t.strip()]
     await add_thoughts(r, ctx, [(t, [chat_node.id]) for t in texts])
+
+
+def own_thought_problem(name: str, *notes: str) -> str | None:
+    """Why a note that should be ``name``'s own first-person thought is not: it names them
+    ("Isabella Rodriguez The conversation ...", "I think Isabella should ..."); None when fine."""
+    first = name.split()[0]
+    for note in notes:
+        if re.search(rf"\b{re.escape(name)}\b|\b{re.escape(first)}(?:'s)?\b", note):
+            return f'write it as {name} thinking to themself: "I" and "my", never "{first}"'
+    return None
 
 
 def focal_statements(r: Mind, count: int) -> list[MemoryNode]:

@@ -492,7 +492,8 @@ def conversation_turn(request: LLMRequest, rng: random.Random) -> dict[str, Any]
             "We should have lunch together sometime this week.",
             "Have you heard any news around town?",
         ]
-        text = rng.choice(lines)
+        fresh = [line for line in lines if line not in said] or lines
+        text = rng.choice(fresh)
     return {"utterance": text, "end": turn + 1 >= length}
 
 

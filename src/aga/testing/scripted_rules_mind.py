@@ -63,10 +63,10 @@ def chat_planning_note(request: LLMRequest, rng: random.Random) -> dict[str, Any
     """A note about plans mentioned in the chat."""
     low = str(_v(request, "transcript")).lower()
     if "party" in low:
-        return {"note": "remember the party at Hobbs Cafe."}
+        return {"note": "I should remember the party at Hobbs Cafe."}
     if "lunch" in low:
-        return {"note": "plan a lunch together this week."}
-    return {"note": "nothing in the conversation changes the plans."}
+        return {"note": "I should plan a lunch together this week."}
+    return {"note": "Nothing in the conversation changes my plans."}
 
 
 def chat_memo(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
@@ -75,7 +75,7 @@ def chat_memo(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
     speakers = re.findall(r"^([^:\n]+):", str(_v(request, "transcript")), re.MULTILINE)
     others = [x.strip() for x in speakers if x.strip() and x.strip() != name]
     other = others[0] if others else "someone"
-    return {"note": f"enjoyed catching up with {other}."}
+    return {"note": f"I enjoyed catching up with {other}."}
 
 
 # ---------------------------------------------------------------------- Social Memory and savings
