@@ -90,3 +90,26 @@ def test_a_run_closes_the_gateway(tmp_path):
     finally:
         sim.close()
     assert closed == [3]
+
+
+def test_a_run_into_a_log_file_prints_plain_progress_lines(tmp_path, monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from aga.runner import progress
+    from aga.runner.lifecycle import RunSettings, fork, open_simulation
+
+    monkeypatch.setattr(progress, "PLAIN_EVERY", 2)
+    folder = fork(
+        "base_the_ville_isabella_maria_klaus", tmp_path, "log", settings=RunSettings(llm="scripted")
+    )
+    sim = open_simulation(folder)
+    out = io.StringIO()
+    try:
+        assert asyncio.run(progress.run_with_progress(sim, 4, console=Console(file=out, width=200))) == 0
+    finally:
+        sim.close()
+    lines = [ln for ln in out.getvalue().splitlines() if " steps, " in ln]
+    assert [ln.split(": ")[1].split(" steps")[0] for ln in lines] == ["2/4", "4/4"]
+    assert lines[0].startswith("Feb 13 00:00") and "calls" in lines[0]

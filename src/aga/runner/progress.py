@@ -8,6 +8,7 @@ files include the earlier calls.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +30,7 @@ from aga.runner.simulation import Simulation, StepReport
 from aga.store.side_ledger import all_ledger_rows
 
 METRICS_EVERY = 360  # one game hour of 10-second steps
+PLAIN_EVERY = 360  # steps between progress lines when the output is not a terminal
 
 
 def write_sim_metrics(sim: Simulation) -> None:
@@ -68,6 +70,9 @@ async def run_with_progress(
     resume: Callable[[int], str] | None = None,
 ) -> int:
     """Run ``steps`` steps; returns an exit code (0, or 130 after Ctrl-C / SIGTERM).
+
+    On a terminal a live bar shows the progress; when the output goes to a file or pipe, a plain
+    line is printed every ``PLAIN_EVERY`` steps (game time, steps, calls, tokens, seconds).
 
     The first Ctrl-C (or SIGTERM) stops after the step in progress is committed; a second one
     abandons the step in progress at once (nothing of it is saved, every earlier step is). Either
@@ -109,12 +114,22 @@ async def run_with_progress(
         )
         if sim.step % METRICS_EVERY == 0:
             write_sim_metrics(sim)
+        if plain_every and not quiet and (sim.step - first) % plain_every == 0:
+            done = sim.step - first
+            console.print(
+                f"{sim.now:%b %d %H:%M} step {sim.step}: {done}/{steps} steps, {totals['calls']} calls, "
+                f"{totals['in']} in / {totals['out']} out tokens, {time.monotonic() - started:.0f} s",
+                highlight=False,
+            )
 
     def on_first() -> None:
         console.print("stopping after this step (Ctrl-C again to stop now)", highlight=False)
 
     code = 0
     first = sim.step
+    started = time.monotonic()
+    # a log file gets no live bar (rich draws one only on a terminal): a plain line every game hour
+    plain_every = 0 if console.is_terminal else PLAIN_EVERY
     signals = StopSignals(on_first)
     try:
         with signals, progress:
