@@ -224,8 +224,9 @@ def test_a_plan_of_bare_clock_times_or_noon_sleep_is_re_asked(town, personas, sc
         },
         {
             "items": [
-                {"activity": "waking up", "hour": 10},
+                {"activity": "waking up and having breakfast", "hour": 10},
                 {"activity": "Lunch at 2:00", "hour": 14},
+                {"activity": "dinner with friends", "hour": 19},
                 {"activity": "going to bed", "hour": 23},
             ]
         },
@@ -242,6 +243,26 @@ def test_a_plan_of_bare_clock_times_or_noon_sleep_is_re_asked(town, personas, sc
     assert "only a clock time" in asked[1] and "middle of the day" in asked[2] and "going to bed" in asked[3]
     assert "having lunch at 14:00" in r.daily_req  # the time is the item's hour, once; reads after "is"
     assert clean_activity("working at the cafe (8 am - 12 pm)") == "working at the cafe"
+
+
+def test_a_plan_without_meals_is_re_asked_naming_the_missing_ones(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    asked: list[str] = []
+    no_meals = {"items": [{"activity": "getting up", "hour": 7}, {"activity": "working at the cafe", "hour": 8},
+                          {"activity": "going to bed", "hour": 22}]}  # fmt: skip
+    meals = {"items": [{"activity": "getting up and having breakfast", "hour": 7},
+                       {"activity": "working at the cafe", "hour": 8}, {"activity": "having lunch", "hour": 12},
+                       {"activity": "working at the cafe", "hour": 13}, {"activity": "having dinner", "hour": 18},
+                       {"activity": "going to bed", "hour": 22}]}  # fmt: skip
+
+    def plan(request, rng):  # type: ignore[no-untyped-def]
+        asked.append(request.user)
+        return no_meals if len(asked) == 1 else meals
+
+    r = _resident(town, personas, "Isabella Rodriguez")
+    gw = scripted(with_rules(daily_plan=plan, wake_up_hour=lambda request, rng: {"hour": 7}))
+    asyncio.run(start_day(r, make_ctx(town, gw, [r], DAY)))
+    assert len(asked) == 2 and "no breakfast or lunch or dinner" in asked[1]
+    assert "having lunch at 12:00" in r.daily_req and "having dinner at 18:00" in r.daily_req
 
 
 def test_identical_texts_are_retrieved_once() -> None:

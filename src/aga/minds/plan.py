@@ -246,7 +246,29 @@ def plan_problem(answer: DailyPlan, wake: int, first_name: str) -> str | None:
             )
     if not sleeps:
         return f"the plan does not end with going to bed; add going to bed at {first_name}'s usual hour"
+    missing = missing_meals(answer, wake)
+    if missing:
+        return f"the plan has no {' or '.join(missing)}; add {' and '.join(MEAL_ITEMS[m] for m in missing)}"
     return None
+
+
+_MEALS = {
+    "breakfast": re.compile(r"\b(breakfast|brunch)\b", re.IGNORECASE),
+    "lunch": re.compile(r"\b(lunch|brunch)\b", re.IGNORECASE),
+    "dinner": re.compile(r"\b(dinner|supper)\b", re.IGNORECASE),
+}
+MEAL_ITEMS = {
+    "breakfast": "having breakfast soon after waking",
+    "lunch": "having lunch at about 12",
+    "dinner": "having dinner at about 18 or 19",
+}
+
+
+def missing_meals(answer: DailyPlan, wake: int) -> list[str]:
+    """The day's meals a plan leaves out (breakfast only for someone up by 10, lunch by 13)."""
+    text = " ".join(item.activity for item in answer.items)
+    due = {"breakfast": wake <= 10, "lunch": wake <= 13, "dinner": True}
+    return [m for m, rx in _MEALS.items() if due[m] and not rx.search(text)]
 
 
 async def hour_by_hour(
