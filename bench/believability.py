@@ -48,10 +48,14 @@ WHISPER_FACT = SeededFact(
     words=["library", "close|closes|closing|closed|closure|early|repairs"],
     question="Have you heard any news about the college library?",
 )
-CONFIGS: dict[str, dict[str, Any]] = {
-    "all on": {},
-    "all off": {"policy": False, "relationship": False, "disabled_savings": list(SAVINGS)},
-}
+ALL_OFF: dict[str, Any] = {"policy": False, "relationship": False, "disabled_savings": list(SAVINGS)}
+CONFIGS: dict[str, dict[str, Any]] = {"all on": {}, "all off": ALL_OFF}
+SPREAD = "all off, seed 1"
+"""--spread: a second all-off run whose base has seed 1 instead of 0. The embedded model samples
+with a seed taken from the prompt, so an identical second run would repeat the first word for
+word; another seed changes the world's draws (which tile of a room, whom one notices first, the
+mind-wandering pick), the prompts diverge from there, and the two all-off columns show the
+run-to-run spread of the same set-up."""
 
 
 @dataclass
@@ -90,7 +94,7 @@ def scenarios(quick: bool) -> list[Scenario]:
     ]
 
 
-def make_base(sc: Scenario) -> BaseSim:
+def make_base(sc: Scenario, seed: int = 0) -> BaseSim:
     """The 3-resident base starting at the scenario's time, residents placed, whisper fact declared."""
     base = load_base(BASE3)
     town = load_town(base.town)
@@ -106,7 +110,13 @@ def make_base(sc: Scenario) -> BaseSim:
         residents.append(p)
     facts = [*base.facts, WHISPER_FACT] if sc.whisper else list(base.facts)
     return base.model_copy(
-        update={"start": sc.start, "residents": residents, "facts": facts, "name": f"{base.name}_{sc.key}"}
+        update={
+            "start": sc.start,
+            "residents": residents,
+            "facts": facts,
+            "name": f"{base.name}_{sc.key}",
+            "seed": seed,
+        }
     )
 
 
@@ -157,8 +167,8 @@ def run_job(
 def run(sc: Scenario, label: str, llm: str, root: Path) -> tuple[dict[str, Any], float, str]:
     """Fork, (whisper), run, evaluate; returns the report, the wall seconds and how it whispered."""
     storage = root / f"{sc.key}-{label.replace(' ', '_')}"
-    settings = RunSettings(llm=llm, **CONFIGS[label])
-    folder = fork(make_base(sc), storage, sc.key, settings=settings)
+    settings = RunSettings(llm=llm, **(ALL_OFF if label == SPREAD else CONFIGS[label]))
+    folder = fork(make_base(sc, seed=1 if label == SPREAD else 0), storage, sc.key, settings=settings)
     (storage / "started").write_text(f"{time.time():.0f}\n", encoding="utf-8")
     how = tell(folder, *sc.whisper, llm) if sc.whisper else ""
     sim = open_simulation(folder)
@@ -227,23 +237,27 @@ def measures(sc: Scenario, rep: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def print_table(table: list[tuple[str, str, str]], title: str) -> None:
-    """The one table: a measure per row, all on and all off side by side."""
+def print_table(table: list[tuple[str, ...]], title: str, labels: list[str] | None = None) -> None:
+    """The one table: a measure per row, the set-ups (all on, all off, ...) side by side."""
+    labels = labels or list(CONFIGS)
     w = max(len(r[0]) for r in table) + 2
-    c1 = max(12, *(len(r[1]) for r in table)) + 2
+    widths = [max(12, len(lab), *(len(r[i + 1]) for r in table)) + 2 for i, lab in enumerate(labels)]
     print(f"\n{title}\n")
-    print(f"{'measure':<{w}}{'all on':<{c1}}all off")
-    for name, a, b in table:
-        print(f"{name:<{w}}{a:<{c1}}{b}")
+    print(
+        f"{'measure':<{w}}" + "".join(f"{lab:<{c}}" for lab, c in zip(labels, widths, strict=True)).rstrip()
+    )
+    for name, *cells in table:
+        print(f"{name:<{w}}" + "".join(f"{v:<{c}}" for v, c in zip(cells, widths, strict=True)).rstrip())
 
 
 def collect(root: Path, quick: bool, llm: str) -> None:
     """The table of the runs kept in ``root``, finished or not: steps reached of those planned,
     and wall time from the files (fork folder created -> store last written)."""
-    table: list[tuple[str, str, str]] = []
+    table: list[tuple[str, ...]] = []
+    labels = list(CONFIGS) + ([SPREAD] if any(root.glob(f"*-{SPREAD.replace(' ', '_')}")) else [])
     for sc in scenarios(quick):
         cols: dict[str, tuple[dict[str, str], str, str]] = {}
-        for label in CONFIGS:
+        for label in labels:
             folder = root / f"{sc.key}-{label.replace(' ', '_')}" / sc.key
             if not (folder / "sim.db").is_file():
                 continue
@@ -254,13 +268,14 @@ def collect(root: Path, quick: bool, llm: str) -> None:
             cols[label] = (dict(measures(sc, build(rec))), f"{rec.steps}/{sc.steps}", wall)
         if not cols:
             continue
-        table.append((f"{sc.title}  ({sc.start:%H:%M} + {sc.steps * 10 / 3600:.1f} game h planned)", "", ""))
-        on, off = (cols.get(label, ({}, "not run", "-")) for label in CONFIGS)
-        table.append(("  steps run / planned", on[1], off[1]))
-        for k in dict.fromkeys([*on[0], *off[0]]):
-            table.append((f"  {k}", on[0].get(k, "-"), off[0].get(k, "-")))
-        table.append(("  wall time (s, from the files)", on[2], off[2]))
-    print_table(table, f"believability bench, model {llm}, runs kept in {root}")
+        title_row = f"{sc.title}  ({sc.start:%H:%M} + {sc.steps * 10 / 3600:.1f} game h planned)"
+        table.append((title_row, *([""] * len(labels))))
+        got = [cols.get(label, ({}, "not run", "-")) for label in labels]
+        table.append(("  steps run / planned", *(g[1] for g in got)))
+        for k in dict.fromkeys(k for g in got for k in g[0]):
+            table.append((f"  {k}", *(g[0].get(k, "-") for g in got)))
+        table.append(("  wall time (s, from the files)", *(g[2] for g in got)))
+    print_table(table, f"believability bench, model {llm}, runs kept in {root}", labels)
 
 
 def main() -> None:
@@ -276,16 +291,22 @@ def main() -> None:
         default=None,
         help="only print the table of runs kept in this folder (--keep), finished or not",
     )
+    ap.add_argument(
+        "--spread",
+        action="store_true",
+        help="also run all off a second time: the two all-off columns are the run-to-run spread",
+    )
     args = ap.parse_args()
     if args.collect is not None:
         collect(args.collect, args.quick, args.llm)
         return
     root = args.keep or Path(tempfile.mkdtemp(prefix="aga-believability-"))
     chosen = [s for s in scenarios(args.quick) if not args.only or s.key in args.only.split(",")]
-    table: list[tuple[str, str, str]] = []
+    table: list[tuple[str, ...]] = []
     t_all = time.perf_counter()
     notes = []
-    jobs = [(sc.key, label) for sc in chosen for label in CONFIGS]
+    labels = list(CONFIGS) + ([SPREAD] if args.spread else [])
+    jobs = [(sc.key, label) for sc in chosen for label in labels]
     done: dict[tuple[str, str], tuple[list[tuple[str, str]], float, str]] = {}
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = {
@@ -296,15 +317,17 @@ def main() -> None:
             done[(key, label)] = fut.result()
             print(f"  {key} / {label}: done in {done[(key, label)][1]:.0f} s", flush=True)
     for sc in chosen:
-        (on, t_on, how), (off, t_off, _) = (done[(sc.key, label)] for label in CONFIGS)
-        if how:
-            notes.append(f"{sc.title}: whisper via {how}")
-        on_d, off_d = dict(on), dict(off)
-        table.append((f"{sc.title}  ({sc.start:%H:%M} + {sc.steps * 10 / 3600:.1f} game h)", "", ""))
-        for k in dict.fromkeys([*on_d, *off_d]):
-            table.append((f"  {k}", on_d.get(k, "-"), off_d.get(k, "-")))
-        table.append(("  wall time (s)", f"{t_on:.0f}", f"{t_off:.0f}"))
-    print_table(table, f"believability bench, model {args.llm}{' (--quick)' if args.quick else ''}")
+        got = [done[(sc.key, label)] for label in labels]
+        if got[0][2]:
+            notes.append(f"{sc.title}: whisper via {got[0][2]}")
+        rows = [dict(g[0]) for g in got]
+        table.append(
+            (f"{sc.title}  ({sc.start:%H:%M} + {sc.steps * 10 / 3600:.1f} game h)", *([""] * len(labels)))
+        )
+        for k in dict.fromkeys(k for r in rows for k in r):
+            table.append((f"  {k}", *(r.get(k, "-") for r in rows)))
+        table.append(("  wall time (s)", *(f"{g[1]:.0f}" for g in got)))
+    print_table(table, f"believability bench, model {args.llm}{' (--quick)' if args.quick else ''}", labels)
     for n in notes:
         print(f"note: {n}")
     print(f"\ntotal wall time {time.perf_counter() - t_all:.0f} s; runs in {root}")
