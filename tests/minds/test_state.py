@@ -114,3 +114,45 @@ def test_no_step_module_imports_the_resident_class() -> None:
             ):
                 importers.append(path.name)
     assert importers == []
+
+
+def _store_text(value) -> str:  # type: ignore[no-untyped-def]
+    """The store's encoding of a state (compact, keys sorted), written out here on purpose."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def test_the_state_text_is_the_stores_json_of_the_state_at_every_step(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    d = _walking(town, personas, scripted)
+    walker = next(r for r in d.residents.values() if len(r.planned_path) > 3)
+    for _ in range(40):
+        asyncio.run(d.run(1))
+        for n, r in d.residents.items():
+            text = r.to_state_json()
+            assert text == _store_text(r.state.to_json()), n
+            assert json.loads(text) == r.to_state()
+    r = walker
+    before = r.to_state_json()
+    assert r.to_state_json() is before  # nothing marked: the same string
+    if r.planned_path:
+        r.step_along()  # one tile walked: the text follows, tile and path only
+        after = json.loads(r.to_state_json())
+        old = json.loads(before)
+        assert after["tile"] == list(r.tile) and after["planned_path"] == [list(t) for t in r.planned_path]
+        assert {k for k in after if after[k] != old[k]} <= {"tile", "planned_path"}
+
+
+def test_path_text_follows_a_path_walked_from_its_front() -> None:
+    from aga.minds.state import PathText, state_dumps
+
+    pt = PathText()
+    path = [(1, 2), (3, 4), (10, 200), (7, 7)]
+    full = pt.text(path)
+    assert full == state_dumps([list(t) for t in path])
+    while path:
+        path.pop(0)
+        assert pt.text(path) == state_dumps([list(t) for t in path])
+    assert pt.text([]) == "[]"
+    other = [(1, 2), (3, 4)]  # a new list with other tiles: its own text
+    assert pt.text(other) == "[[1,2],[3,4]]"
+    other[:] = [(5, 6), (8, 9)]  # the same list changed in place (not by walking): noticed
+    assert pt.text(other) == "[[5,6],[8,9]]"

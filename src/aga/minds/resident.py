@@ -9,10 +9,11 @@ views, states and events are rebuilt only when something they show changed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from aga.errors import BaseSimError
 from aga.minds import execute, perceive, plan, react, reflect
@@ -23,14 +24,15 @@ from aga.minds.schedule import Row
 from aga.minds.social import Tie
 from aga.minds.spatial import SpatialMemory
 from aga.minds.state import (
-    _DATE,
-    _TIME,
+    JSON_PARTS,
     STATE_VERSION,
     ActionLogEntry,
     Params,
+    PathText,
     ResidentState,
+    StateError,
     check_marked,
-    plain,
+    state_dumps,
 )
 from aga.minds.text import Identity, proper_nouns
 
@@ -60,7 +62,7 @@ class _Field(Generic[T]):
     def __get__(self, obj: Resident | None, owner: type) -> T | _Field[T]:
         if obj is None:
             return self
-        return cast(T, getattr(obj.state, self.name))
+        return obj.state.__dict__[self.name]  # type: ignore[no-any-return]
 
     def __set__(self, obj: Resident, value: T) -> None:
         setattr(obj.state, self.name, value)
@@ -127,6 +129,11 @@ class Resident:
         self._state_key: tuple[Any, ...] | None = None
         self._state: dict[str, Any] | None = None
         self._parts: dict[str, tuple[Any, Any]] = {}
+        self._json_key: tuple[Any, ...] | None = None
+        self._json: str | None = None
+        self._texts: list[str] = []
+        self._dirty: set[str] = set()
+        self._path_text = PathText()
         self._view_key: tuple[Any, ...] | None = None
         self._view: AgentView | None = None
         self._events_key: tuple[Any, ...] | None = None
@@ -205,6 +212,7 @@ class Resident:
     def mark(self, *fields: str) -> None:
         """Note that the named state fields changed (all of them when none is named)."""
         self._rev += 1
+        self._dirty.update(fields or _ALL_FIELDS)
         for f in fields or _ALL_FIELDS:
             self._versions[f] = self._versions.get(f, 0) + 1
 
@@ -371,9 +379,28 @@ class Resident:
             return None
         return await react.decide(self, ctx, perceived)
 
+    def quiet(self, now: datetime) -> bool:
+        """Whether :meth:`think` would do nothing at ``now``: asleep in the action of today's
+        plan, nothing to heal, rate or end. The runner skips quiet residents' think."""
+        s = self.state
+        a = s.action
+        return (
+            a is not None
+            and a.asleep
+            and now < a.end
+            and not self._heal_due
+            and not s.deferred
+            and s.day == now.date()
+            and s.chatting_with is None
+        )
+
+    def reflection_due(self) -> bool:
+        """Whether :meth:`reflect` has anything to do (thoughts after a chat, or enough gathered)."""
+        return self.state.chat_thoughts_due or self.state.importance_trigger_curr <= 0
+
     async def reflect(self, ctx: StepContext) -> None:
         """Phase 3: thoughts after a chat, and reflection when enough has happened."""
-        if not self.chat_thoughts_due and self.importance_trigger_curr > 0:
+        if not self.reflection_due():
             return
         await reflect.reflect(self, ctx)
 
@@ -449,44 +476,50 @@ class Resident:
         """Everything needed to resume, except memory nodes: the JSON form of :attr:`state`.
 
         Returns the same dict object as the previous call when nothing in it was marked, and
-        rebuilds only the marked parts otherwise.
+        rebuilds only the parts of the fields marked since otherwise.
         """
         key = (self._rev, self.state.spatial.version)
         if self._state is not None and self._state_key == key:
             return self._state
-        s = self.state
-        part = self._part
-        state = {
-            "version": STATE_VERSION,
-            "identity": part("identity", lambda: plain(s.identity)),
-            "params": part("params", lambda: plain(s.params)),
-            "world": s.world,
-            "tile": [s.tile[0], s.tile[1]],
-            "spatial": part("spatial", s.spatial.to_state, s.spatial.version),
-            "day": s.day.strftime(_DATE) if s.day else None,
-            "wake_hour": s.wake_hour,
-            "daily_req": list(s.daily_req),
-            "plan_note": s.plan_note,
-            "schedule": part("schedule", lambda: [r.to_state() for r in s.schedule]),
-            "hourly": part("hourly", lambda: [r.to_state() for r in s.hourly]),
-            "action": part("action", lambda: s.action.to_state() if s.action else None),
-            "path_set": s.path_set,
-            "planned_path": [[t[0], t[1]] for t in s.planned_path],
-            "object_tiles": [[t[0], t[1]] for t in s.object_tiles],
-            "chatting_with": s.chatting_with,
-            "chat": [[a, u] for a, u in s.chat],
-            "chat_end": s.chat_end.strftime(_TIME) if s.chat_end else None,
-            "chat_thoughts_due": s.chat_thoughts_due,
-            "cooldown": dict(sorted(s.cooldown.items())),
-            "importance_trigger_curr": s.importance_trigger_curr,
-            "importance_ele_n": s.importance_ele_n,
-            "ties": part("ties", s.ties_json),
-            "rated": part("rated", lambda: dict(sorted(s.rated.items()))),
-            "talk_memo": part("talk_memo", s.talk_memo_json),
-            "deferred": part("deferred", s.deferred_json),
-        }
+        s, parts, versions = self.state, self._parts, self._versions
+        state: dict[str, Any] = {"version": STATE_VERSION}
+        for name, build in JSON_PARTS.items():
+            version = s.spatial.version if name == "spatial" else versions.get(name, 0)
+            cached = parts.get(name)
+            if cached is None or cached[0] != version:
+                cached = parts[name] = (version, build(s))
+            state[name] = cached[1]
         self._state, self._state_key = state, key
         return state
+
+    def to_state_json(self) -> str:
+        """The JSON text of :meth:`to_state` as the store writes it (``state_dumps``), made from
+        cached texts of its parts: only the fields marked since the last call are encoded again,
+        and the planned path's text is a slice of the whole path's (walking costs no encoding).
+
+        Returns the same string object as the previous call when nothing was marked.
+        """
+        s = self.state
+        key = (self._rev, s.spatial.version)
+        if self._json is not None and self._json_key == key:
+            return self._json
+        texts = self._texts
+        if not texts:
+            texts.extend(_VERSION_TEXT if n == "version" else "" for n in _JSON_ORDER)
+            dirty: Iterable[str] = JSON_PARTS
+        else:
+            dirty = self._dirty
+            if s.spatial.version != self._json_key[1]:  # type: ignore[index]
+                dirty.add("spatial")
+        for name in dirty:
+            if name == "planned_path":
+                texts[_JSON_INDEX[name]] = '"planned_path":' + self._path_text.text(s.planned_path)
+            else:
+                texts[_JSON_INDEX[name]] = f'"{name}":' + state_dumps(JSON_PARTS[name](s))
+        self._dirty = set()
+        text = "{" + ",".join(texts) + "}"
+        self._json, self._json_key = text, key
+        return text
 
     def check_state(self) -> None:
         """Fail loudly when the state changed without being marked (the ``AGA_CHECK_STATE`` check).
@@ -495,16 +528,10 @@ class Resident:
             StateError: names the fields whose change would not have been saved.
         """
         check_marked(self.name, self.to_state(), self.state)
-
-    def _part(self, name: str, build: Callable[[], Any], version: int | None = None) -> Any:
-        """A piece of the state, rebuilt only when its field was marked since the last build."""
-        key = self._versions.get(name, 0) if version is None else version
-        cached = self._parts.get(name)
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        value = build()
-        self._parts[name] = (key, value)
-        return value
+        text = self.to_state_json()
+        if text != state_dumps(self.state.to_json()):
+            check_marked(self.name, json.loads(text), self.state)
+            raise StateError(f"resident {self.name!r}: the state's JSON text is not the JSON of its state")
 
     @classmethod
     def from_state(cls, state: dict[str, Any], memory: MemoryStream) -> Resident:
@@ -526,6 +553,9 @@ class Resident:
 
 
 _ALL_FIELDS = tuple(f.name for f in fields(ResidentState))
+_JSON_ORDER = sorted(["version", *JSON_PARTS])
+_JSON_INDEX = {name: i for i, name in enumerate(_JSON_ORDER)}
+_VERSION_TEXT = f'"version":{STATE_VERSION}'
 
 
 def _fields_of(cls: type, persona: Persona) -> dict[str, Any]:

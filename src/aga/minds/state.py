@@ -12,7 +12,8 @@ serialisation with the saved one after every step and fails loudly on a change n
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -235,6 +236,73 @@ class ResidentState:
                 f"stored state of resident {who!r} is unreadable at field {field_name!r}: {err}"
             ) from None
         return s
+
+
+def state_dumps(value: Any) -> str:
+    """JSON text of a state (or a part of one) as the store writes it: compact, keys sorted."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+JSON_PARTS: dict[str, Callable[[ResidentState], Any]] = {
+    "identity": lambda s: plain(s.identity),
+    "params": lambda s: plain(s.params),
+    "world": lambda s: s.world,
+    "tile": lambda s: [s.tile[0], s.tile[1]],
+    "spatial": lambda s: s.spatial.to_state(),
+    "day": lambda s: s.day.strftime(_DATE) if s.day else None,
+    "wake_hour": lambda s: s.wake_hour,
+    "daily_req": lambda s: list(s.daily_req),
+    "plan_note": lambda s: s.plan_note,
+    "schedule": lambda s: [r.to_state() for r in s.schedule],
+    "hourly": lambda s: [r.to_state() for r in s.hourly],
+    "action": lambda s: s.action.to_state() if s.action else None,
+    "path_set": lambda s: s.path_set,
+    "planned_path": lambda s: [[t[0], t[1]] for t in s.planned_path],
+    "object_tiles": lambda s: [[t[0], t[1]] for t in s.object_tiles],
+    "chatting_with": lambda s: s.chatting_with,
+    "chat": lambda s: [[a, u] for a, u in s.chat],
+    "chat_end": lambda s: s.chat_end.strftime(_TIME) if s.chat_end else None,
+    "chat_thoughts_due": lambda s: s.chat_thoughts_due,
+    "cooldown": lambda s: dict(sorted(s.cooldown.items())),
+    "importance_trigger_curr": lambda s: s.importance_trigger_curr,
+    "importance_ele_n": lambda s: s.importance_ele_n,
+    "ties": lambda s: s.ties_json(),
+    "rated": lambda s: dict(sorted(s.rated.items())),
+    "talk_memo": lambda s: s.talk_memo_json(),
+    "deferred": lambda s: s.deferred_json(),
+}
+"""Builders of each field's part of the JSON form (the ``version`` key aside), for rebuilding
+only the parts of a field that was marked changed (``Resident.to_state``, ``to_state_json``)."""
+
+
+class PathText:
+    """The JSON text of a planned path that is walked from its front, without work per tile walked.
+
+    The text of the whole path is made once (when a new path list is seen); after ``k`` tiles were
+    popped from the front of that same list, the text of what is left is a slice of it.
+    """
+
+    def __init__(self) -> None:
+        self._path: list[Tile] | None = None
+        self._tiles: tuple[Tile, ...] = ()
+        self._text = "[]"
+        self._starts: list[int] = []
+
+    def text(self, path: list[Tile]) -> str:
+        """The JSON text of ``path`` (equal to ``state_dumps`` of its list-of-pairs form)."""
+        if not path:
+            return "[]"
+        walked = len(self._tiles) - len(path)
+        if path is not self._path or walked < 0 or self._tiles[walked] != path[0]:
+            pieces = [f"[{int(x)},{int(y)}]" for x, y in path]
+            starts, pos = [], 1
+            for piece in pieces:
+                starts.append(pos)
+                pos += len(piece) + 1
+            self._path, self._tiles, self._starts = path, tuple(path), starts
+            self._text = "[" + ",".join(pieces) + "]"
+            walked = 0
+        return "[" + self._text[self._starts[walked] :] if walked else self._text
 
 
 def plain(obj: Any) -> dict[str, Any]:

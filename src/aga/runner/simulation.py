@@ -161,7 +161,7 @@ class Simulation:
         self.sec_per_step = sec_per_step
         self.seed = seed
         self.board = Board(town)
-        self._last_states: dict[str, dict[str, Any]] = {}
+        self._last_states: dict[str, str] = {}
         self.failed_step: int | None = None  # set while a step runs; stays set if it fails
         self.board.apply([e for n in self.names for e in residents[n].emitted_events()])
 
@@ -203,11 +203,14 @@ class Simulation:
         self.failed_step = self.step
         ctx = self.context()
         names, residents = self.names, self.residents
-        intents = await gather_or_cancel(residents[n].think(ctx) for n in names)
-        pairs = resolve_chats(names, intents, ctx.views)
+        # residents whose phase has nothing to do (asleep, no reflection due) get no task at all
+        now = ctx.now
+        awake = [n for n in names if not residents[n].quiet(now)]
+        intents = await gather_or_cancel(residents[n].think(ctx) for n in awake)
+        pairs = resolve_chats(awake, intents, ctx.views)
         if pairs:
             await gather_or_cancel(converse(residents[a], residents[b], ctx) for a, b in pairs)
-        await gather_or_cancel(residents[n].reflect(ctx) for n in names)
+        await gather_or_cancel(residents[n].reflect(ctx) for n in names if residents[n].reflection_due())
         movements = {n: residents[n].execute(ctx) for n in names}
         self.board.apply([e for n in names for e in residents[n].emitted_events()])
         if self.check_state:
@@ -218,12 +221,13 @@ class Simulation:
         self.failed_step = None
         return report
 
-    def _changed_states(self) -> dict[str, dict[str, Any]]:
-        """States that are not the very object committed last time (``to_state`` returns the same
-        dict while nothing in it changed), so unchanged residents cost no serialisation."""
+    def _changed_states(self) -> dict[str, str]:
+        """JSON texts of the states that are not the very object committed last time
+        (``to_state_json`` returns the same string while nothing in it changed, and re-encodes
+        only the changed fields otherwise), so unchanged residents cost no serialisation."""
         changed = {}
         for n in self.names:
-            state = self.residents[n].to_state()
+            state = self.residents[n].to_state_json()
             if state is not self._last_states.get(n):
                 changed[n] = state
         return changed
@@ -231,10 +235,11 @@ class Simulation:
     def _commit(self, movements: Mapping[str, Movement], pairs: list[tuple[str, str]]) -> StepReport:
         ledger = self.gateway.ledger.drain()
         rows = [r.to_dict() for r in ledger]
+        states = self._changed_states()
         rec = StepRecord(
             step=self.step,
             next_time=(self.now + timedelta(seconds=self.sec_per_step)).strftime(TIME_FORMAT),
-            states=self._changed_states(),
+            states=states,
             memories={n: ch for n in self.names if (ch := self.residents[n].memory.drain_changes())},
             embeddings=[(m, t, v) for m, t, v in self.gateway.drain_new_embeddings()],
             movements=movements,
@@ -242,7 +247,7 @@ class Simulation:
             actions={n: log for n in self.names if (log := self.residents[n].drain_action_log())},
         )
         self.store.commit_step(rec)
-        self._last_states.update(rec.states)
+        self._last_states.update(states)
         return StepReport(
             step=self.step,
             time=self.now,
@@ -273,6 +278,9 @@ class Simulation:
         last committed step).
         """
         for _ in range(steps):
+            # one turn of the event loop per step, even when no resident awaited anything (a
+            # sleeping town): signal handlers (Ctrl-C) and servers sharing the loop get to run
+            await asyncio.sleep(0)
             if stop is not None and stop():
                 return
             report = await self.step_once()

@@ -76,7 +76,8 @@ class StepRecord:
     Attributes:
         step: the step committed (``meta.step`` becomes ``step + 1``).
         next_time: game time after the step (the original's ``curr_time`` text).
-        states: resident -> JSON form of its ``ResidentState``, only for those that changed.
+        states: resident -> JSON form of its ``ResidentState`` (or that form's text, as
+            ``Resident.to_state_json`` writes it), only for those that changed.
         memories: resident -> memory records added or modified.
         embeddings: ``(model, text, vector)`` computed this step.
         movements: resident -> its ``Movement`` (the original's movement-file entry).
@@ -86,7 +87,7 @@ class StepRecord:
 
     step: int
     next_time: str
-    states: dict[str, dict[str, Any]] = field(default_factory=dict)
+    states: Mapping[str, Mapping[str, Any] | str] = field(default_factory=dict)
     memories: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     embeddings: list[tuple[str, str, np.ndarray]] = field(default_factory=list)
     movements: Mapping[str, RecordLike] = field(default_factory=dict)
@@ -179,7 +180,7 @@ class SimStore:
     # ------------------------------------------------------------------ step commit
     def commit_step(self, rec: StepRecord) -> None:
         """Persist one step in one transaction; afterwards ``meta.step == rec.step + 1``."""
-        states = {n: _dumps(s) for n, s in rec.states.items()}
+        states = {n: s if isinstance(s, str) else _dumps(s) for n, s in rec.states.items()}
         changed = {n: s for n, s in states.items() if self._state_cache.get(n) != s}
         with self.transaction() as cur:
             if changed:
