@@ -10,8 +10,8 @@ runs them in a fresh process (so the memory figure is that row's own peak). Two 
 
 Each row prints wall and CPU seconds, the cost per resident-step (wall microseconds) and its ratio
 to the 25-resident row of the same table, model calls, and the row's peak memory (RSS). The machine
-is shared: the load average before each row is printed with it, and CPU seconds are the fairer
-figure when the load is high. Goals: 100 residents over one day in at most 120 s; 1,000 over the
+is shared: the load average (one minute) before and after each row is printed with it, and CPU
+seconds are the fairer figure when the load is high. Goals: 100 residents over one day in at most 120 s; 1,000 over the
 busy hour in at most 10 minutes; cost per resident-step at 1,000 at most 2x the 25 figure.
 
     .venv/bin/python bench/engine.py [--day-sizes 25,100] [--hour-sizes 25,100,300,1000]
@@ -70,6 +70,7 @@ def one_row(size: int, steps: int, hour: int, seed: int) -> dict[str, float]:
         t0, c0 = time.perf_counter(), time.process_time()
         asyncio.run(sim.run(steps))
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        load_end = os.getloadavg()[0]
         calls = sum(1 for r in sim.store.ledger_rows() if r.get("kind", "llm") == "llm")
         sim.close()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
@@ -81,6 +82,7 @@ def one_row(size: int, steps: int, hour: int, seed: int) -> dict[str, float]:
         "calls": calls,
         "rss_mb": rss,
         "load": load,
+        "load_end": load_end,
         "houses": homes_for(size),
         "tiles": town.width * town.height,
     }
@@ -90,7 +92,7 @@ def table(title: str, sizes: list[int], steps: int, hour: int, seed: int) -> Non
     print(f"\n{title}: {steps} steps ({steps * 10 / 3600:g} game hours) from {hour:02d}:00")
     print(
         f"{'residents':>9} {'houses':>6} {'tiles':>7} {'wall s':>8} {'cpu s':>8} {'us/res-step':>11} "
-        f"{'ratio':>6} {'cpu ratio':>9} {'calls':>7} {'calls/res':>9} {'peak MB':>8} {'load':>5}"
+        f"{'ratio':>6} {'cpu ratio':>9} {'calls':>7} {'calls/res':>9} {'peak MB':>8} {'load':>9}"
     )
     ref: dict[str, float] | None = None
     for size in sizes:
@@ -114,7 +116,7 @@ def table(title: str, sizes: list[int], steps: int, hour: int, seed: int) -> Non
         print(
             f"{size:>9} {r['houses']:>6} {r['tiles']:>7} {r['wall']:>8.1f} {r['cpu']:>8.1f} {per:>11.0f} "
             f"{ratio:>6} {cpu_ratio:>9} {r['calls']:>7} {r['calls'] / size:>9.1f} {r['rss_mb']:>8.0f} "
-            f"{r['load']:>5.1f}",
+            f"{r['load']:>4.1f}-{r['load_end']:<4.1f}",
             flush=True,
         )
 
