@@ -1,5 +1,6 @@
 """Reflection savings: thoughts rated and tripled in one call (``batch_thoughts``), one insights
-call for all focal questions and one call for the notes after a chat (``merged_reflection``)."""
+call for all focal questions that rates its own insights, and one call for the notes after a chat
+(``merged_reflection``)."""
 
 from __future__ import annotations
 
@@ -60,7 +61,13 @@ def test_all_questions_in_one_call_and_all_thoughts_rated_in_one(town, personas,
         asked.append(dict(request.vars))
         return {
             "insights": [
-                {"insight": f"Klaus sees pattern {k}", "evidence": [1, k + 2, 999]}
+                {
+                    "insight": f"Klaus sees pattern {k}",
+                    "evidence": [1, k + 2, 999],
+                    "predicate": f"thinks #{k + 1}",
+                    "object": f"pattern {k}",
+                    "importance": k % 10 + 1,
+                }
                 for k in range(int(request.vars["count"]))
             ]
         }
@@ -71,8 +78,8 @@ def test_all_questions_in_one_call_and_all_thoughts_rated_in_one(town, personas,
     asyncio.run(r.reflect(make_ctx(town, gw, [r], AT, config=BOTH)))
     tasks = _tasks(gw)
     assert tasks.count("focal_points") == 1 and tasks.count("insights_all") == 1
-    assert tasks.count("thought_notes") == 1
-    assert not {"insights", "thought_importance", "event_triple"} & set(tasks)
+    # the merged call rates its own insights: no thought_notes, no per-thought calls
+    assert not {"insights", "thought_importance", "event_triple", "thought_notes"} & set(tasks)
 
     vars = asked[0]
     questions = vars["questions"].splitlines()
@@ -109,10 +116,10 @@ def test_thoughts_one_by_one_without_the_batch(town, personas, scripted) -> None
     gw = scripted()
     r = _resident(town, personas, gw)
     before = len(r.memory)
-    asyncio.run(r.reflect(make_ctx(town, gw, [r], AT, config=MindConfig(merged_reflection=True))))
+    asyncio.run(r.reflect(make_ctx(town, gw, [r], AT, config=MindConfig())))
     made = len(r.memory) - before
     tasks = _tasks(gw)
-    assert made >= 1 and tasks.count("insights_all") == 1 and "thought_notes" not in tasks
+    assert made >= 1 and tasks.count("insights") >= 1 and "thought_notes" not in tasks
     assert tasks.count("thought_importance") == made and tasks.count("event_triple") == made
 
 
@@ -120,7 +127,7 @@ def test_unusable_notes_fall_back_to_plain_values(town, personas, scripted) -> N
     gw = scripted(with_rules(thought_notes=lambda req, rng: "nothing"))
     r = _resident(town, personas, gw)
     before = {n.id for n in r.memory}
-    asyncio.run(r.reflect(make_ctx(town, gw, [r], AT, config=BOTH)))
+    asyncio.run(r.reflect(make_ctx(town, gw, [r], AT, config=MindConfig(batch_thoughts=True))))
     thoughts = [n for n in r.memory if n.id not in before]
     assert thoughts and all(n.importance == 4 and n.predicate == "thinks" for n in thoughts)
     assert all(n.object == " ".join(n.description[:60].split()) for n in thoughts)
@@ -137,7 +144,10 @@ def test_a_wrong_count_of_notes_is_repaired(town, personas, scripted) -> None:  
     gw = scripted(with_rules(thought_notes=short_first))
     r = _resident(town, personas, gw)
     before = {n.id for n in r.memory}
-    asyncio.run(r.reflect(make_ctx(town, gw, [r], AT, config=BOTH)))
+    asyncio.run(r.reflect(make_ctx(town, gw, [r], AT, config=MindConfig(batch_thoughts=True))))
     thoughts = sorted((n for n in r.memory if n.id not in before), key=lambda n: n.id)
-    assert len(calls) == 2 and len(thoughts) > 1
-    assert [n.importance for n in thoughts] == [k % 10 + 1 for k in range(len(thoughts))]
+    batches = _tasks(gw).count("insights")  # one thought_notes call per batch of insights, + 1 repair
+    assert len(calls) == batches + 1 and len(thoughts) > 1
+    first = [n for n in thoughts if n.filling and n.id < thoughts[0].id + len(thoughts) // batches]
+    assert [n.importance for n in first] == [k % 10 + 1 for k in range(len(first))]
+    assert not any(n.defaulted for n in thoughts)

@@ -292,8 +292,9 @@ async def _insights_at_once(
     )
     if found is None:
         return
-    items = [
-        (item.insight, [nodes[k - 1].id for k in dict.fromkeys(item.evidence) if 1 <= k <= len(nodes)])
-        for item in found.insights[:total]
-    ]
-    await add_thoughts(r, ctx, items)
+    chosen = found.insights[:total]
+    vectors = await embed(ctx, [item.insight for item in chosen])
+    for item, vec in zip(chosen, vectors, strict=True):  # rated by the call itself: no thought_notes
+        evidence = [nodes[k - 1].id for k in dict.fromkeys(item.evidence) if 1 <= k <= len(nodes)]
+        triple = EventTriple(predicate=item.predicate, object=item.object)
+        _store_thought(r, ctx, item.insight, evidence, triple, int(item.importance), vec)

@@ -150,6 +150,21 @@ class Insights(_Answer):
     insights: list[Insight] = Field(min_length=1)
 
 
+class RatedInsight(Insight):
+    """An insight with its (predicate, object), the thinker being the subject, and how much it
+    matters to them: the merged call rates its own insights (no ``thought_notes`` call after)."""
+
+    predicate: Short
+    object: Short
+    importance: Rating
+
+
+class RatedInsights(_Answer):
+    """Rated insights drawn from numbered statements."""
+
+    insights: list[RatedInsight] = Field(min_length=1)
+
+
 class Note(_Answer):
     """A short note."""
 
@@ -303,7 +318,7 @@ RELATIONSHIP_UPDATE = Task("relationship_update", TieUpdate, max_tokens=200)
 EVENT_RATINGS = Task("event_ratings", Ratings, max_tokens=300, hint="items")
 THOUGHT_NOTES = Task("thought_notes", ThoughtNotes, max_tokens=400, hint="items")
 CHAT_THOUGHTS = Task("chat_thoughts", ChatThoughts, max_tokens=150)
-INSIGHTS_ALL = Task("insights_all", Insights, max_tokens=800, temperature=0.3)
+INSIGHTS_ALL = Task("insights_all", RatedInsights, max_tokens=900, temperature=0.3)
 
 
 # ---------------------------------------------------------------------- interviews and whispers (aga.interview)

@@ -140,8 +140,12 @@ def chat_thoughts(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
 
 
 def insights_all(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
-    """The insights rule, with the total count asked for."""
-    return insights(request, rng)
+    """The insights rule, with the total count asked for, each rated and restated as a triple."""
+    name = str(_v(request, "name"))
+    out = insights(request, rng)
+    for item in out["insights"]:
+        item.update({**_triple(item["insight"], name), "importance": _rating(item["insight"])["rating"]})
+    return out
 
 
 # ---------------------------------------------------------------------- cost layer
