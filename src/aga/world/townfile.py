@@ -284,20 +284,28 @@ def read_town_file(path: Path) -> TownData:
 
 # -- writing ------------------------------------------------------------------------------------
 def rectangles(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """Cover a boolean mask exactly with ``(x, y, w, h)`` rectangles (row runs merged downwards)."""
+    """Cover a boolean mask exactly with ``(x, y, w, h)`` rectangles (row runs merged downwards).
+
+    Only the mask's bounding box is scanned (a region is small next to a big town's map)."""
     done: list[tuple[int, int, int, int]] = []
     open_runs: dict[tuple[int, int], list[int]] = {}  # (x0, x1) -> [y0, height]
-    height = mask.shape[0]
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return []
+    cols = np.flatnonzero(mask.any(axis=0))
+    top, left = int(rows[0]), int(cols[0])
+    box = mask[top : int(rows[-1]) + 1, left : int(cols[-1]) + 1]
+    height = box.shape[0]
     for y in range(height + 1):
         runs: set[tuple[int, int]] = set()
         if y < height:
-            row = np.concatenate([[False], mask[y], [False]])
-            edges = np.flatnonzero(row[1:] != row[:-1])
+            row = np.concatenate([[False], box[y], [False]])
+            edges = np.flatnonzero(row[1:] != row[:-1]) + left
             runs = {(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)}
         for run in list(open_runs):
             if run not in runs:
                 y0, h = open_runs.pop(run)
-                done.append((run[0], y0, run[1] - run[0], h))
+                done.append((run[0], y0 + top, run[1] - run[0], h))
         for run in runs:
             if run in open_runs:
                 open_runs[run][1] += 1
@@ -331,11 +339,12 @@ def dump_town(data: TownData, header: str = "") -> str:
         "sectors:",
     ]
     spawn_at = {tile: name for name, tile in data.spawns}
+    spawn_order = sorted(spawn_at.items(), key=lambda p: (p[0][1], p[0][0]))
     used_spawns: set[tuple[int, int]] = set()
 
     def spawn_lines(mask: np.ndarray, indent: str) -> list[str]:
         mine: dict[str, list[tuple[int, int]]] = {}
-        for tile, name in sorted(spawn_at.items(), key=lambda p: (p[0][1], p[0][0])):
+        for tile, name in spawn_order:
             if tile not in used_spawns and mask[tile[1], tile[0]]:
                 mine.setdefault(name, []).append(tile)
                 used_spawns.add(tile)
