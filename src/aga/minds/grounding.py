@@ -240,7 +240,7 @@ async def _details_one_call(r: Mind, ctx: StepContext, description: str, obj: st
             return Grounding("", DEFAULT_EMOJI, ("is", activity[:160])), False
         state = ans.object_state
         return Grounding("", ans.emoji, (ans.predicate, ans.object), state, ans.emoji, ("is", state)), True
-    look = await ask(ctx, r.name, ACTION_LOOK, vars)
+    look = await ask(ctx, r.name, ACTION_LOOK, {"name": r.name, "activity": description})  # no object
     if look is None:
         return Grounding("", DEFAULT_EMOJI, ("is", activity[:160])), False
     return Grounding("", look.emoji, (look.predicate, look.object)), True
