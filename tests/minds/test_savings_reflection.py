@@ -96,7 +96,11 @@ def test_all_questions_in_one_call_and_all_thoughts_rated_in_one(town, personas,
 
 
 def test_the_notes_after_a_chat_come_from_one_call(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
-    gw = scripted(with_rules(thought_notes=_notes))
+    def both(request, rng):  # type: ignore[no-untyped-def]
+        return {"planning_note": "I should meet Maria on Friday.", "planning_importance": 6,
+                "memo": "I liked hearing about her studies.", "memo_importance": 3}  # fmt: skip
+
+    gw = scripted(with_rules(thought_notes=_notes, chat_thoughts=both))
     a = _resident(town, personas, gw)
     a.importance_trigger_curr = 100
     b = Resident.from_persona(personas["Maria Lopez"], town)
@@ -106,10 +110,14 @@ def test_the_notes_after_a_chat_come_from_one_call(town, personas, scripted) -> 
     gw.ledger.drain()
     last_step = a.chat_end - timedelta(seconds=10)  # type: ignore[operator]
     asyncio.run(a.reflect(make_ctx(town, gw, [a, b], last_step, step=5460, config=BOTH)))
-    assert sorted(_tasks(gw)) == ["chat_thoughts", "thought_notes"]
+    assert _tasks(gw) == ["chat_thoughts"]  # rated by the call itself
     notes = [n for n in a.memory if n.kind == "thought" and n.filling == [chat.id]]  # type: ignore[union-attr]
     assert len(notes) == 2 and not any("Klaus" in n.description for n in notes)
-    assert [n.importance for n in notes] == [1, 2]
+    assert [(n.description, n.importance) for n in notes] == [
+        ("I should meet Maria on Friday.", 6),
+        ("I liked hearing about her studies.", 3),
+    ]
+    assert {(n.predicate, n.object) for n in notes} == {("thought after talking with", "Maria Lopez")}
 
 
 def test_thoughts_one_by_one_without_the_batch(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]

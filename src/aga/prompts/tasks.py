@@ -226,7 +226,9 @@ class ChatThoughts(_Answer):
     """What a resident takes from a chat: a note for planning and a memo."""
 
     planning_note: Text
+    planning_importance: Rating
     memo: Text
+    memo_importance: Rating
 
 
 @cache
@@ -317,7 +319,7 @@ RELATIONSHIP_UPDATE = Task("relationship_update", TieUpdate, max_tokens=200)
 # ---------------------------------------------------------------------- savings (MindConfig switches)
 EVENT_RATINGS = Task("event_ratings", Ratings, max_tokens=300, hint="items")
 THOUGHT_NOTES = Task("thought_notes", ThoughtNotes, max_tokens=400, hint="items")
-CHAT_THOUGHTS = Task("chat_thoughts", ChatThoughts, max_tokens=150)
+CHAT_THOUGHTS = Task("chat_thoughts", ChatThoughts, max_tokens=180)
 INSIGHTS_ALL = Task("insights_all", RatedInsights, max_tokens=900, temperature=0.3)
 
 

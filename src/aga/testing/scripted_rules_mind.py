@@ -136,7 +136,12 @@ def thought_notes(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
 def chat_thoughts(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
     """The planning-note and memo rules in one answer."""
     note, memo = chat_planning_note(request, rng)["note"], chat_memo(request, rng)["note"]
-    return {"planning_note": note, "memo": memo}
+    return {
+        "planning_note": note,
+        "planning_importance": _rating(note)["rating"],
+        "memo": memo,
+        "memo_importance": _rating(memo)["rating"],
+    }
 
 
 def insights_all(request: LLMRequest, rng: random.Random) -> dict[str, Any]:
