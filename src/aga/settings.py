@@ -72,7 +72,7 @@ SWITCHES: tuple[Switch, ...] = (
     ),
     Switch(
         "defer_ratings", "saving", True,
-        "Events wait for their rating until a few gather, half an hour passes, or something needs them.",
+        "Events wait for their rating until a few gather, an hour passes, or something needs them.",
     ),
     Switch(
         "react_rules", "saving", True,

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from aga.minds import AgentView, MemoryStream, MindConfig, Resident
-from aga.minds.perceive import DEFER_COUNT, heal_memory, known_rating, perceive, settle_ratings
+from aga.minds.perceive import DEFER_COUNT, DEFER_MINUTES, heal_memory, known_rating, perceive, settle_ratings
 from aga.world import Event, TileEvents
 
 from .driver import make_ctx, with_rules
@@ -222,9 +222,17 @@ def test_deferred_ratings_wait_then_come_in_one_call(town, personas, scripted) -
     assert rater.asked == [] and all(resumed.memory.node(i).importance is None for i in resumed.deferred)
 
     for who in (r, resumed):
-        asyncio.run(settle_ratings(who, _ctx(town, gw, who, board, config, when=NOW + timedelta(minutes=29))))
+        asyncio.run(
+            settle_ratings(
+                who, _ctx(town, gw, who, board, config, when=NOW + timedelta(minutes=DEFER_MINUTES - 1))
+            )
+        )
         assert rater.asked == [] and who.deferred
-        asyncio.run(settle_ratings(who, _ctx(town, gw, who, board, config, when=NOW + timedelta(minutes=30))))
+        asyncio.run(
+            settle_ratings(
+                who, _ctx(town, gw, who, board, config, when=NOW + timedelta(minutes=DEFER_MINUTES))
+            )
+        )
         assert [task for task, _ in rater.asked] == ["event_ratings"]
         assert who.deferred == {} and who.importance_trigger_curr == trigger - 3 - 8
         assert sorted(who.memory.node(n.id).importance for n in nodes) == [3, 8]  # type: ignore[type-var]
@@ -243,7 +251,16 @@ def test_enough_waiting_texts_or_a_forced_settle_rate_at_once(town, personas, sc
     asyncio.run(settle_ratings(r, _ctx(town, gw, r, board, config), force=True))
     assert len(rater.asked) == 1 and r.deferred == {}
     board = TileEvents()
-    names = ["Maria Lopez", "Ayesha Khan", "Sam Moore", "Tom Moreno", "Jane Moreno", "Eddy Lin"][:DEFER_COUNT]
+    names = [
+        "Maria Lopez",
+        "Ayesha Khan",
+        "Sam Moore",
+        "Tom Moreno",
+        "Jane Moreno",
+        "Eddy Lin",
+        "Carmen Ortiz",
+        "Adam Smith",
+    ][:DEFER_COUNT]
     for name, spot in zip(names, spots[1:]):
         board.add(spot, Event(name, "is", "x", "playing the piano"))
     asyncio.run(perceive(r, _ctx(town, gw, r, board, config, step=1)))

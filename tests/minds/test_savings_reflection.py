@@ -159,3 +159,28 @@ def test_a_wrong_count_of_notes_is_repaired(town, personas, scripted) -> None:  
     first = [n for n in thoughts if n.filling and n.id < thoughts[0].id + len(thoughts) // batches]
     assert [n.importance for n in first] == [k % 10 + 1 for k in range(len(first))]
     assert not any(n.defaulted for n in thoughts)
+
+
+def test_focal_questions_see_the_newest_distinct_statements_at_most(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    from aga.minds.reflect import FOCAL_STATEMENTS
+
+    seen: list[str] = []
+
+    def focal(request, rng):  # type: ignore[no-untyped-def]
+        seen.append(str(request.vars["statements"]))
+        return {"questions": ["What is Klaus busy with?"]}
+
+    gw = scripted(with_rules(focal_points=focal))
+    r = _resident(town, personas, gw)
+    texts = [f"Klaus Mueller read chapter {i} of the gentrification book" for i in range(60)]
+    vectors = asyncio.run(gw.embed(texts))
+    for i, (text, vec) in enumerate(zip(texts, vectors)):
+        r.memory.add(
+            "event", created=AT - timedelta(minutes=60 - i), subject="Klaus Mueller", predicate="read",
+            obj="book", description=text, embedding_key=text, importance=2, vector=vec,
+        )  # fmt: skip
+    r.importance_ele_n = 200
+    asyncio.run(r.reflect(make_ctx(town, gw, [r], AT, config=BOTH)))
+    listed = seen[0].splitlines()
+    assert len(listed) == FOCAL_STATEMENTS and len(set(listed)) == len(listed)
+    assert texts[-1] in listed and texts[0] not in listed  # the newest (by last access) are kept

@@ -53,9 +53,9 @@ BATCH_MAX = 8
 """Most events rated in one ``event_ratings`` call."""
 RATED_CAP = 400
 """Ratings kept ahead of time per resident (the oldest are forgotten first)."""
-DEFER_COUNT = 6
+DEFER_COUNT = 8
 """Distinct texts waiting for a rating that make :func:`settle_ratings` ask at once."""
-DEFER_MINUTES = 30
+DEFER_MINUTES = 60
 """Game minutes the oldest deferred event may wait for its rating."""
 SEED_TIME = datetime(2000, 1, 1)
 """Creation time of seed memories until their first step stamps them with the game time."""

@@ -203,7 +203,7 @@ async def run_reflection(r: Mind, ctx: StepContext, count: int) -> None:
     n_q = ctx.config.focal_point_count
     texts = [n.embedding_key for n in recent]
     if ctx.config.merged_reflection:  # a repeated memory says nothing new: list it once
-        texts = list(dict.fromkeys(texts))
+        texts = list(dict.fromkeys(reversed(texts)))[:FOCAL_STATEMENTS][::-1]  # the newest, in order
     ans = await ask(
         ctx,
         r.name,
@@ -253,6 +253,10 @@ async def run_reflection(r: Mind, ctx: StepContext, count: int) -> None:
         await add_thoughts(r, ctx, items)
 
 
+FOCAL_STATEMENTS = 40
+"""Distinct recent statements the focal-questions call lists at most with ``merged_reflection``
+(the original lists every memory since the last reflection, often a hundred and more, many of
+them the same happening seen again)."""
 MERGED_STATEMENTS = 30
 """Statements one merged insights call lists at most (the best of each question's retrieval in
 turn): what a separate call of the original lists for one question, not 90 at once."""
