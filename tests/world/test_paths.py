@@ -102,3 +102,23 @@ ground: |
     town = load_town(path)
     assert town.path((0, 0), (4, 0)) == []
     assert town.path_to_any((0, 0), [(4, 0), (4, 2)]) == []
+
+
+def test_several_goals_search_the_same_graph_as_one_built_afresh() -> None:
+    """The graph with the goals' hub reuses the cached walking graph; it is the very matrix that
+    sorting all edges again would give, so trees (and tie-breaks) are unchanged."""
+    from aga.world.generator import generate_plan
+    from aga.world.layout import town_plan
+    from aga.world.loading import build_town
+
+    pf = build_town(generate_plan(town_plan(6, name="paths_6"))).pathfinder
+    walkable = [i for i, w in enumerate(pf._walk_list) if w]
+    rng = random.Random(4)
+    for _ in range(10):
+        roots = tuple(sorted(rng.sample(walkable, rng.randint(2, 9))))
+        fresh, reused = pf._csr(roots), pf._with_hub(roots)
+        assert fresh.shape == reused.shape
+        assert (fresh.indptr == reused.indptr).all() and (fresh.indices == reused.indices).all()
+        start = rng.choice(walkable)
+        path = pf.path_to_any(pf._tile(start), [pf._tile(r) for r in roots])
+        assert path and pf._index(path[-1]) in roots and path[0] == pf._tile(start)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -168,6 +169,25 @@ class PathFinder:
         graph.sort_indices()  # neighbour order by index = up, left, right, down
         return graph
 
+    def _with_hub(self, roots: tuple[int, ...]):  # noqa: ANN202 - scipy type
+        """The walking graph plus a virtual last node joined to ``roots`` (sorted), made from the
+        cached graph's arrays (the same matrix ``_csr(roots)`` builds, without sorting all edges
+        again for each set of goals: on a big town's map that cost more than the search)."""
+        from scipy.sparse import csr_matrix
+
+        if self._graph is None:
+            self._graph = self._csr()
+        base: Any = self._graph
+        hub_row: np.ndarray = np.array(list(roots), dtype=base.indices.dtype)
+        indices = np.concatenate([base.indices, hub_row])
+        indptr = np.concatenate([base.indptr, [base.indptr[-1] + len(hub_row)]]).astype(base.indptr.dtype)
+        data = np.ones(len(indices), dtype=np.int8)
+        size = self._n + 1
+        # a square matrix: the base rows reach no further than column n - 1, the hub row's columns are roots
+        graph = csr_matrix((data, indices, indptr), shape=(size, size), copy=False)
+        graph.has_sorted_indices = True
+        return graph
+
     def _build(self, roots: tuple[int, ...]) -> memoryview:
         from scipy.sparse.csgraph import breadth_first_order
 
@@ -176,7 +196,7 @@ class PathFinder:
                 self._graph = self._csr()
             graph, start = self._graph, roots[0]
         else:
-            graph, start = self._csr(roots), self._n
+            graph, start = self._with_hub(roots), self._n
         _, pred = breadth_first_order(graph, start, directed=True, return_predecessors=True)
         pred = pred[: self._n]
         tree = np.where(pred < 0, -1, pred).astype(self._dtype)
