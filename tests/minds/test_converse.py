@@ -200,3 +200,22 @@ def test_decide_to_talk_sees_only_what_was_known_before(town, personas, scripted
     assert (
         "Maria Lopez is here" in asked[1]["context"] and "Maria Lopez is reading" not in asked[1]["context"]
     )
+
+
+def test_decide_to_talk_sees_each_remembered_text_once_with_the_reaction_rules(town, personas) -> None:  # type: ignore[no-untyped-def]
+    from aga.minds import Resident
+    from aga.minds.react import CONTEXT_NODES, about
+
+    r = Resident.from_persona(personas["Klaus Mueller"], town)
+    for i in range(12):
+        text = "Maria Lopez is studying at the desk" if i % 2 else f"Maria Lopez said hello {i}"
+        r.memory.add(
+            "event", created=AT - timedelta(minutes=30 - i), subject="Maria Lopez", predicate="is",
+            obj="desk", description=text, embedding_key=text, importance=2, keywords=["Maria Lopez"],
+        )  # fmt: skip
+    plain = about(r, "Maria Lopez", AT)
+    distinct = about(r, "Maria Lopez", AT, distinct=True)
+    assert plain.count("Maria Lopez is studying at the desk") == 5  # the original: every copy
+    assert distinct.count("Maria Lopez is studying at the desk") == 1
+    assert len(distinct) == len(set(distinct)) <= CONTEXT_NODES
+    assert set(distinct) == set(plain)

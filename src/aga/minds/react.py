@@ -46,12 +46,17 @@ def pick_focus(r: Mind, ctx: StepContext, perceived: list[MemoryNode]) -> AgentV
     return ctx.views[ctx.rng(r.name, "react focus").choice(names)]
 
 
-def about(r: Mind, other: str, now: datetime) -> list[str]:
+def about(r: Mind, other: str, now: datetime, distinct: bool = False) -> list[str]:
     """What the resident remembered about ``other`` before this step: keyword matches, newest
-    first (the events just perceived are not memories yet)."""
+    first (the events just perceived are not memories yet), up to ``CONTEXT_NODES`` thoughts and
+    as many events. ``distinct``: each text once ("Maria Lopez is studying" seen on ten steps is
+    one memory to the decision) and ``CONTEXT_NODES`` in all, thoughts first."""
     events = [n for n in r.memory.by_keyword(other, ("event",)) if n.created < now][:CONTEXT_NODES]
     thoughts = [n for n in r.memory.by_keyword(other, ("thought",)) if n.created < now][:CONTEXT_NODES]
-    return [n.description for n in (*thoughts, *events)]
+    texts = [n.description for n in (*thoughts, *events)]
+    if not distinct:
+        return texts
+    return list(dict.fromkeys(texts))[:CONTEXT_NODES]
 
 
 TALK_FALLBACK = YesNo(answer="yes")
@@ -92,7 +97,7 @@ async def decide(r: Mind, ctx: StepContext, perceived: list[MemoryNode]) -> Inte
     other = pick_focus(r, ctx, perceived)
     if other is None or not _both_available(r, ctx, other):
         return None
-    memories = about(r, other.name, ctx.now)
+    memories = about(r, other.name, ctx.now, distinct=ctx.config.react_rules)
     if ctx.step >= r.cooldown.get(other.name, -1) and not _settled(r, ctx, other.name, other):
         vars = {
             "name": r.name,
