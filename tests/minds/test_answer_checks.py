@@ -293,6 +293,12 @@ def test_a_chat_line_about_the_listener_or_by_name_of_the_speaker_is_caught() ->
     assert line_problem("Isabella's party is tomorrow, come!", "Isabella Rodriguez", "Maria Lopez")
     assert line_problem("Hi Klaus! How is your paper going?", "Maria Lopez", "Klaus Mueller") is None
     assert line_problem("I'm Maria, nice to meet you.", "Maria Lopez", "Klaus Mueller") is None
+    # the full name said to its bearer is a form of address, not the third person
+    yes = "Yes, Klaus Mueller, I'm hosting a Valentine's Day party at Hobbs Cafe on February 14."
+    assert line_problem(yes, "Isabella Rodriguez", "Klaus Mueller") is None
+    assert line_problem("Good to see you, Klaus Mueller!", "Isabella Rodriguez", "Klaus Mueller") is None
+    assert line_problem("Hi Klaus Mueller! Coffee?", "Isabella Rodriguez", "Klaus Mueller") is None
+    assert line_problem("I told Klaus Mueller about it.", "Isabella Rodriguez", "Klaus Mueller")
 
 
 def test_plan_items_read_as_activities_after_is() -> None:

@@ -171,6 +171,20 @@ _THIRD_PERSON_VERB = (
 )
 
 
+_GREETING = re.compile(
+    r"(?:^|[\s,.!?;:(\"'-])(?:hi|hey|hello|yes|yeah|no|oh|well|thanks|thank you|sure|dear|good morning|morning)$"
+)
+
+
+def _vocative(low: str, start: int, end: int) -> bool:
+    """Whether the name at ``low[start:end]`` is said to its bearer ("Yes, Klaus Mueller, ...",
+    "Hi Klaus Mueller!"): it stands after the start, a punctuation mark or a greeting, and before
+    a punctuation mark or the end."""
+    before, after = low[:start].rstrip(), low[end:].lstrip()
+    before_ok = not before or before[-1] in ",.!?;:-(\"'" or bool(_GREETING.search(before))
+    return before_ok and (not after or after[0] in ",.!?;:-)\"'")
+
+
 def line_problem(line: str, speaker: str, listener: str) -> str | None:
     """Why a chat line is wrong in a way the schema cannot say: it speaks of the listener in the
     third person ("I can't wait to meet Klaus Mueller" said to Klaus) or the speaker names
@@ -180,9 +194,10 @@ def line_problem(line: str, speaker: str, listener: str) -> str | None:
     low = line.casefold()
     lfirst, sfirst = listener.split()[0].casefold(), speaker.split()[0].casefold()
     you = listener.split()[0]
-    if listener.casefold() in low or re.search(
-        rf"\b{re.escape(lfirst)}(?:\s+{_THIRD_PERSON_VERB}\b|'s\b)", low
-    ):
+    named = [
+        m for m in re.finditer(re.escape(listener.casefold()), low) if not _vocative(low, m.start(), m.end())
+    ]
+    if named or re.search(rf"\b{re.escape(lfirst)}(?:\s+{_THIRD_PERSON_VERB}\b|'s\b)", low):
         return (
             f"{speaker} is talking to {listener}, so {listener} is 'you': write the line to {you} "
             f'("you"), not about {listener}'

@@ -313,7 +313,7 @@ CHAT_PLANNING_NOTE = Task("chat_planning_note", Note, max_tokens=80)
 CHAT_MEMO = Task("chat_memo", Note, max_tokens=80)
 
 # ---------------------------------------------------------------------- Social Memory
-SOCIAL_SUMMARY = Task("social_summary", Summary, max_tokens=120)
+SOCIAL_SUMMARY = Task("social_summary", Summary, max_tokens=200)
 RELATIONSHIP_UPDATE = Task("relationship_update", TieUpdate, max_tokens=200)
 
 # ---------------------------------------------------------------------- savings (MindConfig switches)
