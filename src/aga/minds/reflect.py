@@ -151,8 +151,8 @@ async def thoughts_after_chat(r: Mind, ctx: StepContext) -> None:
         task = replace(CHAT_THOUGHTS, check=lambda a: own_thought_problem(r.name, a.planning_note, a.memo))
         both = await ask(ctx, r.name, task, vars)
         if both is not None:  # rated by the call itself: no thought_notes
-            rated = [(both.planning_note, both.planning_importance), (both.memo, both.memo_importance)]
-            rated = [(t.strip(), int(k)) for t, k in rated if t.strip()]
+            pairs = [(both.planning_note, both.planning_importance), (both.memo, both.memo_importance)]
+            rated: list[tuple[str, int]] = [(t.strip(), int(k)) for t, k in pairs if t.strip()]
             vectors = await embed(ctx, [t for t, _ in rated])
             # what the thought is about is known: the chat with the other person
             triple = EventTriple(predicate="thought after talking with", object=other)
