@@ -250,7 +250,15 @@ def own_words(utterance: str, speaker: str, listener: str) -> str:
         at = re.search(rf"(?:^|\s){re.escape(name)}:", text)
         if at:
             cut = min(cut, at.start())
+    # narration after the line ("... do you offer? Klaus Mueller asked, interested in ...")
+    who = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    told = re.search(rf"(?<=[.!?\"])\s+(?:{who})\s+(?:{_NARRATION})\b", text)
+    if told and told.start() > 0:
+        cut = min(cut, told.start())
     return text[:cut].strip().strip('"').strip()
+
+
+_NARRATION = "said|says|asked|asks|replied|replies|added|adds|answered|answers|smiled|smiles|laughed|nodded"
 
 
 async def talk(
