@@ -94,13 +94,15 @@ def test_a_server_answering_prose_for_json_schema_gets_json_object_and_the_prose
     finally:
         fake.stop()
     assert isinstance(rating, Rating) and isinstance(plan, Plan) and pick == "park"
-    assert forms(fake) == ["json_schema", "json_object", "json_object", "json_object"]
+    # the first prose answer is repaired like any bad answer (one odd answer must not change the
+    # form); the second, before json_schema ever gave JSON, shows the server ignores it
+    assert forms(fake) == ["json_schema", "json_schema", "json_object", "json_object", "json_object"]
     assert sleep.waits == []
     rows = gw.ledger.drain()
-    assert len(rows) == 3 and all(r.ok for r in rows)
-    first_two = [r for r in fake.requests if r["path"].endswith("/chat/completions")][:2]
-    assert first_two[0]["body"]["messages"] == first_two[1]["body"]["messages"]  # the same question again
-    assert rows[0].prompt_tokens > rows[1].prompt_tokens  # both calls of the first ask are counted
+    assert len(rows) == 4 and not rows[0].ok and all(r.ok for r in rows[1:])
+    calls = [r for r in fake.requests if r["path"].endswith("/chat/completions")]
+    assert calls[1]["body"]["messages"] == calls[2]["body"]["messages"]  # the repaired question again
+    assert rows[1].prompt_tokens > rows[2].prompt_tokens  # both calls of the repaired ask are counted
 
 
 def test_one_prose_answer_after_json_schema_worked_is_repaired_and_the_form_kept(monkeypatch, caplog):
@@ -153,7 +155,16 @@ def test_a_server_ignoring_the_response_format_gets_a_forced_tool_call(monkeypat
     finally:
         fake.stop()
     assert isinstance(rating, Rating) and isinstance(plan, Plan) and pick == "park"
-    assert forms(fake) == ["json_schema", "json_object", "tools", "tools", "tools"]
+    # each ignored form answers prose twice (the first is repaired as an odd answer)
+    assert forms(fake) == [
+        "json_schema",
+        "json_schema",
+        "json_object",
+        "json_object",
+        "tools",
+        "tools",
+        "tools",
+    ]
     body = fake.requests[-1]["body"]
     assert body["tool_choice"]["function"]["name"] == "plan_day" and "response_format" not in body
 

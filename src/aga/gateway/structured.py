@@ -78,6 +78,7 @@ class FormMemory:
     def __init__(self) -> None:
         self._forms: dict[tuple[str, str], str] = {}
         self._confirmed: set[tuple[str, str, str]] = set()
+        self._prose: dict[tuple[str, str, str], int] = {}
         self._lock = threading.Lock()
 
     def get(self, endpoint: str, model: str) -> str:
@@ -95,6 +96,14 @@ class FormMemory:
         is then a bad answer to repair, not a refusal of the form."""
         with self._lock:
             return (endpoint, model, form) in self._confirmed
+
+    def prose(self, endpoint: str, model: str, form: str) -> int:
+        """Count a prose answer from ``form`` before it ever answered JSON; returns the count.
+        One is an odd answer (repaired like any other); a second means the form is ignored."""
+        with self._lock:
+            key = (endpoint, model, form)
+            self._prose[key] = self._prose.get(key, 0) + 1
+            return self._prose[key]
 
     def refused(self, endpoint: str, model: str, form: str, server: str, why: str) -> str | None:
         """Record that ``form`` was refused; returns the form to use next (None: none left).
@@ -117,6 +126,7 @@ class FormMemory:
         with self._lock:
             self._forms.clear()
             self._confirmed.clear()
+            self._prose.clear()
 
 
 FORM_MEMORY = FormMemory()

@@ -268,9 +268,12 @@ class OpenAIBackend:
             response = self._response(completion, request, form)
             if request.json_schema is not None and form != "prompt" and looks_like_prose(response.text):
                 # prose from a form that has answered JSON before is a bad answer (the gateway
-                # repairs it), not a refusal: one odd answer must not change the form for the run
+                # repairs it), not a refusal: one odd answer must not change the form for the run;
+                # before any JSON, the first prose answer is repaired too and a second one (any
+                # call) means the server ignores the form
                 confirmed = self._memory.confirmed(self.base_url, self.model, form)
-                following = None if confirmed else self._refused(form, "it answered prose")
+                odd = confirmed or self._memory.prose(self.base_url, self.model, form) < 2
+                following = None if odd else self._refused(form, "it answered prose")
                 if following is not None:
                     billed_prompt += response.prompt_tokens
                     billed_completion += response.completion_tokens
