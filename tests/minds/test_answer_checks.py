@@ -311,9 +311,20 @@ def test_plan_items_read_as_activities_after_is() -> None:
     assert activity_phrase("Maria Lopez's stream") == "Maria Lopez's stream"  # not a verb: kept
 
 
+def _isabella_meets_klaus(town, personas, gw):  # type: ignore[no-untyped-def]
+    """Isabella and Klaus, each into their 10:00 activity, and the context of that step."""
+    from aga.minds.plan import next_action
+
+    a = _resident(town, personas, "Isabella Rodriguez")
+    b = _resident(town, personas, "Klaus Mueller")
+    at = DAY.replace(hour=10)
+    for r in (a, b):
+        asyncio.run(next_action(r, make_ctx(town, gw, [a, b], at)))
+    return a, b, make_ctx(town, gw, [a, b], at)
+
+
 def test_a_chat_line_about_the_listener_is_re_asked_before_it_is_said(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
     from aga.minds.converse import next_turn
-    from aga.minds.plan import next_action
 
     asked: list[str] = []
 
@@ -324,12 +335,8 @@ def test_a_chat_line_about_the_listener_is_re_asked_before_it_is_said(town, pers
         return {"utterance": "Hi Klaus! Are you coming to the party tomorrow?", "end": False}
 
     gw = scripted(with_rules(conversation_turn=turn))
-    a = _resident(town, personas, "Isabella Rodriguez")
-    b = _resident(town, personas, "Klaus Mueller")
-    at = DAY.replace(hour=10)
-    for r in (a, b):
-        asyncio.run(next_action(r, make_ctx(town, gw, [a, b], at)))
-    got = asyncio.run(next_turn(a, b, [], make_ctx(town, gw, [a, b], at), a))
+    a, b, ctx = _isabella_meets_klaus(town, personas, gw)
+    got = asyncio.run(next_turn(a, b, [], ctx, a))
     assert got is not None and got[0] == "Hi Klaus! Are you coming to the party tomorrow?"
     assert len(asked) == 2 and "not about Klaus Mueller" in asked[1]
 
@@ -350,7 +357,6 @@ def test_a_chat_line_repeating_an_earlier_line_is_caught() -> None:
 
 def test_a_repeated_chat_line_is_re_asked_and_a_chat_that_only_repeats_ends(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
     from aga.minds.converse import next_turn
-    from aga.minds.plan import next_action
 
     asked: list[str] = []
 
@@ -361,18 +367,14 @@ def test_a_repeated_chat_line_is_re_asked_and_a_chat_that_only_repeats_ends(town
         return {"utterance": "Are you coming to my party at Hobbs Cafe tomorrow at 5?", "end": False}
 
     gw = scripted(with_rules(conversation_turn=turn))
-    a = _resident(town, personas, "Isabella Rodriguez")
-    b = _resident(town, personas, "Klaus Mueller")
-    at = DAY.replace(hour=10)
-    for r in (a, b):
-        asyncio.run(next_action(r, make_ctx(town, gw, [a, b], at)))
+    a, b, ctx = _isabella_meets_klaus(town, personas, gw)
     lines = [("Isabella Rodriguez", "Hi Klaus! How is your research paper going?")]
-    got = asyncio.run(next_turn(a, b, lines, make_ctx(town, gw, [a, b], at), a))
+    got = asyncio.run(next_turn(a, b, lines, ctx, a))
     assert got is not None and got[0] == "Are you coming to my party at Hobbs Cafe tomorrow at 5?"
     assert len(asked) == 2 and "repeats what Isabella Rodriguez already said" in asked[1]
     lines.append(("Isabella Rodriguez", got[0]))
     asked.clear()  # from now on the model only repeats itself: the chat ends, nothing repeated is said
-    assert asyncio.run(next_turn(a, b, lines, make_ctx(town, gw, [a, b], at), a)) is None
+    assert asyncio.run(next_turn(a, b, lines, ctx, a)) is None
     assert len(asked) > 1
 
 

@@ -38,6 +38,7 @@ from aga.prompts.tasks import (
     CONVERSATION_SUMMARY,
     CONVERSATION_TURN,
     RELATIONSHIP_SUMMARY,
+    Turn,
 )
 
 if TYPE_CHECKING:
@@ -151,13 +152,12 @@ async def next_turn(
         "transcript": transcript(lines) or "(nobody has spoken yet)",
         "turn": len(lines),
     }
-    checked = replace(
-        CONVERSATION_TURN,
-        check=lambda a: (
-            line_problem(own_words(a.utterance, speaker.name, listener.name), speaker.name, listener.name)
-            or repeat_problem(own_words(a.utterance, speaker.name, listener.name), lines)
-        ),
-    )
+
+    def check(answer: Turn) -> str | None:
+        said = own_words(answer.utterance, speaker.name, listener.name)
+        return line_problem(said, speaker.name, listener.name) or repeat_problem(said, lines)
+
+    checked = replace(CONVERSATION_TURN, check=check)
     ans = await ask(ctx, speaker.name, checked, vars)
     if ans is None or not getattr(ans, "utterance", ""):
         return None

@@ -143,37 +143,32 @@ async def thoughts_after_chat(r: Mind, ctx: StepContext) -> None:
     chat_node = r.memory.last_chat_with(other)
     if chat_node is None or not r.chat:
         return
-    text = transcript(r.chat)
-    vars = {"name": r.name, "transcript": text}
-    plan_note: str | None = None
-    memo_note: str | None = None
+    vars = {"name": r.name, "transcript": transcript(r.chat)}
     if ctx.config.merged_reflection:
         task = replace(CHAT_THOUGHTS, check=lambda a: own_thought_problem(r.name, a.planning_note, a.memo))
         both = await ask(ctx, r.name, task, vars)
-        if both is not None:  # rated by the call itself: no thought_notes
-            pairs = [(both.planning_note, both.planning_importance), (both.memo, both.memo_importance)]
-            rated: list[tuple[str, int]] = [(t.strip(), int(k)) for t, k in pairs if t.strip()]
-            vectors = await embed(ctx, [t for t, _ in rated])
-            # what the thought is about is known: the chat with the other person
-            triple = EventTriple(predicate="thought after talking with", object=other)
-            for (text, rating), vec in zip(rated, vectors, strict=True):
-                _store_thought(r, ctx, text, [chat_node.id], triple, rating, vec)
+        if both is None:
+            return
+        # rated by the call itself (no thought_notes); what they are about is known: the chat
+        pairs = [(both.planning_note, both.planning_importance), (both.memo, both.memo_importance)]
+        rated: list[tuple[str, int]] = [(t.strip(), int(k)) for t, k in pairs if t.strip()]
+        vectors = await embed(ctx, [t for t, _ in rated])
+        triple = EventTriple(predicate="thought after talking with", object=other)
+        for (note, rating), vec in zip(rated, vectors, strict=True):
+            _store_thought(r, ctx, note, [chat_node.id], triple, rating, vec)
         return
-    else:
-        plan, memo = await asyncio.gather(
-            ask(
-                ctx,
-                r.name,
-                replace(CHAT_PLANNING_NOTE, check=lambda a: own_thought_problem(r.name, a.note)),
-                vars,
-            ),
-            ask(ctx, r.name, replace(CHAT_MEMO, check=lambda a: own_thought_problem(r.name, a.note)), vars),
-        )
-        plan_note = None if plan is None else plan.note
-        memo_note = None if memo is None else memo.note
+    plan, memo = await asyncio.gather(
+        ask(
+            ctx,
+            r.name,
+            replace(CHAT_PLANNING_NOTE, check=lambda a: own_thought_problem(r.name, a.note)),
+            vars,
+        ),
+        ask(ctx, r.name, replace(CHAT_MEMO, check=lambda a: own_thought_problem(r.name, a.note)), vars),
+    )
     # the resident's own first-person words, as they thought them (no "For X's planning:" frame,
     # which made a thought name its thinker beside "I")
-    texts = [t.strip() for t in (plan_note, memo_note) if t is not None and t.strip()]
+    texts = [a.note.strip() for a in (plan, memo) if a is not None and a.note.strip()]
     await add_thoughts(r, ctx, [(t, [chat_node.id]) for t in texts])
 
 
