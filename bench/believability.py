@@ -296,6 +296,12 @@ def main() -> None:
         action="store_true",
         help="also run all off a second time: the two all-off columns are the run-to-run spread",
     )
+    ap.add_argument(
+        "--columns",
+        default="",
+        help="run only these set-ups, comma-separated: on (all on), off (all off), spread (all off, "
+        "seed 1); the others can be run into the same --keep folder later and read with --collect",
+    )
     args = ap.parse_args()
     if args.collect is not None:
         collect(args.collect, args.quick, args.llm)
@@ -306,6 +312,13 @@ def main() -> None:
     t_all = time.perf_counter()
     notes = []
     labels = list(CONFIGS) + ([SPREAD] if args.spread else [])
+    if args.columns:
+        short = {"on": "all on", "off": "all off", "spread": SPREAD}
+        wanted = [c.strip() for c in args.columns.split(",") if c.strip()]
+        unknown = [c for c in wanted if c not in short]
+        if unknown:
+            ap.error(f"--columns: unknown set-up {unknown[0]!r}; choose from on, off, spread")
+        labels = [short[c] for c in wanted]
     jobs = [(sc.key, label) for sc in chosen for label in labels]
     done: dict[tuple[str, str], tuple[list[tuple[str, str]], float, str]] = {}
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:

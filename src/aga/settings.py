@@ -145,6 +145,7 @@ ENV: dict[str, str] = {
     "AGA_LLM_RETRY_BUDGET": "seconds a model call may spend retrying",
     "AGA_LLM_RETRY_DELAY": "the first wait before a retry, doubled after each failure (seconds)",
     "AGA_CHECK_STATE": "debug: 1 checks after every step that every change of a resident's state was marked",
+    "AGA_EMBEDDED_THREADS": "CPU threads of the embedded model (default: every core this process may use)",
 }
 """The environment variables aga reads (outside the model backends' keys and endpoints)."""
 
@@ -188,3 +189,21 @@ def retry_overrides() -> dict[str, float]:
 def check_state_enabled() -> bool:
     """Whether ``AGA_CHECK_STATE`` asks for the after-every-step check of residents' states."""
     return os.environ.get("AGA_CHECK_STATE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def embedded_threads() -> int | None:
+    """``AGA_EMBEDDED_THREADS`` as a thread count, or None when unset (use every core).
+
+    Raises:
+        InputError: the variable is not a whole number of at least 1.
+    """
+    raw = os.environ.get("AGA_EMBEDDED_THREADS", "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InputError(f"AGA_EMBEDDED_THREADS={raw!r} is not a whole number") from None
+    if value < 1:
+        raise InputError(f"AGA_EMBEDDED_THREADS={raw!r} must be at least 1")
+    return value

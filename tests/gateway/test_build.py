@@ -113,3 +113,25 @@ def test_a_run_into_a_log_file_prints_plain_progress_lines(tmp_path, monkeypatch
     lines = [ln for ln in out.getvalue().splitlines() if " steps, " in ln]
     assert [ln.split(": ")[1].split(" steps")[0] for ln in lines] == ["2/4", "4/4"]
     assert lines[0].startswith("Feb 13 00:00") and "calls" in lines[0]
+
+
+def test_the_run_seed_reaches_the_embedded_sampler_and_changes_its_draws():
+    from aga.gateway.backends.embedded import sampling_seed_for
+    from aga.gateway.types import LLMRequest
+
+    gw = build_gateway("embedded", sampling_seed=7)  # the model itself loads on the first call
+    assert gw.backend.sampling_seed == 7
+    assert build_gateway("embedded").backend.sampling_seed == 0
+    req = LLMRequest("t", "sys", "What next?", None, None, 50, 0.6, {})
+    other = LLMRequest("t", "sys", "What then?", None, None, 50, 0.6, {})
+    assert sampling_seed_for(req, 7) == sampling_seed_for(req, 7)  # reproducible within a run
+    assert sampling_seed_for(req, 7) != sampling_seed_for(req, 8)  # another run draws otherwise
+    assert sampling_seed_for(req, 0) != sampling_seed_for(other, 0)
+
+
+def test_embedded_threads_come_from_the_environment_and_bad_values_are_named(monkeypatch):
+    monkeypatch.setenv("AGA_EMBEDDED_THREADS", "1")
+    assert build_gateway("embedded").backend.n_threads == 1
+    monkeypatch.setenv("AGA_EMBEDDED_THREADS", "two")
+    with pytest.raises(InputError, match="AGA_EMBEDDED_THREADS='two' is not a whole number"):
+        build_gateway("embedded")

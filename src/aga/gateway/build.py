@@ -56,6 +56,7 @@ def build_gateway(
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     structured: str = "auto",
     llm_options: Mapping[str, Any] | Iterable[str] | None = None,
+    sampling_seed: int = 0,
 ) -> Gateway:
     """Build the gateway for a model spec.
 
@@ -75,6 +76,8 @@ def build_gateway(
         sleep: how retries wait (tests pass a fast one).
         structured: ``auto`` or a forced structured-output form (OpenAI-compatible servers).
         llm_options: extra request fields, as a mapping or ``KEY=VALUE`` texts (``--llm-option``).
+        sampling_seed: mixed into the embedded model's sampling seed (a simulation passes its own
+            seed; 0 keeps the seed a function of the prompt alone).
 
     Raises:
         InputError: the spec is unknown or incomplete (message lists the valid forms), a bad
@@ -92,7 +95,7 @@ def build_gateway(
         raise InputError(
             f"--llm-option applies to OpenAI-compatible servers (openai:<model>), not to --llm {spec!r}"
         )
-    backend: Backend = found.factory(arg.strip(), BuildOptions(spec, structured, options))
+    backend: Backend = found.factory(arg.strip(), BuildOptions(spec, structured, options, sampling_seed))
     check_local(backend, f"--llm {spec!r}")
     embedder = _embedder(embed.strip() if embed else None, kind)
     check_local(embedder, f"--embed {embed or kind!r}")
@@ -174,7 +177,7 @@ def _embedder(spec: str | None, llm_kind_name: str) -> Embedder:
 def _embedded(arg: str, opts: BuildOptions) -> Backend:
     if arg not in ("", "default", "fast"):
         raise InputError(f"unknown --llm {opts.spec!r}; valid forms: {LLM_FORMS}")
-    return _embedded_module().EmbeddedBackend(arg or "default")
+    return _embedded_module().EmbeddedBackend(arg or "default", sampling_seed=opts.sampling_seed)
 
 
 def _gguf(arg: str, opts: BuildOptions) -> Backend:
@@ -185,7 +188,9 @@ def _gguf(arg: str, opts: BuildOptions) -> Backend:
     path = Path(arg).expanduser()
     if not path.is_file():
         raise InputError(f"--llm {opts.spec!r}: model file {path} does not exist")
-    return _embedded_module().EmbeddedBackend("default", gguf_path=str(path))
+    return _embedded_module().EmbeddedBackend(
+        "default", gguf_path=str(path), sampling_seed=opts.sampling_seed
+    )
 
 
 def _openai(arg: str, opts: BuildOptions) -> Backend:

@@ -34,11 +34,14 @@ class BuildOptions:
         spec: the whole spec as the user wrote it (for messages).
         structured: ``--structured`` (OpenAI-compatible backends).
         options: ``--llm-option`` fields (OpenAI-compatible backends).
+        sampling_seed: mixed into a local model's per-prompt sampling seed (0: the prompt alone),
+            so two simulations with different seeds do not repeat each other word for word.
     """
 
     spec: str
     structured: str = "auto"
     options: dict[str, Any] = field(default_factory=dict)
+    sampling_seed: int = 0
 
 
 LLMFactory = Callable[[str, BuildOptions], Any]

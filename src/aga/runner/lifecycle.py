@@ -274,6 +274,7 @@ def open_simulation(
         retry=retry_policy_from_env(),
         structured=settings.structured,
         llm_options=settings.llm_options,
+        sampling_seed=int(meta["seed"]),
     )
     vectors = store.embeddings(gw.embed_model)
     gw.preload_embeddings(gw.embed_model, vectors.items())  # a resumed run re-embeds nothing it already has

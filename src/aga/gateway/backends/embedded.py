@@ -39,6 +39,7 @@ from aga.gateway.backends.grammar import (
     grammar_for_schema,
 )
 from aga.gateway.types import FatalBackendError, LLMRequest, LLMResponse, TransientBackendError
+from aga.settings import embedded_threads
 
 __all__ = [
     "DEFAULT_MAX_CHARS",
@@ -318,17 +319,30 @@ def _check_gguf(path: Path) -> None:
         raise InputError(f"{path} is not a GGUF model file (it does not start with 'GGUF')")
 
 
+def sampling_seed_for(request: LLMRequest, run_seed: int = 0) -> int:
+    """The sampling seed of one request: a hash of its prompt, salted with the run's seed.
+
+    The same prompt in the same run always samples the same answer (reruns and the response
+    cache agree); another run seed gives other draws. Run seed 0 is the prompt alone.
+    """
+    salt = f"{run_seed}\x00" if run_seed else ""
+    digest = hashlib.sha256(f"{salt}{request.system}\x00{request.user}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
 class EmbeddedBackend:
     """A local GGUF model behind the backend seam, constrained by grammars.
 
     Args:
         profile: ``"default"`` (Qwen2.5-Coder-1.5B-Instruct Q4_K_M) or ``"fast"`` (the 0.5B).
         gguf_path: any GGUF chat model file instead of a profile.
-        n_threads: CPU threads (default: all this process may use).
+        n_threads: CPU threads (default: ``AGA_EMBEDDED_THREADS``, else all this process may use).
         n_ctx: context window in tokens.
         lazy_grammar: check the grammar on the model's preferred token first and run it over
             the whole vocabulary only when that token is refused (same answers, faster). Needs
             a chat template in the GGUF; without one, llama-cpp-python's own path is used.
+        sampling_seed: mixed into each prompt's sampling seed (0: the prompt alone decides it),
+            so runs with different seeds sample differently while each stays reproducible.
 
     Raises:
         InputError: unknown profile, or a ``gguf_path`` that is missing or not GGUF.
@@ -344,11 +358,13 @@ class EmbeddedBackend:
         n_threads: int | None = None,
         n_ctx: int = 4096,
         lazy_grammar: bool = True,
+        sampling_seed: int = 0,
     ) -> None:
         self.profile = profile
+        self.sampling_seed = sampling_seed
         self.lazy_grammar = lazy_grammar
         self.n_ctx = n_ctx
-        self.n_threads = n_threads or len(os.sched_getaffinity(0)) or 1
+        self.n_threads = n_threads or embedded_threads() or len(os.sched_getaffinity(0)) or 1
         self._gguf: Path | None = None
         if gguf_path is not None:
             self._gguf = Path(gguf_path).expanduser()
@@ -414,9 +430,7 @@ class EmbeddedBackend:
         if request.system:
             messages.append({"role": "system", "content": request.system})
         messages.append({"role": "user", "content": request.user})
-        seed = int.from_bytes(
-            hashlib.sha256(f"{request.system}\x00{request.user}".encode()).digest()[:4], "big"
-        )
+        seed = sampling_seed_for(request, self.sampling_seed)
         with worker.lock:
             llama = worker.load()
             try:
