@@ -248,6 +248,9 @@ def test_a_plan_of_bare_clock_times_or_noon_sleep_is_re_asked(town, personas, sc
 def test_a_plan_without_meals_is_re_asked_naming_the_missing_ones(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
     asked: list[str] = []
     no_meals = {"items": [{"activity": "getting up", "hour": 7}, {"activity": "working at the cafe", "hour": 8},
+                          *({"activity": f"serving customers at the counter, round {i}", "hour": 9 + i}
+                            for i in range(8)),
+                          {"activity": "decorating the cafe for the Valentine's Day party", "hour": 17},
                           {"activity": "going to bed", "hour": 22}]}  # fmt: skip
     meals = {"items": [{"activity": "getting up and having breakfast", "hour": 7},
                        {"activity": "working at the cafe", "hour": 8}, {"activity": "having lunch", "hour": 12},
@@ -261,7 +264,8 @@ def test_a_plan_without_meals_is_re_asked_naming_the_missing_ones(town, personas
     r = _resident(town, personas, "Isabella Rodriguez")
     gw = scripted(with_rules(daily_plan=plan, wake_up_hour=lambda request, rng: {"hour": 7}))
     asyncio.run(start_day(r, make_ctx(town, gw, [r], DAY)))
-    assert len(asked) == 2 and "no breakfast or lunch or dinner" in asked[1]
+    assert len(asked) == 2 and "no breakfast or lunch or dinner; keep every item" in asked[1]
+    assert "decorating the cafe for the Valentine" in asked[1]  # the whole rejected plan is quoted
     assert "having lunch at 12:00" in r.daily_req and "having dinner at 18:00" in r.daily_req
 
 

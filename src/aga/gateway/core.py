@@ -45,6 +45,9 @@ log = logging.getLogger("aga.gateway")
 INVALID_ANSWER = "invalid answer: "
 """Ledger error prefix of an answer that arrived but did not fit (billed, unlike a transport failure)."""
 
+SHOWN_CHARS = 900
+"""How much of a rejected answer a re-ask quotes: a whole day's plan, so that what was right in
+it (the party to prepare) can be kept while the one wrong thing is fixed."""
 REPAIR_NOTE = (
     "\n\nYour previous answer could not be used: {problem}.\n"
     "Previous answer: {previous}\n"
@@ -322,7 +325,7 @@ class Gateway:
 def _repaired(request: LLMRequest, previous: str, problem: str) -> LLMRequest:
     """The request again, with a short note on what was wrong appended to the input."""
     shown = previous.strip().replace("\n", " ")
-    shown = shown if len(shown) <= 300 else shown[:297] + "..."
+    shown = shown if len(shown) <= SHOWN_CHARS else shown[: SHOWN_CHARS - 3] + "..."
     note = REPAIR_NOTE.format(problem=problem, previous=shown or "(empty)")
     return LLMRequest(
         request.task,

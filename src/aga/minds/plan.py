@@ -236,19 +236,28 @@ def plan_problem(answer: DailyPlan, wake: int, first_name: str) -> str | None:
     time, no going to bed, going to bed in the middle of the day), or None when it is fine."""
     for item in answer.items:
         if not clean_activity(item.activity):
-            return f"the item '{item.activity}' is only a clock time; write what {first_name} does then"
+            return (
+                f"the item '{item.activity}' is only a clock time; write what {first_name} does then "
+                "and keep the other items"
+            )
     sleeps = [item for item in answer.items if _BEDTIME.search(item.activity)]
     for item in sleeps:
         if wake < int(item.hour) < 19:
             return (
                 f"'{item.activity}' at hour {item.hour} is in the middle of the day; {first_name} goes "
-                "to bed in the evening (hours are on the 24-hour clock: 22 is 10 pm)"
+                "to bed in the evening (hours are on the 24-hour clock: 22 is 10 pm); keep the other items"
             )
     if not sleeps:
-        return f"the plan does not end with going to bed; add going to bed at {first_name}'s usual hour"
+        return (
+            f"the plan does not end with going to bed; keep every item and add going to bed at "
+            f"{first_name}'s usual hour"
+        )
     missing = missing_meals(answer, wake)
     if missing:
-        return f"the plan has no {' or '.join(missing)}; add {' and '.join(MEAL_ITEMS[m] for m in missing)}"
+        return (
+            f"the plan has no {' or '.join(missing)}; keep every item and add "
+            f"{' and '.join(MEAL_ITEMS[m] for m in missing)}"
+        )
     return None
 
 
