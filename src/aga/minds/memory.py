@@ -2,7 +2,9 @@
 
 Nodes have int ids (1, 2, ...) private to the resident. Scores used by retrieval are kept in
 numpy arrays that grow by doubling, so retrieval over thousands of nodes is a few vector
-operations. The store persists nodes as JSON records (:meth:`MemoryStream.drain_changes`) and
+operations; the retrievable nodes also have their own compact arrays (vectors, importance, last
+access, in row order), kept up to date as nodes are added, rated, embedded and touched, so a
+query reads them as they are instead of gathering them from the whole stream. The store persists nodes as JSON records (:meth:`MemoryStream.drain_changes`) and
 vectors by embedding text; :meth:`MemoryStream.from_records` puts both back together.
 
 A record looks like the original's ``nodes.json`` entries plus ``id`` and ``last_accessed``::
@@ -145,6 +147,14 @@ class MemoryStream:
         self._imp = np.zeros(0, dtype=np.float64)
         self._acc = np.zeros(0, dtype=np.float64)
         self._retrievable = np.zeros(0, dtype=bool)
+        # compact arrays of the retrievable nodes with a vector, in row order (see arrays())
+        self._cpos = np.zeros(0, dtype=np.intp)  # row -> place in the compact arrays, or -1
+        self._ccap = 0
+        self._cn = 0
+        self._crows = np.zeros(0, dtype=np.intp)
+        self._cvec = np.zeros((0, 0), dtype=np.float32)
+        self._cimp = np.zeros(0, dtype=np.float64)
+        self._cacc = np.zeros(0, dtype=np.float64)
         self.next_id = 1
 
     # ------------------------------------------------------------------ basics
@@ -226,6 +236,7 @@ class MemoryStream:
         self._acc[row] = game_seconds(node.last_accessed)
         self._retrievable[row] = node.kind != "chat" and "idle" not in node.embedding_key
         self._has_vec[row] = False
+        self._cpos[row] = -1
         if vector is not None:
             self._put_vector(row, vector)
         if node.importance is not None and not node.defaulted:
@@ -241,7 +252,7 @@ class MemoryStream:
         if need <= self._cap:
             return
         cap = max(64, self._cap * 2, need)
-        for name in ("_has_vec", "_imp", "_acc", "_retrievable"):
+        for name in ("_has_vec", "_imp", "_acc", "_retrievable", "_cpos"):
             old = getattr(self, name)
             new = np.zeros(cap, dtype=old.dtype)
             new[: len(old)] = old
@@ -262,6 +273,42 @@ class MemoryStream:
         norm = float(np.linalg.norm(v))
         self._vec[row] = v / norm if norm > 0 else v
         self._has_vec[row] = True
+        if self._retrievable[row]:
+            self._compact_put(row)
+
+    # ------------------------------------------------------------------ compact arrays
+    def _compact_put(self, row: int) -> None:
+        """Bring ``row`` (retrievable, with a vector) into the compact arrays, in row order."""
+        pos = int(self._cpos[row])
+        if pos >= 0:  # a new vector for a node already there
+            self._cvec[pos] = self._vec[row]
+            return
+        n = self._cn
+        if n + 1 > self._ccap or self._cvec.shape[1] != self._dim:
+            cap = max(64, self._ccap * 2, n + 1)
+            for name in ("_crows", "_cimp", "_cacc"):
+                old = getattr(self, name)
+                new = np.zeros(cap, dtype=old.dtype)
+                new[:n] = old[:n]
+                setattr(self, name, new)
+            vec = np.zeros((cap, self._dim), dtype=np.float32)
+            if n:
+                vec[:n] = self._cvec[:n]
+            self._cvec = vec
+            self._ccap = cap
+        # nodes almost always arrive in row order; a vector that comes late (a node embedded
+        # after it was added) is put in its place, shifting the later ones
+        at = n if n == 0 or self._crows[n - 1] < row else int(np.searchsorted(self._crows[:n], row))
+        if at < n:
+            for arr in (self._crows, self._cimp, self._cacc, self._cvec):
+                arr[at + 1 : n + 1] = arr[at:n]
+            self._cpos[self._crows[at + 1 : n + 1]] += 1
+        self._crows[at] = row
+        self._cvec[at] = self._vec[row]
+        self._cimp[at] = self._imp[row]
+        self._cacc[at] = self._acc[row]
+        self._cpos[row] = at
+        self._cn = n + 1
 
     # ------------------------------------------------------------------ updating
     def set_vector(self, node_id: int, vector: np.ndarray) -> None:
@@ -276,6 +323,8 @@ class MemoryStream:
         node.importance = int(importance)
         node.defaulted = defaulted
         self._imp[row] = float(importance)
+        if self._cpos[row] >= 0:
+            self._cimp[self._cpos[row]] = self._imp[row]
         if not defaulted:
             self._ratings[(node.kind, node.description)] = node.importance
         self._changed.add(node_id)
@@ -294,6 +343,8 @@ class MemoryStream:
         node.created = when
         node.last_accessed = when
         self._acc[row] = game_seconds(when)
+        if self._cpos[row] >= 0:
+            self._cacc[self._cpos[row]] = self._acc[row]
         self._changed.add(node_id)
 
     def touch(self, node_ids: Iterable[int], when: datetime) -> None:
@@ -305,6 +356,9 @@ class MemoryStream:
             if node.last_accessed != when:
                 node.last_accessed = when
                 self._acc[row] = secs
+                pos = self._cpos[row]
+                if pos >= 0:
+                    self._cacc[pos] = secs
                 self._changed.add(nid)
 
     def drain_changes(self) -> list[dict[str, Any]]:
@@ -365,13 +419,22 @@ class MemoryStream:
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(rows, vectors, importance, last-access seconds) of the retrievable nodes.
 
-        Retrievable = events and thoughts that are not about idleness and have a vector.
+        Retrievable = events and thoughts that are not about idleness and have a vector. Rows
+        come in ascending order. The arrays are read-only views of the stream's own compact
+        arrays (no copy is made): they hold until the stream next changes, so read them at once.
         """
-        n = len(self._nodes)
-        rows = np.flatnonzero(self._retrievable[:n] & self._has_vec[:n])
-        if not self._dim or rows.size == 0:
-            return rows, np.zeros((0, max(self._dim, 1)), dtype=np.float32), np.zeros(0), np.zeros(0)
-        return rows, self._vec[rows], self._imp[rows], self._acc[rows]
+        n = self._cn
+        if not self._dim or n == 0:
+            return (
+                np.zeros(0, dtype=np.intp),
+                np.zeros((0, max(self._dim, 1)), dtype=np.float32),
+                np.zeros(0),
+                np.zeros(0),
+            )
+        out = (self._crows[:n], self._cvec[:n], self._cimp[:n], self._cacc[:n])
+        for arr in out:
+            arr.flags.writeable = False
+        return out
 
     def node_at_row(self, row: int) -> MemoryNode:
         """The node stored at internal row ``row`` (rows come from :meth:`arrays`)."""

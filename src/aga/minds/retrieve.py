@@ -5,6 +5,10 @@ Each component is min-max normalised over the candidates (all equal -> 0.5), the
 global weights times the resident's own weights). Unlike the original, recency decays with the
 game time since the node was last accessed: ``decay ** hours``, so a node looked at a minute ago
 outranks one untouched for a day. Retrieved nodes get ``last_accessed = now``.
+
+Ties are broken by the order the nodes were added (older first), as a stable sort of all the
+scores would; only the few best are sorted (:func:`best_first`), so a query over a stream of
+thousands of memories is one product with its compact vector matrix and a partial sort.
 """
 
 from __future__ import annotations
@@ -62,6 +66,23 @@ def score_nodes(
     )
 
 
+def best_first(scores: np.ndarray, count: int) -> np.ndarray:
+    """Indices of the ``count`` highest scores, best first, ties in index order.
+
+    The same as ``np.argsort(-scores, kind="stable")[:count]``, but sorts only the candidates
+    that can be among the first ``count`` (every score tied with the ``count``-th included).
+    """
+    n = scores.size
+    if count <= 0 or n == 0:
+        return np.zeros(0, dtype=np.intp)
+    neg = -scores
+    if count >= n or np.isnan(neg).any():
+        return np.argsort(neg, kind="stable")[:count]
+    cut = neg[np.argpartition(neg, count - 1)[:count]].max()
+    cand = np.flatnonzero(neg <= cut)  # ascending, so the stable sort keeps index order on ties
+    return cand[np.argsort(neg[cand], kind="stable")][:count]
+
+
 def _unit(v: np.ndarray) -> np.ndarray:
     v = np.asarray(v, dtype=np.float32).reshape(-1)
     n = float(np.linalg.norm(v))
@@ -92,23 +113,37 @@ def retrieve(
         if vecs.shape[1] != q.shape[0]:
             raise ValueError(f"query has {q.shape[0]} dimensions, memory vectors have {vecs.shape[1]}")
         scores = score_nodes(vecs, imp, acc, _unit(q), now, weights)
-        order = np.argsort(-scores, kind="stable")
         if unique:
-            nodes = []
-            seen: set[str] = set()
-            for i in order:
-                node = memory.node_at_row(int(rows[i]))
-                if node.description in seen:
-                    continue
-                seen.add(node.description)
-                nodes.append(node)
-                if len(nodes) >= count:
-                    break
+            nodes = _unique_best(memory, rows, scores, count)
         else:
-            nodes = [memory.node_at_row(int(rows[i])) for i in order[:count]]
+            nodes = [memory.node_at_row(int(rows[i])) for i in best_first(scores, count)]
         memory.touch([n.id for n in nodes], now)
         out.append(nodes)
     return out
+
+
+def _unique_best(memory: MemoryStream, rows: np.ndarray, scores: np.ndarray, count: int) -> list[MemoryNode]:
+    """The ``count`` best nodes with distinct texts (the first of each text in score order).
+
+    Looks at the best ``2 * count`` scores first and at four times as many each time repeated
+    texts use them up, so a stream full of one event seen again and again still costs a partial sort.
+    """
+    want = 2 * count
+    while True:
+        order = best_first(scores, want)
+        nodes: list[MemoryNode] = []
+        seen: set[str] = set()
+        for row in rows[order].tolist():
+            node = memory.node_at_row(row)
+            if node.description in seen:
+                continue
+            seen.add(node.description)
+            nodes.append(node)
+            if len(nodes) >= count:
+                return nodes
+        if order.size < want or want >= scores.size:
+            return nodes  # every node looked at
+        want *= 4
 
 
 def merge_unique(groups: Sequence[Sequence[MemoryNode]]) -> list[MemoryNode]:
