@@ -31,6 +31,7 @@ from typing import Any
 
 from aga.gateway.tokens import TokenCounter, default_counter
 from aga.gateway.types import LLMRequest, LLMResponse
+from aga.testing.scripted_tokens import piece_counter
 
 Rule = Callable[[LLMRequest, random.Random], "dict[str, Any] | str"]
 Fault = BaseException | str | None
@@ -128,7 +129,7 @@ class ScriptedBackend:
             text = fault if isinstance(fault, str) else self.answer(request)
         finally:
             self.in_flight -= 1
-        counter = self.counter
+        counter = piece_counter(self.counter)  # the same counts, from cached pieces
         return LLMResponse(
             text,
             counter.prompt_tokens(request.system, request.user),
