@@ -405,3 +405,28 @@ def test_a_plan_still_wrong_after_the_attempts_keeps_the_models_items_without_th
         r.schedule[-1].description == "sleeping" and total(r.schedule) == 1440
     )  # bed at the lifestyle's hour
     assert [row.defaulted for row in gw.ledger.drain() if row.task == "daily_plan"][-1] is True
+
+
+def test_a_chat_summary_that_starts_with_the_names_becomes_a_whole_memory(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    from aga.minds.converse import chat_phrase, converse
+
+    assert chat_phrase("Klaus and Isabella discussing the party.") == "conversing about the party"
+    assert chat_phrase("They talked about the library") == "conversing about the library"
+    assert chat_phrase("conversing about exams") == "conversing about exams"
+    assert chat_phrase("The opening hours") == "conversing about the opening hours"
+    lines = iter(["Hi Klaus! Come to my party tomorrow?", "Yes, I would love to come."])
+
+    def turn(request, rng):  # type: ignore[no-untyped-def]
+        line = next(lines, None)
+        return {"utterance": line or "Bye!", "end": line is None}
+
+    gw = scripted(
+        with_rules(
+            conversation_turn=turn,
+            conversation_summary=lambda request, rng: {"summary": "Isabella and Klaus discussing the party"},
+        )
+    )
+    a, b, ctx = _isabella_meets_klaus(town, personas, gw)
+    asyncio.run(converse(a, b, ctx))
+    chat = a.memory.last_chat_with("Klaus Mueller")
+    assert chat is not None and chat.description == "Isabella Rodriguez is conversing about the party"

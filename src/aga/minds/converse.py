@@ -308,7 +308,7 @@ async def converse(a: Mind, b: Mind, ctx: StepContext) -> None:
     )
     # without a summary the chat is described by its first line (what was said, not made up),
     # and its memory is marked as a stand-in
-    summary = ans.summary if ans is not None else f'talking with {b.name} ("{lines[0][1][:80]}")'
+    summary = chat_phrase(ans.summary) if ans is not None else f'talking with {b.name} ("{lines[0][1][:80]}")'
     stand_in = ans is None
     minutes = chat_minutes(lines)
     end = ceil_minute(ctx.now) + timedelta(minutes=minutes)
@@ -322,6 +322,35 @@ async def converse(a: Mind, b: Mind, ctx: StepContext) -> None:
             b, a, ctx, lines, summary, minutes, end, cooldown_end, runs.get(b.name), before, stand_in
         ),
     )
+
+
+_CHAT_VERB = re.compile(
+    r"^(?:.*?\b)?(?:discuss(?:ing|es|ed)?|(?:talk|chat|convers)(?:ing|s|ed|e|es)?\s+(?:about|over|on))\s+",
+    re.IGNORECASE,
+)
+
+
+_ARTICLES = {"the", "a", "an", "their", "his", "her", "its", "our", "my", "some", "plans", "how", "what"}
+
+
+def chat_phrase(summary: str) -> str:
+    """A chat's summary as the phrase that follows "<name> is": "conversing about X".
+
+    Small models write "Klaus and Isabella discussing X" or "They talked about X" although the
+    prompt asks for "conversing about X"; the topic is kept, the frame made whole, so the memory
+    reads "Klaus Mueller is conversing about X" and not "Klaus Mueller is Klaus and Isabella ...".
+    """
+    text = summary.strip().rstrip(".").strip()
+    low = text.lower()
+    for start in ("conversing about", "conversing with", "talking about", "talking with", "chatting"):
+        if low.startswith(start):
+            return text[0].lower() + text[1:]
+    found = _CHAT_VERB.match(text)
+    topic = text[found.end() :] if found else text
+    first = topic.split(" ", 1)[0]
+    if first.lower() in _ARTICLES:  # "The party" -> "the party"; names keep their capital
+        topic = first.lower() + topic[len(first) :]
+    return f"conversing about {topic}" if topic else "conversing"
 
 
 async def _start_chat(
