@@ -40,17 +40,35 @@ def _turns(end_at: int | None):  # type: ignore[no-untyped-def]
 
 
 def test_a_conversation_stops_at_the_end_flag(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
-    gw = scripted(with_rules(conversation_turn=_turns(2)))
+    gw = scripted(with_rules(conversation_turn=_turns(4)))
     a, b = _pair(town, personas, gw)
     asyncio.run(converse(a, b, make_ctx(town, gw, [a, b], AT, step=3600)))
     assert a.chat == [
         ("Klaus Mueller", "line 0 from Klaus Mueller"),
         ("Maria Lopez", "line 1 from Maria Lopez"),
         ("Klaus Mueller", "line 2 from Klaus Mueller"),
+        ("Maria Lopez", "line 3 from Maria Lopez"),
+        ("Klaus Mueller", "line 4 from Klaus Mueller"),
     ]
     assert b.chat == a.chat
     turns = [row for row in gw.ledger.drain() if row.task == "conversation_turn"]
-    assert len(turns) == 3
+    assert len(turns) == 5
+
+
+def test_an_early_end_flag_counts_only_on_a_goodbye(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    gw = scripted(with_rules(conversation_turn=_turns(1)))  # "end" from the 2nd line on
+    a, b = _pair(town, personas, gw)
+    asyncio.run(converse(a, b, make_ctx(town, gw, [a, b], AT, step=3600)))
+    assert len(a.chat) == 4  # the flag on lines 2 and 3 is not taken: nobody said goodbye
+
+    def bye(request, rng):  # type: ignore[no-untyped-def]
+        turn = int(request.vars["turn"])
+        return {"utterance": "Hello Maria!" if turn == 0 else "I have to go, see you later!", "end": True}
+
+    gw = scripted(with_rules(conversation_turn=bye))
+    a, b = _pair(town, personas, gw)
+    asyncio.run(converse(a, b, make_ctx(town, gw, [a, b], AT, step=3600)))
+    assert [line for _, line in a.chat] == ["Hello Maria!", "I have to go, see you later!"]
 
 
 def test_a_conversation_lasts_at_most_eight_rounds(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]

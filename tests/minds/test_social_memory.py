@@ -20,11 +20,15 @@ SOCIAL_TASKS = {"social_summary", "relationship_update"}
 
 
 def _lines(n: int):  # type: ignore[no-untyped-def]
-    """A scripted-model rule: numbered lines, the conversation ends with line ``n - 1``."""
+    """A scripted-model rule: numbered lines, the conversation ends with line ``n - 1`` (a goodbye)."""
 
     def rule(request, rng):  # type: ignore[no-untyped-def]
         turn = int(request.vars["turn"])
-        return {"utterance": f"line {turn} from {request.vars['speaker']}", "end": turn >= n - 1}
+        last = turn >= n - 1
+        return {
+            "utterance": f"line {turn} from {request.vars['speaker']}" + (" Bye!" if last else ""),
+            "end": last,
+        }
 
     return rule
 

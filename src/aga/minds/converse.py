@@ -276,9 +276,27 @@ async def talk(
             if turn is None:
                 return lines
             lines.append((speaker.name, turn[0]))
-            if turn[1]:
+            if turn[1] and (len(lines) >= MIN_CHAT_LINES or farewell(turn[0])):
                 return lines
     return lines
+
+
+MIN_CHAT_LINES = 4
+"""An end flag is honoured from the 4th line on, or on a line that says goodbye: a small model
+sets it on the first or second line of most chats ("Hi Klaus, do you need anything?" and
+done), so nobody gets to answer an invitation."""
+
+_FAREWELL = re.compile(
+    r"\b(?:good ?bye|bye|see you|see ya|talk (?:to you )?(?:later|soon)|take care|catch you later|"
+    r"(?:have|enjoy) (?:a|your) (?:good|nice|great|lovely)|(?:got|have) to go|gotta go|until then|"
+    r"good ?night)\b",
+    re.IGNORECASE,
+)
+
+
+def farewell(line: str) -> bool:
+    """Whether a chat line takes leave ("See you tomorrow!", "Take care, Maria.")."""
+    return _FAREWELL.search(line) is not None
 
 
 async def converse(a: Mind, b: Mind, ctx: StepContext) -> None:
