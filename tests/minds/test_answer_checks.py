@@ -398,13 +398,26 @@ def test_a_plan_still_wrong_after_the_attempts_keeps_the_models_items_without_th
     asyncio.run(start_day(r, make_ctx(town, gw, [r], DAY)))
     assert [x for x in r.daily_req] == [
         "getting up at 6:00",
+        "having breakfast at 7:00",  # the meals the re-asks could not get, at their usual hours
         "going to work at 8:00",
         "having lunch at the cafe at 12:00",
+        "having dinner at 18:00",
     ]
     assert (
         r.schedule[-1].description == "sleeping" and total(r.schedule) == 1440
     )  # bed at the lifestyle's hour
     assert [row.defaulted for row in gw.ledger.drain() if row.task == "daily_plan"][-1] is True
+
+
+def test_a_salvaged_plan_gets_its_missing_meals_and_the_displaced_item_goes_on_after() -> None:
+    from aga.minds.plan import with_meals
+    from aga.prompts.tasks import PlanItem
+
+    items = [PlanItem(activity="getting up", hour=10), *(PlanItem(activity="decorating", hour=h) for h in (11, 12)),
+             PlanItem(activity="reading", hour=18)]  # fmt: skip
+    got = [(i.hour, i.activity) for i in with_meals(items, 10)]
+    assert got == [(10, "getting up"), (11, "having breakfast"), (12, "having lunch"), (13, "decorating"),
+                   (18, "having dinner"), (19, "reading")]  # fmt: skip
 
 
 def test_a_chat_summary_that_starts_with_the_names_becomes_a_whole_memory(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]

@@ -49,6 +49,7 @@ from aga.prompts.tasks import (
     TASK_DECOMP,
     WAKE_UP_HOUR,
     DailyPlan,
+    PlanItem,
     TaskDecomp,
     WakeUpHour,
 )
@@ -207,7 +208,31 @@ def salvage_plan(answer: DailyPlan, wake: int) -> DailyPlan | None:
         if clean_activity(item.activity)
         and not (_BEDTIME.search(item.activity) and wake < int(item.hour) < 19)
     ]
-    return DailyPlan(items=kept) if len(kept) >= 3 else None
+    return DailyPlan(items=with_meals(kept, wake)) if len(kept) >= 3 else None
+
+
+MEAL_HOURS = {"breakfast": 0, "lunch": 12, "dinner": 18}
+"""Where a salvaged plan gets a meal the model kept leaving out: breakfast in the hour after
+waking (0 = relative to the wake-up hour), lunch at 12, dinner at 18."""
+
+
+def with_meals(items: list[PlanItem], wake: int) -> list[PlanItem]:
+    """A salvaged plan with the meals it still lacks at their usual hours (as ``build_day`` adds
+    the night's sleep); the item a meal displaces carries on an hour later when that hour is free.
+    Only for a plan the re-asks could not mend: a plan the model got right is taken as it is."""
+    missing = missing_meals(DailyPlan(items=items), wake)
+    by_hour: dict[int, str] = {}
+    for item in items:
+        by_hour.setdefault(int(item.hour), item.activity)
+    for meal in missing:
+        hour = wake + 1 if MEAL_HOURS[meal] == 0 else MEAL_HOURS[meal]
+        if hour > 23:
+            continue
+        displaced = by_hour.get(hour)
+        by_hour[hour] = MEAL_ITEMS[meal].split(" at about")[0].split(" soon after")[0]
+        if displaced and not _BEDTIME.search(displaced) and hour + 1 <= 23:
+            by_hour.setdefault(hour + 1, displaced)
+    return [PlanItem(activity=a, hour=h) for h, a in sorted(by_hour.items())]
 
 
 _CLOCK_TIME = re.compile(
