@@ -201,14 +201,15 @@ async def daily_plan(
 def salvage_plan(answer: DailyPlan, wake: int) -> DailyPlan | None:
     """A plan the model kept getting wrong in a checkable way, without the refused items (bare
     clock times, bed in the middle of the day); the day then ends with sleep at the lifestyle's
-    bed hour (``build_day``). None when fewer than three items are left."""
+    bed hour (``build_day``), and the meals it lacks at their usual hours. None when fewer than
+    two items are left."""
     kept = [
         item
         for item in answer.items
         if clean_activity(item.activity)
         and not (_BEDTIME.search(item.activity) and wake < int(item.hour) < 19)
     ]
-    return DailyPlan(items=with_meals(kept, wake)) if len(kept) >= 3 else None
+    return DailyPlan(items=with_meals(kept, wake)) if len(kept) >= 2 else None
 
 
 MEAL_HOURS = {"breakfast": 0, "lunch": 12, "dinner": 18}
