@@ -390,7 +390,7 @@ def test_a_plan_still_wrong_after_the_attempts_keeps_the_models_items_without_th
             {"activity": "get up", "hour": 6},
             {"activity": "go to work", "hour": 8},
             {"activity": "have lunch at the cafe", "hour": 12},
-            {"activity": "go to bed", "hour": 11},
+            {"activity": "go to bed", "hour": 12},
         ]
     }
     r = _resident(town, personas, "Isabella Rodriguez")
@@ -443,3 +443,28 @@ def test_a_chat_summary_that_starts_with_the_names_becomes_a_whole_memory(town, 
     asyncio.run(converse(a, b, ctx))
     chat = a.memory.last_chat_with("Klaus Mueller")
     assert chat is not None and chat.description == "Isabella Rodriguez is conversing about the party"
+
+
+def test_items_sharing_an_hour_are_joined_and_bed_at_11_is_the_evening(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    asked: list[str] = []
+    plan = {"items": [{"activity": "get up", "hour": 6}, {"activity": "eat breakfast", "hour": 6},
+                      {"activity": "go to work", "hour": 8},
+                      {"activity": "prepare decorations for the Valentine's Day party", "hour": 8},
+                      {"activity": "have lunch", "hour": 12}, {"activity": "have dinner", "hour": 18},
+                      {"activity": "go to bed", "hour": 11}]}  # fmt: skip
+
+    def daily(request, rng):  # type: ignore[no-untyped-def]
+        asked.append(request.user)
+        return plan
+
+    r = _resident(town, personas, "Isabella Rodriguez")
+    gw = scripted(with_rules(daily_plan=daily, wake_up_hour=lambda request, rng: {"hour": 6}))
+    asyncio.run(start_day(r, make_ctx(town, gw, [r], DAY)))
+    assert len(asked) == 1  # read as meant, nothing to re-ask
+    assert r.daily_req == [
+        "getting up and eating breakfast at 6:00",  # not "getting up" alone: breakfast is kept
+        "going to work and preparing decorations for the Valentine's Day party at 8:00",
+        "having lunch at 12:00",
+        "having dinner at 18:00",
+        "going to bed at 23:00",
+    ]

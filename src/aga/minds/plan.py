@@ -183,11 +183,13 @@ async def daily_plan(
 
     def check(answer: DailyPlan) -> str | None:
         seen.append(answer)
-        return plan_problem(answer, wake, r.identity.first_name)
+        return plan_problem(tidy_plan(answer, wake), wake, r.identity.first_name)
 
     ans = await ask(ctx, r.name, replace(DAILY_PLAN, check=check), vars)
-    if ans is None and seen:  # the model's last plan, without what its check refused
-        ans = salvage_plan(seen[-1], wake)
+    if ans is not None:
+        ans = tidy_plan(ans, wake)
+    elif seen:  # the model's last plan, without what its check refused
+        ans = salvage_plan(tidy_plan(seen[-1], wake), wake)
     if ans is None or not getattr(ans, "items", None):
         return fallback_plan(wake), True
     by_hour: dict[int, str] = {}
@@ -196,6 +198,46 @@ async def daily_plan(
         if text:
             by_hour.setdefault(int(item.hour), text)
     return sorted(by_hour.items()), False
+
+
+def _item(activity: str, hour: int) -> PlanItem:
+    return PlanItem.model_validate({"activity": activity, "hour": hour})
+
+
+def tidy_plan(answer: DailyPlan, wake: int) -> DailyPlan:
+    """The model's plan read as it was meant, before it is checked: one item per hour (the items
+    a small model gives the same hour are joined: "get up", "brush teeth", "eat breakfast" at 6
+    become one item, not the first of them alone), and going to bed at 7-11 after the wake-up
+    hour taken as the evening (a 12-hour clock: "go to bed" at 11 is 23:00)."""
+    by_hour: dict[int, list[str]] = {}
+    beds: list[PlanItem] = []  # going to bed is never joined to another item: a check may refuse it
+    for item in answer.items:
+        text = clean_activity(item.activity)
+        if not text:
+            by_hour.setdefault(int(item.hour), [])  # a bare clock time: left for the check to refuse
+            continue
+        hour = int(item.hour)
+        if _BEDTIME.search(text):
+            if wake < hour <= 11 and hour + 12 >= 19:
+                hour = min(hour + 12, 23)
+            beds.append(_item(text, hour))
+            continue
+        texts = by_hour.setdefault(hour, [])
+        if text not in texts:
+            texts.append(text)
+    items = []
+    for hour, texts in sorted(by_hour.items()):
+        if not texts:
+            items.append(
+                next(i for i in answer.items if int(i.hour) == hour and not clean_activity(i.activity))
+            )
+            continue
+        while len(texts) > 1 and len(", ".join(texts)) > 150:  # an item's text stays short
+            texts.pop()
+        joined = texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " and " + texts[-1]
+        items.append(_item(joined, hour))
+    items.extend(beds)
+    return DailyPlan(items=sorted(items, key=lambda i: int(i.hour)))
 
 
 def salvage_plan(answer: DailyPlan, wake: int) -> DailyPlan | None:
@@ -233,7 +275,7 @@ def with_meals(items: list[PlanItem], wake: int) -> list[PlanItem]:
         by_hour[hour] = MEAL_ITEMS[meal].split(" at about")[0].split(" soon after")[0]
         if displaced and not _BEDTIME.search(displaced) and hour + 1 <= 23:
             by_hour.setdefault(hour + 1, displaced)
-    return [PlanItem(activity=a, hour=h) for h, a in sorted(by_hour.items())]
+    return [_item(a, h) for h, a in sorted(by_hour.items())]
 
 
 _CLOCK_TIME = re.compile(
