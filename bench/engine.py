@@ -15,6 +15,13 @@ seconds are the fairer figure when the load is high. Goals: 100 residents over o
 busy hour in at most 10 minutes; cost per resident-step at 1,000 at most 2x the 25 figure.
 
     .venv/bin/python bench/engine.py [--day-sizes 25,100] [--hour-sizes 25,100,300,1000]
+        [--against OTHER_SRC]
+
+``--against`` measures another version of the engine side by side: each row runs twice at the
+same time, once on this tree and once with ``PYTHONPATH=OTHER_SRC`` (the ``src`` folder of an
+older checkout, e.g. ``git worktree add /tmp/old <commit>`` -> ``/tmp/old/src``), so both see
+the same load; each row of the other code is printed under this tree's with its CPU ratio, and
+``same`` says whether the two runs ended with the same memories, states and model calls.
 
 The scripted model is a test double: it answers at once, so this measures the engine itself
 (perception, memory, planning code, paths, storage, prompt rendering and token counting).
@@ -24,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import math
 import os
@@ -34,6 +42,7 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 DAY_STEPS = 8640
 HOUR_STEPS = 360
@@ -44,7 +53,7 @@ def homes_for(residents: int) -> int:
     return math.ceil(residents / 2) + 2
 
 
-def one_row(size: int, steps: int, hour: int, seed: int) -> dict[str, float]:
+def one_row(size: int, steps: int, hour: int, seed: int) -> dict[str, Any]:
     """Build, fork and run one row in this process; the figures as a dict."""
     from aga.bases.generate import generate_base
     from aga.runner.lifecycle import RunSettings, fork, open_simulation
@@ -71,7 +80,15 @@ def one_row(size: int, steps: int, hour: int, seed: int) -> dict[str, float]:
         asyncio.run(sim.run(steps))
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         load_end = os.getloadavg()[0]
-        calls = sum(1 for r in sim.store.ledger_rows() if r.get("kind", "llm") == "llm")
+        rows = [r for r in sim.store.ledger_rows() if r.get("kind", "llm") == "llm"]
+        calls = len(rows)
+        outcome = hashlib.sha256()
+        for name in sorted(sim.residents):
+            outcome.update(sim.residents[name].to_state_json().encode())
+            for node in sim.residents[name].memory:
+                outcome.update(json.dumps(node.to_record(), sort_keys=True).encode())
+        for r in rows:  # the calls and their answers, not their timings
+            outcome.update(json.dumps([r.get(k) for k in _CALL_KEYS], default=str).encode())
         sim.close()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
     return {
@@ -85,40 +102,68 @@ def one_row(size: int, steps: int, hour: int, seed: int) -> dict[str, float]:
         "load_end": load_end,
         "houses": homes_for(size),
         "tiles": town.width * town.height,
+        "outcome": outcome.hexdigest()[:16],
     }
 
 
-def table(title: str, sizes: list[int], steps: int, hour: int, seed: int) -> None:
+_CALL_KEYS = ("task", "agent", "game_time", "prompt", "answer", "prompt_tokens", "completion_tokens", "ok")
+
+
+def _start(size: int, steps: int, hour: int, seed: int, src: str | None) -> subprocess.Popen[str]:
+    env = dict(os.environ)
+    if src:
+        env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return subprocess.Popen(
+        [sys.executable, __file__, "--one", f"{size},{steps},{hour},{seed}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def _result(proc: subprocess.Popen[str]) -> dict[str, Any] | str:
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        return err.strip().splitlines()[-1] if err.strip() else str(proc.returncode)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def table(title: str, sizes: list[int], steps: int, hour: int, seed: int, against: str | None = None) -> None:
     print(f"\n{title}: {steps} steps ({steps * 10 / 3600:g} game hours) from {hour:02d}:00")
     print(
         f"{'residents':>9} {'houses':>6} {'tiles':>7} {'wall s':>8} {'cpu s':>8} {'us/res-step':>11} "
         f"{'ratio':>6} {'cpu ratio':>9} {'calls':>7} {'calls/res':>9} {'peak MB':>8} {'load':>9}"
     )
-    ref: dict[str, float] | None = None
+    refs: list[dict[str, float] | None] = [None, None]  # this tree's 25 row, the other's
     for size in sizes:
-        out = subprocess.run(
-            [sys.executable, __file__, "--one", f"{size},{steps},{hour},{seed}"],
-            capture_output=True,
-            text=True,
-        )
-        if out.returncode != 0:
+        procs = [_start(size, steps, hour, seed, None)]
+        if against:
+            procs.append(_start(size, steps, hour, seed, against))
+        results = [_result(p) for p in procs]
+        for k, r in enumerate(results):
+            label = f"{size:>9}" if k == 0 else f"{'(other)':>9}"
+            if isinstance(r, str):
+                print(f"{label} failed: {r}")
+                continue
+            per = r["wall"] / (r["steps"] * size) * 1e6
+            per_cpu = r["cpu"] / (r["steps"] * size) * 1e6
+            if refs[k] is None and size == 25:
+                refs[k] = {"per": per, "cpu": per_cpu}
+            ref = refs[k]
+            ratio = f"{per / ref['per']:.2f}" if ref else "-"
+            cpu_ratio = f"{per_cpu / ref['cpu']:.2f}" if ref else "-"
+            extra = ""
+            if k == 1 and not isinstance(results[0], str):
+                mine = results[0]
+                same = "same" if mine["outcome"] == r["outcome"] else "DIFFERENT"
+                extra = f"  this tree's cpu / other's: {mine['cpu'] / r['cpu']:.2f}, outcome {same}"
             print(
-                f"{size:>9} failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode}"
+                f"{label} {r['houses']:>6} {r['tiles']:>7} {r['wall']:>8.1f} {r['cpu']:>8.1f} {per:>11.0f} "
+                f"{ratio:>6} {cpu_ratio:>9} {r['calls']:>7} {r['calls'] / size:>9.1f} {r['rss_mb']:>8.0f} "
+                f"{r['load']:>4.1f}-{r['load_end']:<4.1f}{extra}",
+                flush=True,
             )
-            continue
-        r = json.loads(out.stdout.strip().splitlines()[-1])
-        per = r["wall"] / (r["steps"] * size) * 1e6
-        per_cpu = r["cpu"] / (r["steps"] * size) * 1e6
-        if ref is None and size == 25:
-            ref = {"per": per, "cpu": per_cpu}
-        ratio = f"{per / ref['per']:.2f}" if ref else "-"
-        cpu_ratio = f"{per_cpu / ref['cpu']:.2f}" if ref else "-"
-        print(
-            f"{size:>9} {r['houses']:>6} {r['tiles']:>7} {r['wall']:>8.1f} {r['cpu']:>8.1f} {per:>11.0f} "
-            f"{ratio:>6} {cpu_ratio:>9} {r['calls']:>7} {r['calls'] / size:>9.1f} {r['rss_mb']:>8.0f} "
-            f"{r['load']:>4.1f}-{r['load_end']:<4.1f}",
-            flush=True,
-        )
 
 
 def main() -> None:
@@ -133,6 +178,9 @@ def main() -> None:
     ap.add_argument("--hour-steps", type=int, default=HOUR_STEPS)
     ap.add_argument("--hour-start", type=int, default=8, help="game hour the busy-hour rows start at")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--against", help="the src folder of another version to run side by side (PYTHONPATH)", default=None
+    )
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
@@ -144,7 +192,14 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.1f} at start"
     )
     if args.day_sizes:
-        table("one game day", [int(s) for s in args.day_sizes.split(",")], args.day_steps, 0, args.seed)
+        table(
+            "one game day",
+            [int(s) for s in args.day_sizes.split(",")],
+            args.day_steps,
+            0,
+            args.seed,
+            args.against,
+        )
     if args.hour_sizes:
         table(
             "busy game hour",
@@ -152,6 +207,7 @@ def main() -> None:
             args.hour_steps,
             args.hour_start,
             args.seed,
+            args.against,
         )
 
 
