@@ -186,3 +186,21 @@ def test_best_first_is_a_stable_full_sort_cut_short(seed: int) -> None:
         assert best_first(scores, count).tolist() == np.argsort(-scores, kind="stable")[:count].tolist()
     with_nan = np.array([0.3, np.nan, 0.3, 0.9, 0.1])
     assert best_first(with_nan, 2).tolist() == [3, 0]
+
+
+def test_one_blas_thread_sets_the_loaded_openblas_to_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ctypes
+    from pathlib import Path
+
+    from aga.minds.retrieve import one_blas_thread
+
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    assert one_blas_thread() == 0  # the user's choice stands
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    libs = sorted(Path(np.__file__).parent.parent.glob("numpy.libs/libscipy_openblas*.so"))
+    if not libs:
+        pytest.skip("this numpy does not bundle scipy-openblas")  # another BLAS: nothing to set
+    assert one_blas_thread() >= 1
+    getter = ctypes.CDLL(str(libs[0])).scipy_openblas_get_num_threads64_
+    assert getter() == 1

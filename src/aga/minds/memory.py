@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -40,8 +41,14 @@ def game_seconds(when: datetime) -> float:
     return (when - _EPOCH).total_seconds()
 
 
+@lru_cache(maxsize=8192)
+def _fmt_time(when: datetime) -> str:
+    return when.strftime(TIME_FORMAT)
+
+
 def _fmt(when: datetime | None) -> str | None:
-    return None if when is None else when.strftime(TIME_FORMAT)
+    """The record text of a time (a step's retrievals stamp many nodes with the same time)."""
+    return None if when is None else _fmt_time(when)
 
 
 def _parse(text: str | None) -> datetime | None:
