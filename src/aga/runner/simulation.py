@@ -24,6 +24,7 @@ from aga.errors import StoreError
 from aga.gateway import Gateway
 from aga.minds import AgentView, ChatIntent, MindConfig, Movement, Resident, StepContext
 from aga.minds.converse import converse
+from aga.minds.retrieve import one_blas_thread
 from aga.policy import NullPolicy, Policy
 from aga.store.sim_store import SimStore, StepRecord
 from aga.world import Event, TileEvents, Town
@@ -146,6 +147,7 @@ class Simulation:
         check_state: bool | None = None,
     ) -> None:
         self.store = store
+        one_blas_thread()  # retrieval's small products: threads only spin (see its docstring)
         self.check_state = settings.check_state_enabled() if check_state is None else check_state
         """Debug: after every step, fail when a resident's state changed without being marked
         (``AGA_CHECK_STATE=1``; the tests run with it)."""
