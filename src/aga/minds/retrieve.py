@@ -161,10 +161,10 @@ def one_blas_thread() -> int:
     """Have the OpenBLAS libraries loaded in this process use one thread; how many were set.
 
     A query is one product of a memory matrix (a few thousand rows) with a vector: too small to
-    share out. OpenBLAS shares it among its threads all the same once the matrix passes a few
-    hundred rows, and on a busy machine the threads spin waiting for each other: measured on
-    this 2-core machine under load, the product of a 3,000 x 256 matrix with a vector took
-    5.9 ms of CPU with the default threads and 0.1 ms with one. With one thread a row's product
+    share out. OpenBLAS shares products of that size among its threads all the same, and on a
+    busy machine the threads spin waiting for each other: measured on this 2-core machine under
+    load, the product of a 3,000 x 256 matrix with a vector took 5.9 ms of CPU with the default
+    threads and 0.1 ms with one. With one thread a row's product
     no longer depends on how the rows were shared out (which varies with the matrix's size and
     the machine's cores): identical rows score identically either way, but for some sizes the
     last bit of other rows' products differs from a threaded run's. Does nothing when
