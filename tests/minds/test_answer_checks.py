@@ -410,7 +410,7 @@ def test_a_plan_still_wrong_after_the_attempts_keeps_the_models_items_without_th
 
 
 def test_a_salvaged_plan_gets_its_missing_meals_and_the_displaced_item_goes_on_after() -> None:
-    from aga.minds.plan import with_meals
+    from aga.minds.plan_checks import with_meals
     from aga.prompts.tasks import PlanItem
 
     items = [PlanItem(activity="getting up", hour=10), *(PlanItem(activity="decorating", hour=h) for h in (11, 12)),

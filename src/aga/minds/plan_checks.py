@@ -1,0 +1,158 @@
+"""Reading and checking the model's day plan: what a plan item says, whether a plan is wrong in
+a way the schema cannot say (a bare clock time, no bed, bed at midday, a missing meal), and how a
+plan the re-asks could not mend is kept (:func:`salvage_plan`). Used by :mod:`aga.minds.plan`."""
+
+from __future__ import annotations
+
+import re
+
+from aga.minds.text import activity_phrase
+from aga.prompts.tasks import DailyPlan, PlanItem
+
+
+def _item(activity: str, hour: int) -> PlanItem:
+    return PlanItem.model_validate({"activity": activity, "hour": hour})
+
+
+def tidy_plan(answer: DailyPlan, wake: int) -> DailyPlan:
+    """The model's plan read as it was meant, before it is checked: one item per hour (the items
+    a small model gives the same hour are joined: "get up", "brush teeth", "eat breakfast" at 6
+    become one item, not the first of them alone), and going to bed at 7-11 after the wake-up
+    hour taken as the evening (a 12-hour clock: "go to bed" at 11 is 23:00)."""
+    by_hour: dict[int, list[str]] = {}
+    beds: list[PlanItem] = []  # going to bed is never joined to another item: a check may refuse it
+    for item in answer.items:
+        text = clean_activity(item.activity)
+        if not text:
+            by_hour.setdefault(int(item.hour), [])  # a bare clock time: left for the check to refuse
+            continue
+        hour = int(item.hour)
+        if _BEDTIME.search(text):
+            if wake < hour <= 11 and hour + 12 >= 19:
+                hour = min(hour + 12, 23)
+            beds.append(_item(text, hour))
+            continue
+        texts = by_hour.setdefault(hour, [])
+        if text not in texts:
+            texts.append(text)
+    items = []
+    for hour, texts in sorted(by_hour.items()):
+        if not texts:
+            items.append(
+                next(i for i in answer.items if int(i.hour) == hour and not clean_activity(i.activity))
+            )
+            continue
+        while len(texts) > 1 and len(", ".join(texts)) > 150:  # an item's text stays short
+            texts.pop()
+        joined = texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " and " + texts[-1]
+        items.append(_item(joined, hour))
+    items.extend(beds)
+    return DailyPlan(items=sorted(items, key=lambda i: int(i.hour)))
+
+
+def salvage_plan(answer: DailyPlan, wake: int) -> DailyPlan | None:
+    """A plan the model kept getting wrong in a checkable way, without the refused items (bare
+    clock times, bed in the middle of the day); the day then ends with sleep at the lifestyle's
+    bed hour (``build_day``), and the meals it lacks at their usual hours. None when fewer than
+    two items are left."""
+    kept = [
+        item
+        for item in answer.items
+        if clean_activity(item.activity)
+        and not (_BEDTIME.search(item.activity) and wake < int(item.hour) < 19)
+    ]
+    return DailyPlan(items=with_meals(kept, wake)) if len(kept) >= 2 else None
+
+
+MEAL_HOURS = {"breakfast": 0, "lunch": 12, "dinner": 18}
+"""Where a salvaged plan gets a meal the model kept leaving out: breakfast in the hour after
+waking (0 = relative to the wake-up hour), lunch at 12, dinner at 18."""
+
+
+def with_meals(items: list[PlanItem], wake: int) -> list[PlanItem]:
+    """A salvaged plan with the meals it still lacks at their usual hours (as ``build_day`` adds
+    the night's sleep); the item a meal displaces carries on an hour later when that hour is free.
+    Only for a plan the re-asks could not mend: a plan the model got right is taken as it is."""
+    missing = missing_meals(DailyPlan(items=items), wake)
+    by_hour: dict[int, str] = {}
+    for item in items:
+        by_hour.setdefault(int(item.hour), item.activity)
+    for meal in missing:
+        hour = wake + 1 if MEAL_HOURS[meal] == 0 else MEAL_HOURS[meal]
+        if hour > 23:
+            continue
+        displaced = by_hour.get(hour)
+        by_hour[hour] = MEAL_ITEMS[meal].split(" at about")[0].split(" soon after")[0]
+        if displaced and not _BEDTIME.search(displaced) and hour + 1 <= 23:
+            by_hour.setdefault(hour + 1, displaced)
+    return [_item(a, h) for h, a in sorted(by_hour.items())]
+
+
+_CLOCK_TIME = re.compile(
+    r"\(?\b(?:at|from|until|till|to|around|by)?\s*\d{1,2}(?::\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.|o'clock)"
+    r"|\(?\b(?:at|from|until|till|to|around|by)?\s*\d{1,2}:\d\d\b\)?"
+    r"|\b(?:at|around|by)\s+\d{1,2}\s*$",
+    re.IGNORECASE,
+)
+_FILLER = re.compile(r"\b(at|from|until|till|to|around|by|and|the|a|an|then)\b|[^a-z]", re.IGNORECASE)
+_BEDTIME = re.compile(
+    r"\b(go(?:es|ing)? to (?:bed|sleep)|sleep|sleeping|asleep|bed ?time|in bed)\b", re.IGNORECASE
+)
+
+
+def clean_activity(text: str) -> str:
+    """A plan item's text without the clock times small models add, as it reads after "X is"
+    ("Lunch at 2:00" -> "having lunch"); empty when nothing but times was written."""
+    cleaned = _CLOCK_TIME.sub(" ", text)
+    cleaned = " ".join(cleaned.replace("()", " ").split()).strip(" ,.;:-()")
+    cleaned = re.sub(r"\s+(at|from|until|till|to|around|by)$", "", cleaned, flags=re.IGNORECASE)
+    return activity_phrase(cleaned) if _FILLER.sub("", cleaned) else ""
+
+
+def plan_problem(answer: DailyPlan, wake: int, first_name: str) -> str | None:
+    """Why a day's plan is wrong in a way the schema cannot say (an item that is only a clock
+    time, no going to bed, going to bed in the middle of the day), or None when it is fine."""
+    for item in answer.items:
+        if not clean_activity(item.activity):
+            return (
+                f"the item '{item.activity}' is only a clock time; write what {first_name} does then "
+                "and keep the other items"
+            )
+    sleeps = [item for item in answer.items if _BEDTIME.search(item.activity)]
+    for item in sleeps:
+        if wake < int(item.hour) < 19:
+            return (
+                f"'{item.activity}' at hour {item.hour} is in the middle of the day; {first_name} goes "
+                "to bed in the evening (hours are on the 24-hour clock: 22 is 10 pm); keep the other items"
+            )
+    if not sleeps:
+        return (
+            f"the plan does not end with going to bed; keep every item and add going to bed at "
+            f"{first_name}'s usual hour"
+        )
+    missing = missing_meals(answer, wake)
+    if missing:
+        return (
+            f"the plan has no {' or '.join(missing)}; keep every item and add "
+            f"{' and '.join(MEAL_ITEMS[m] for m in missing)}"
+        )
+    return None
+
+
+_MEALS = {
+    "breakfast": re.compile(r"\b(breakfast|brunch)\b", re.IGNORECASE),
+    "lunch": re.compile(r"\b(lunch|brunch)\b", re.IGNORECASE),
+    "dinner": re.compile(r"\b(dinner|supper)\b", re.IGNORECASE),
+}
+MEAL_ITEMS = {
+    "breakfast": "having breakfast soon after waking",
+    "lunch": "having lunch at about 12",
+    "dinner": "having dinner at about 18 or 19",
+}
+
+
+def missing_meals(answer: DailyPlan, wake: int) -> list[str]:
+    """The day's meals a plan leaves out (breakfast only for someone up by 10, lunch by 13)."""
+    text = " ".join(item.activity for item in answer.items)
+    due = {"breakfast": wake <= 10, "lunch": wake <= 13, "dinner": True}
+    return [m for m, rx in _MEALS.items() if due[m] and not rx.search(text)]
