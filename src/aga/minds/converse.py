@@ -348,7 +348,8 @@ _CHAT_VERB = re.compile(
 )
 
 
-_ARTICLES = {"the", "a", "an", "their", "his", "her", "its", "our", "my", "some", "plans", "how", "what"}
+_LOWER_FIRST = {"the", "a", "an", "their", "his", "her", "its", "our", "my", "some", "plans", "how", "what"}
+"""First words of a topic that lose their capital after "conversing about" (names keep theirs)."""
 
 
 def chat_phrase(summary: str) -> str:
@@ -366,7 +367,7 @@ def chat_phrase(summary: str) -> str:
     found = _CHAT_VERB.match(text)
     topic = text[found.end() :] if found else text
     first = topic.split(" ", 1)[0]
-    if first.lower() in _ARTICLES:  # "The party" -> "the party"; names keep their capital
+    if first.lower() in _LOWER_FIRST:  # "The party" -> "the party"; names keep their capital
         topic = first.lower() + topic[len(first) :]
     return f"conversing about {topic}" if topic else "conversing"
 

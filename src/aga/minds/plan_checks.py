@@ -20,13 +20,14 @@ def tidy_plan(answer: DailyPlan, wake: int) -> DailyPlan:
     become one item, not the first of them alone), and going to bed at 7-11 after the wake-up
     hour taken as the evening (a 12-hour clock: "go to bed" at 11 is 23:00)."""
     by_hour: dict[int, list[str]] = {}
+    bare: dict[int, PlanItem] = {}  # a bare clock time, left for the check to refuse
     beds: list[PlanItem] = []  # going to bed is never joined to another item: a check may refuse it
     for item in answer.items:
         text = clean_activity(item.activity)
-        if not text:
-            by_hour.setdefault(int(item.hour), [])  # a bare clock time: left for the check to refuse
-            continue
         hour = int(item.hour)
+        if not text:
+            bare.setdefault(hour, item)
+            continue
         if _BEDTIME.search(text):
             if wake < hour <= 11 and hour + 12 >= 19:
                 hour = min(hour + 12, 23)
@@ -35,13 +36,8 @@ def tidy_plan(answer: DailyPlan, wake: int) -> DailyPlan:
         texts = by_hour.setdefault(hour, [])
         if text not in texts:
             texts.append(text)
-    items = []
-    for hour, texts in sorted(by_hour.items()):
-        if not texts:
-            items.append(
-                next(i for i in answer.items if int(i.hour) == hour and not clean_activity(i.activity))
-            )
-            continue
+    items = [item for hour, item in bare.items() if hour not in by_hour]
+    for hour, texts in by_hour.items():
         while len(texts) > 1 and len(", ".join(texts)) > 150:  # an item's text stays short
             texts.pop()
         joined = texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " and " + texts[-1]
@@ -64,9 +60,10 @@ def salvage_plan(answer: DailyPlan, wake: int) -> DailyPlan | None:
     return DailyPlan(items=with_meals(kept, wake)) if len(kept) >= 2 else None
 
 
-MEAL_HOURS = {"breakfast": 0, "lunch": 12, "dinner": 18}
-"""Where a salvaged plan gets a meal the model kept leaving out: breakfast in the hour after
-waking (0 = relative to the wake-up hour), lunch at 12, dinner at 18."""
+MEAL_HOURS = {"lunch": 12, "dinner": 18}
+"""Where a salvaged plan gets a meal the model kept leaving out; breakfast goes in the hour after
+waking."""
+MEAL_ACTIVITIES = {"breakfast": "having breakfast", "lunch": "having lunch", "dinner": "having dinner"}
 
 
 def with_meals(items: list[PlanItem], wake: int) -> list[PlanItem]:
@@ -78,11 +75,11 @@ def with_meals(items: list[PlanItem], wake: int) -> list[PlanItem]:
     for item in items:
         by_hour.setdefault(int(item.hour), item.activity)
     for meal in missing:
-        hour = wake + 1 if MEAL_HOURS[meal] == 0 else MEAL_HOURS[meal]
+        hour = MEAL_HOURS.get(meal, wake + 1)
         if hour > 23:
             continue
         displaced = by_hour.get(hour)
-        by_hour[hour] = MEAL_ITEMS[meal].split(" at about")[0].split(" soon after")[0]
+        by_hour[hour] = MEAL_ACTIVITIES[meal]
         if displaced and not _BEDTIME.search(displaced) and hour + 1 <= 23:
             by_hour.setdefault(hour + 1, displaced)
     return [_item(a, h) for h, a in sorted(by_hour.items())]
