@@ -468,3 +468,29 @@ def test_items_sharing_an_hour_are_joined_and_bed_at_11_is_the_evening(town, per
         "having dinner at 18:00",
         "going to bed at 23:00",
     ]
+
+
+def test_a_meal_planned_again_is_re_asked_and_a_salvaged_plan_keeps_the_first(
+    town, personas, scripted
+) -> None:  # type: ignore[no-untyped-def]
+    # Maria's plan in an embedded-model run: lunch at 14, again at 17 and at 20, no dinner
+    asked: list[str] = []
+    lunches = {"items": [{"activity": "waking up and having breakfast", "hour": 10},
+                         {"activity": "Lunch at The Rose and Crown Pub", "hour": 14},
+                         {"activity": "studying at Hobbs Cafe", "hour": 15},
+                         {"activity": "Lunch at The Rose and Crown Pub", "hour": 17},
+                         {"activity": "having dinner", "hour": 19},
+                         {"activity": "Lunch at The Rose and Crown Pub", "hour": 20},
+                         {"activity": "going to bed", "hour": 23}]}  # fmt: skip
+
+    def plan(request, rng):  # type: ignore[no-untyped-def]
+        asked.append(request.user)
+        return lunches
+
+    r = _resident(town, personas, "Maria Lopez")
+    gw = scripted(with_rules(daily_plan=plan, wake_up_hour=lambda request, rng: {"hour": 10}), max_attempts=2)
+    asyncio.run(start_day(r, make_ctx(town, gw, [r], DAY)))
+    assert len(asked) == 2 and "lunch 3 times (at 14, 17, 20); Maria has lunch once" in asked[1]
+    assert [x for x in r.daily_req if "lunch" in x] == ["having lunch at The Rose and Crown Pub at 14:00"]
+    assert "having dinner at 19:00" in r.daily_req and "studying at Hobbs Cafe at 15:00" in r.daily_req
+    assert [row.defaulted for row in gw.ledger.drain() if row.task == "daily_plan"][-1] is True

@@ -1,5 +1,6 @@
 """Reading and checking the model's day plan: what a plan item says, whether a plan is wrong in
-a way the schema cannot say (a bare clock time, no bed, bed at midday, a missing meal), and how a
+a way the schema cannot say (a bare clock time, no bed, bed at midday, a missing or repeated
+meal), and how a
 plan the re-asks could not mend is kept (:func:`salvage_plan`). Used by :mod:`aga.minds.plan`."""
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def tidy_plan(answer: DailyPlan, wake: int) -> DailyPlan:
 
 def salvage_plan(answer: DailyPlan, wake: int) -> DailyPlan | None:
     """A plan the model kept getting wrong in a checkable way, without the refused items (bare
-    clock times, bed in the middle of the day); the day then ends with sleep at the lifestyle's
+    clock times, bed in the middle of the day, a meal had again later); the day then ends with sleep at the lifestyle's
     bed hour (``build_day``), and the meals it lacks at their usual hours. None when fewer than
     two items are left."""
     kept = [
@@ -57,7 +58,15 @@ def salvage_plan(answer: DailyPlan, wake: int) -> DailyPlan | None:
         if clean_activity(item.activity)
         and not (_BEDTIME.search(item.activity) and wake < int(item.hour) < 19)
     ]
+    firsts = {meal: hours[0] for meal, hours in meal_hours(DailyPlan(items=kept)).items()}
+    kept = [item for item in kept if not _a_meal_again(item, firsts)]
     return DailyPlan(items=with_meals(kept, wake)) if len(kept) >= 2 else None
+
+
+def _a_meal_again(item: PlanItem, firsts: dict[str, int]) -> bool:
+    """Whether the item is a meal already had earlier in the day (Maria's second and third lunch)."""
+    meals = [m for m, rx in _MEALS.items() if rx.search(item.activity)]
+    return bool(meals) and all(firsts.get(m, int(item.hour)) < int(item.hour) for m in meals)
 
 
 MEAL_HOURS = {"lunch": 12, "dinner": 18}
@@ -133,7 +142,23 @@ def plan_problem(answer: DailyPlan, wake: int, first_name: str) -> str | None:
             f"the plan has no {' or '.join(missing)}; keep every item and add "
             f"{' and '.join(MEAL_ITEMS[m] for m in missing)}"
         )
+    for meal, hours in meal_hours(answer).items():
+        if len(hours) > 1:
+            return (
+                f"the plan has {meal} {len(hours)} times (at {', '.join(map(str, hours))}); {first_name} "
+                f"has {meal} once: keep the first and write what {first_name} really does at the others"
+            )
     return None
+
+
+def meal_hours(answer: DailyPlan) -> dict[str, list[int]]:
+    """The hours at which each meal is planned ("brunch" counts as breakfast only here)."""
+    found: dict[str, list[int]] = {}
+    for item in answer.items:
+        for meal, rx in _MEALS.items():
+            if rx.search(item.activity) and not (meal == "lunch" and "brunch" in item.activity.lower()):
+                found.setdefault(meal, []).append(int(item.hour))
+    return found
 
 
 _MEALS = {
