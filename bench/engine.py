@@ -21,7 +21,9 @@ busy hour in at most 10 minutes; cost per resident-step at 1,000 at most 2x the 
 same time, once on this tree and once with ``PYTHONPATH=OTHER_SRC`` (the ``src`` folder of an
 older checkout, e.g. ``git worktree add /tmp/old <commit>`` -> ``/tmp/old/src``), so both see
 the same load; each row of the other code is printed under this tree's with its CPU ratio, and
-``same`` says whether the two runs ended with the same memories, states and model calls.
+``same`` says whether the two runs ended with the same memories, states, model calls and movements
+(every resident at every step, as ``SimStore.movements()`` reads them); the stored movement rows
+of both are printed too.
 
 The scripted model is a test double: it answers at once, so this measures the engine itself
 (perception, memory, planning code, paths, storage, prompt rendering and token counting).
@@ -89,6 +91,9 @@ def one_row(size: int, steps: int, hour: int, seed: int) -> dict[str, Any]:
                 outcome.update(json.dumps(node.to_record(), sort_keys=True).encode())
         for r in rows:  # the calls and their answers, not their timings
             outcome.update(json.dumps([r.get(k) for k in _CALL_KEYS], default=str).encode())
+        for step, frame in sim.store.movements():  # every resident's entry at every step
+            outcome.update(json.dumps([step, frame], sort_keys=True).encode())
+        movement_rows = sim.store.count("movements")
         sim.close()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
     return {
@@ -103,6 +108,7 @@ def one_row(size: int, steps: int, hour: int, seed: int) -> dict[str, Any]:
         "houses": homes_for(size),
         "tiles": town.width * town.height,
         "outcome": outcome.hexdigest()[:16],
+        "movement_rows": movement_rows,
     }
 
 
@@ -158,6 +164,7 @@ def table(title: str, sizes: list[int], steps: int, hour: int, seed: int, agains
                 mine = results[0]
                 same = "same" if mine["outcome"] == r["outcome"] else "DIFFERENT"
                 extra = f"  this tree's cpu / other's: {mine['cpu'] / r['cpu']:.2f}, outcome {same}"
+                extra += f", movement rows {mine['movement_rows']:,} / {r['movement_rows']:,}"
             print(
                 f"{label} {r['houses']:>6} {r['tiles']:>7} {r['wall']:>8.1f} {r['cpu']:>8.1f} {per:>11.0f} "
                 f"{ratio:>6} {cpu_ratio:>9} {r['calls']:>7} {r['calls'] / size:>9.1f} {r['rss_mb']:>8.0f} "

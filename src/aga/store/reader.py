@@ -49,7 +49,8 @@ class StoreReader:
 
     # ------------------------------------------------------------------ movements
     def movement_at(self, agent: str, step: int) -> dict[str, Any] | None:
-        """The newest movement row of ``agent`` at or before ``step``."""
+        """The newest movement row of ``agent`` at or before ``step`` (rows are written only when
+        the resident's entry changed, so this is its entry at ``step``)."""
         row = self.conn.execute(
             "SELECT step, x, y, emoji, description, chat FROM movements WHERE agent = ? AND step <= ?"
             " ORDER BY step DESC LIMIT 1",
@@ -66,14 +67,16 @@ class StoreReader:
         }
 
     def movements_between(self, agent: str, after: int, until: int) -> Iterator[tuple[int, int, str]]:
-        """``(x, y, description)`` of ``agent``'s rows for steps ``after < step <= until``, in order."""
+        """``(x, y, description)`` of ``agent``'s rows for steps ``after < step <= until``, in order
+        (one per change of its entry, not one per step)."""
         yield from self.conn.execute(
             "SELECT x, y, description FROM movements WHERE agent = ? AND step > ? AND step <= ? ORDER BY step",
             (agent, after, until),
         )
 
     def descriptions(self, agent: str) -> Iterator[tuple[int, str]]:
-        """``(step, description)`` of every movement row of ``agent``, in step order."""
+        """``(step, description)`` of every movement row of ``agent`` (one per change of its
+        entry), in step order."""
         yield from self.conn.execute(
             "SELECT step, description FROM movements WHERE agent = ? ORDER BY step", (agent,)
         )

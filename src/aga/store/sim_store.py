@@ -11,7 +11,9 @@ Tables:
     residents   name -> JSON state (``Resident.to_state()``), rewritten only when it changed
     memories    (agent, id) -> JSON record (``MemoryStream.drain_changes()``), upserted
     embeddings  (model, text) -> float32 vector
-    movements   (step, agent) -> tile, emoji, description, chat (the original's movement/<step>.json)
+    movements   (step, agent) -> tile, emoji, description, chat (the original's movement/<step>.json),
+                written only when one of them changed since the resident's last row: a resident's
+                entry at step s is its newest row at or before s (``movements()`` fills them in)
     ledger      one row per model call (``aga.gateway`` ledger rows)
     actions     (agent, seq) -> action-log record (the metrics' ``<Full Name>.json``)
 
@@ -99,6 +101,19 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
+def _frame(rows: Mapping[str, tuple[Any, ...]]) -> dict[str, dict[str, Any]]:
+    """Fresh movement entries of ``agent -> (x, y, emoji, description, chat text)``."""
+    return {
+        agent: {
+            "movement": [x, y],
+            "pronunciatio": emoji,
+            "description": desc,
+            "chat": None if chat is None else json.loads(chat),
+        }
+        for agent, (x, y, emoji, desc, chat) in rows.items()
+    }
+
+
 class SimStore:
     """The SQLite store of one simulation folder."""
 
@@ -107,6 +122,9 @@ class SimStore:
         self._conn = conn
         self._state_cache: dict[str, str] = {}
         self._action_seq: dict[str, int] = {}
+        # agent -> (x, y, emoji, description, chat) of its newest movement row; None: not read yet
+        self._last_moves: dict[str, tuple[Any, ...]] | None = None
+        self._last_move_step = -1  # the newest step with a movement row (valid with _last_moves)
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -198,23 +216,12 @@ class SimStore:
                     "INSERT OR IGNORE INTO embeddings (model, text, vector) VALUES (?, ?, ?)",
                     [(m, t, np.asarray(v, dtype=np.float32).tobytes()) for m, t, v in rec.embeddings],
                 )
-            if rec.movements:
-                moves = {a: as_record(m) for a, m in rec.movements.items()}
+            new_moves = self._changed_moves(cur, rec) if rec.movements else {}
+            if new_moves:
                 cur.executemany(
                     "INSERT OR REPLACE INTO movements (step, agent, x, y, emoji, description, chat)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (
-                            rec.step,
-                            a,
-                            int(m["movement"][0]),
-                            int(m["movement"][1]),
-                            m["pronunciatio"],
-                            m["description"],
-                            None if m.get("chat") is None else _dumps(m["chat"]),
-                        )
-                        for a, m in moves.items()
-                    ],
+                    [(rec.step, a, *row) for a, row in new_moves.items()],
                 )
             if rec.ledger:
                 cur.executemany(
@@ -235,6 +242,36 @@ class SimStore:
                 [("step", _dumps(rec.step + 1)), ("curr_time", _dumps(rec.next_time))],
             )
         self._state_cache.update(changed)
+        if new_moves and self._last_moves is not None:
+            self._last_moves.update(new_moves)
+            self._last_move_step = max(self._last_move_step, rec.step)
+
+    def _changed_moves(self, cur: sqlite3.Cursor, rec: StepRecord) -> dict[str, tuple[Any, ...]]:
+        """The movement rows of ``rec`` to write: those of residents whose entry (tile, emoji,
+        description, chat) differs from their newest row (read from the table once per store
+        object, so a resumed run writes the same rows as an unbroken one). A step at or before
+        the newest written one (history rewritten) writes every row and reads the table again."""
+        rows = {
+            a: (
+                int(m["movement"][0]),
+                int(m["movement"][1]),
+                m["pronunciatio"],
+                m["description"],
+                None if m.get("chat") is None else _dumps(m["chat"]),
+            )
+            for a, m in ((a, as_record(m)) for a, m in rec.movements.items())
+        }
+        if self._last_moves is None:
+            self._last_moves, self._last_move_step = {}, -1
+            sql = "SELECT agent, MAX(step), x, y, emoji, description, chat FROM movements GROUP BY agent"
+            for agent, step, *row in cur.execute(sql):
+                self._last_moves[agent] = tuple(row)
+                self._last_move_step = max(self._last_move_step, int(step))
+        if rec.step <= self._last_move_step:
+            self._last_moves = None
+            return rows
+        last = self._last_moves
+        return {a: row for a, row in rows.items() if last.get(a) != row}
 
     def _next_action_seq(self, cur: sqlite3.Cursor, agent: str) -> int:
         if agent not in self._action_seq:
@@ -345,28 +382,38 @@ class SimStore:
     def movements(
         self, start: int = 0, stop: int | None = None
     ) -> Iterator[tuple[int, dict[str, dict[str, Any]]]]:
-        """Yield ``(step, {agent: movement})`` in step order, in the original's movement format."""
-        sql = "SELECT step, agent, x, y, emoji, description, chat FROM movements WHERE step >= ?"
-        args: list[Any] = [start]
+        """Yield ``(step, {agent: movement})`` for every committed step in ``[start, stop)``, in step
+        order, in the original's movement format: every resident that has a row at or before the
+        step, with its newest such row (rows are written only when an entry changed), agents in
+        name order; steps before the first row are left out."""
+        (committed,) = self._conn.execute("SELECT value FROM meta WHERE key = 'step'").fetchone() or ("0",)
+        (newest,) = self._conn.execute("SELECT MAX(step) FROM movements").fetchone()
+        end = max(int(json.loads(committed)), -1 if newest is None else int(newest) + 1)
         if stop is not None:
-            sql += " AND step < ?"
-            args.append(stop)
-        sql += " ORDER BY step, agent"
-        current: int | None = None
-        bucket: dict[str, dict[str, Any]] = {}
-        for step, agent, x, y, emoji, desc, chat in self._conn.execute(sql, args):
-            if current is not None and step != current:
-                yield current, bucket
-                bucket = {}
-            current = step
-            bucket[agent] = {
-                "movement": [x, y],
-                "pronunciatio": emoji,
-                "description": desc,
-                "chat": None if chat is None else json.loads(chat),
-            }
-        if current is not None:
-            yield current, bucket
+            end = min(end, stop)
+        if start >= end:
+            return
+        current: dict[str, tuple[Any, ...]] = {}
+        if start > 0:
+            sql = "SELECT agent, MAX(step), x, y, emoji, description, chat FROM movements WHERE step < ?"
+            for agent, _, *row in self._conn.execute(sql + " GROUP BY agent ORDER BY agent", (start,)):
+                current[agent] = tuple(row)
+        sql = "SELECT step, agent, x, y, emoji, description, chat FROM movements WHERE step >= ? AND step < ?"
+        rows = self._conn.execute(sql + " ORDER BY step, agent", (start, end))
+        step = start
+        for row_step, agent, *row in rows:
+            for s in range(step, row_step):
+                if current:
+                    yield s, _frame(current)
+            step = row_step
+            if agent not in current:
+                current[agent] = tuple(row)
+                current = dict(sorted(current.items()))
+            else:
+                current[agent] = tuple(row)
+        for s in range(step, end):
+            if current:
+                yield s, _frame(current)
 
     def ledger_rows(self) -> list[dict[str, Any]]:
         """Every ledger row, in call order."""
