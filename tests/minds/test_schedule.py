@@ -181,3 +181,22 @@ def test_without_a_sleep_item_the_last_activity_lasts_until_bedtime() -> None:
     assert late[-1] == Row("reading", 60, ROOT)  # past bedtime: one hour, then the day is over
     owl = build_day(10, [(12, "writing")], "waking up", bed_hour=24)
     assert owl[-1] == Row("writing", 720, ROOT)
+
+
+def test_lunch_and_dinner_last_an_hour_then_work_goes_on_and_the_evening_is_at_home() -> None:
+    # Isabella's plan in an embedded-model run read as six hours of lunch and five of dinner
+    items = [(6, "getting up and eating breakfast"), (8, "working at Hobbs Cafe"), (12, "having lunch"),
+             (18, "having dinner"), (23, "going to bed")]  # fmt: skip
+    rows = build_day(6, items, "waking up")
+    _whole(rows)
+    assert [(r.description, r.minutes) for r in rows] == [
+        ("sleeping", 360), ("getting up and eating breakfast", 120), ("working at Hobbs Cafe", 240),
+        ("having lunch", 60), ("working at Hobbs Cafe", 300), ("having dinner", 60),
+        ("relaxing at home", 240), ("going to bed", 60),
+    ]  # fmt: skip
+    # a lunch right after waking has nothing to go back to; an hour-long meal is left as it is
+    early = build_day(11, [(11, "having lunch"), (15, "painting"), (18, "dinner"), (19, "reading")], "up")
+    assert [(r.description, r.minutes) for r in early][1:] == [
+        ("having lunch", 60), ("relaxing at home", 180), ("painting", 180), ("dinner", 60), ("reading", 240),
+        ("sleeping", 60),
+    ]  # fmt: skip

@@ -17,6 +17,10 @@ SLEEPING = "sleeping"
 ROOT = "root"
 REACT = "react"
 
+AT_HOME = "relaxing at home"
+"""What a resident does after a one-hour dinner until the plan's next item."""
+_MAIN_MEAL = re.compile(r"\b(lunch|dinner|supper)\b", re.IGNORECASE)
+_ANY_MEAL = re.compile(r"\b(breakfast|brunch|lunch|dinner|supper)\b", re.IGNORECASE)
 _SLEEP_WORDS = re.compile(r"\b(sleep|sleeps|sleeping|asleep|in bed|go(?:es|ing)? to bed|nap|napping)\b")
 _NOT_YET = re.compile(r"\b(ready for|prepar\w*|wind(?:s|ing)? down)\b")
 _BED_OR_SLEEP = re.compile(r"sleep|bed")
@@ -101,7 +105,10 @@ def build_day(
 
     Sleep until ``wake_hour``; ``wake_activity`` at the wake hour unless the plan has an item
     there; each item lasts until the next item's hour; items before waking are dropped and
-    repeated hours keep the first item. Without any sleep item, the last item lasts until
+    repeated hours keep the first item. A lunch or dinner lasts one hour (a small model's plan
+    often jumps from lunch at 12 to dinner at 18, which read as six hours of lunch): after lunch
+    the activity before it carries on, after dinner (or a lunch with nothing worth going back
+    to) the resident spends the time until the next item at home. Without any sleep item, the last item lasts until
     ``bed_hour`` (at least one hour; 24 = midnight) and the resident sleeps from then on. The
     result covers 1440 minutes with no empty rows.
     """
@@ -114,9 +121,19 @@ def build_day(
     by_hour.setdefault(wake, wake_activity)
     hours = sorted(by_hour)
     rows: list[Row] = [Row(SLEEPING, wake * 60)] if wake > 0 else []
+    before = ""  # the last activity worth going back to after lunch
     for i, hour in enumerate(hours):
         end = hours[i + 1] if i + 1 < len(hours) else 24
-        rows.append(Row(by_hour[hour], (end - hour) * 60))
+        text = by_hour[hour]
+        meal = _MAIN_MEAL.search(text)
+        if meal and end - hour > 1 and not is_sleep_text(text):
+            rows.append(Row(text, 60))
+            after = before if meal.group(1).lower() == "lunch" and before else AT_HOME
+            rows.append(Row(after, (end - hour - 1) * 60))
+            continue
+        rows.append(Row(text, (end - hour) * 60))
+        if hour != wake and not _ANY_MEAL.search(text):
+            before = text
     planned = rows[1:] if wake > 0 else rows
     if planned and not any(is_sleep_text(r.description) for r in planned):
         last = rows[-1]
