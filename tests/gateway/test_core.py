@@ -269,3 +269,16 @@ def test_embed_failure_reaches_every_waiting_caller():
     results = run(together())
     assert all(isinstance(r, BackendUnavailable) for r in results)
     assert not gw.ledger.drain()[0].ok
+
+
+def test_a_re_ask_is_sampled_warmer_so_the_same_wrong_answer_is_less_likely():
+    from aga.gateway.core import REPAIR_TEMPERATURES
+
+    gw, backend, _ = make_gateway(ScriptedBackend(rules={}, faults=["no idea", '{"rating": 9}']))
+    run(gw.ask(RATE, {"name": "A", "event": "b"}, agent="A", game_time=None))
+    temps = [c.temperature for c in backend.calls]
+    assert len(temps) == 3 and temps[0] == RATE.temperature
+    assert (
+        temps[1:] == [max(RATE.temperature, t) for t in REPAIR_TEMPERATURES]
+        and temps[2] > temps[1] > temps[0]
+    )

@@ -53,6 +53,8 @@ REPAIR_NOTE = (
     "Previous answer: {previous}\n"
     "Answer again, with only the JSON object."
 )
+REPAIR_TEMPERATURES = (0.5, 0.8)
+"""The lowest sampling temperature of the first re-ask and of every later one."""
 
 
 class Gateway:
@@ -244,7 +246,7 @@ class Gateway:
         meta = CallMeta(agent, game_time)
         text, problem = "", ""
         for attempt in range(self.max_attempts):
-            req = request if attempt == 0 else _repaired(request, text, problem)
+            req = request if attempt == 0 else _repaired(request, text, problem, attempt)
             response = await self.stack.top(req, meta)
             try:
                 answer = read(response.text)
@@ -322,8 +324,10 @@ class Gateway:
         return vectors
 
 
-def _repaired(request: LLMRequest, previous: str, problem: str) -> LLMRequest:
-    """The request again, with a short note on what was wrong appended to the input."""
+def _repaired(request: LLMRequest, previous: str, problem: str, attempt: int = 1) -> LLMRequest:
+    """The request again, with a short note on what was wrong appended to the input, sampled at
+    least as warm as :data:`REPAIR_TEMPERATURES` says for this attempt (a small model asked the
+    same question greedily again mostly gives the same wrong answer back, word for word)."""
     shown = previous.strip().replace("\n", " ")
     shown = shown if len(shown) <= SHOWN_CHARS else shown[: SHOWN_CHARS - 3] + "..."
     note = REPAIR_NOTE.format(problem=problem, previous=shown or "(empty)")
@@ -334,7 +338,7 @@ def _repaired(request: LLMRequest, previous: str, problem: str) -> LLMRequest:
         request.json_schema,
         request.choices,
         request.max_tokens,
-        request.temperature,
+        max(request.temperature, REPAIR_TEMPERATURES[min(attempt, len(REPAIR_TEMPERATURES)) - 1]),
         request.vars,
         request.hint,
     )
