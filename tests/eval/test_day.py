@@ -232,3 +232,15 @@ def test_cost_per_agent_day() -> None:
     assert got["agent_days"] == 2.0
     assert got["calls_per_agent_day"] == 1.0
     assert got["tokens_per_agent_day"] == 86.0
+
+
+def test_going_to_bed_at_a_bed_is_bedtime_even_when_the_run_stops_before_the_sleep() -> None:
+    # an embedded-model day: "going to bed" at 22:00 in one's bed, the run stopped at midnight
+    bed = "Dorm for Oak Hill College:Klaus Mueller's room:bed"
+    desk = "Dorm for Oak Hill College:Klaus Mueller's room:desk"
+    klaus = [("00:00", "sleeping", bed), ("07:00", "reading", desk), ("21:00", "going to bed soon", desk),
+             ("22:00", "going to bed", bed)]  # fmt: skip
+    rec = records(residents=[KLAUS], moves={KLAUS: timeline(KLAUS, klaus)}, workplaces={})
+    day = resident_day(rec, KLAUS, START, rec.chats())
+    assert day["bed"] == "22:00"  # 21:00 at the desk is not bed
+    assert day["asleep_not_in_bed_minutes"] == 0.0

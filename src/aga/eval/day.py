@@ -65,9 +65,20 @@ def wake_time(moves: Sequence[Move], day: datetime) -> datetime | None:
     return None
 
 
+_TO_BED = re.compile(r"\b(go(?:es|ing)? to bed|getting into bed)\b")
+
+
+def _in_bed(mv: Move) -> bool:
+    """Asleep, or going to bed at a bed."""
+    if mv.asleep:
+        return True
+    return bool(_TO_BED.search(mv.activity.lower())) and mv.address.lower().rsplit(":", 1)[-1].endswith("bed")
+
+
 def bed_time(moves: Sequence[Move], day: datetime, after: datetime | None) -> datetime | None:
     """First time from 18:00 of ``day`` to 04:00 the next day (and after waking) at which the
-    resident falls asleep."""
+    resident falls asleep, or goes to bed at a bed ("going to bed" at the bed of their room: a
+    run that stops at midnight never shows the sleep that follows)."""
     lo = day.replace(hour=BED_FROM.hour, minute=0)
     hi = day + timedelta(days=1, hours=4)
     if after is not None and after > lo:
@@ -77,7 +88,7 @@ def bed_time(moves: Sequence[Move], day: datetime, after: datetime | None) -> da
         if mv.time < lo - timedelta(seconds=1) or mv.time >= hi:
             prev = mv if mv.time < lo else prev
             continue
-        if mv.asleep and (prev is None or not prev.asleep) and mv.time >= lo:
+        if _in_bed(mv) and (prev is None or not _in_bed(prev)) and mv.time >= lo:
             return mv.time
         prev = mv
     return None
