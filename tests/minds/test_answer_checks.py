@@ -303,6 +303,9 @@ def test_a_chat_line_about_the_listener_or_by_name_of_the_speaker_is_caught() ->
     assert line_problem("Good to see you, Klaus Mueller!", "Isabella Rodriguez", "Klaus Mueller") is None
     assert line_problem("Hi Klaus Mueller! Coffee?", "Isabella Rodriguez", "Klaus Mueller") is None
     assert line_problem("I told Klaus Mueller about it.", "Isabella Rodriguez", "Klaus Mueller")
+    # the speaker calling themself by name (an embedded-model line of Klaus's to Isabella)
+    assert line_problem("No, Klaus Mueller! I'm not sure yet.", "Klaus Mueller", "Isabella Rodriguez")
+    assert line_problem("Hello, I'm Klaus Mueller.", "Klaus Mueller", "Isabella Rodriguez") is None
 
 
 def test_plan_items_read_as_activities_after_is() -> None:
