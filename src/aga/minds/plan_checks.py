@@ -1,7 +1,7 @@
 """Reading and checking the model's day plan: what a plan item says, whether a plan is wrong in
 a way the schema cannot say (a bare clock time, no bed, bed at midday, a missing or repeated
-meal), and how a
-plan the re-asks could not mend is kept (:func:`salvage_plan`). Used by :mod:`aga.minds.plan`."""
+meal), and how a plan the re-asks could not mend is kept (:func:`salvage_plan`). Used by
+:mod:`aga.minds.plan`."""
 
 from __future__ import annotations
 
@@ -49,9 +49,9 @@ def tidy_plan(answer: DailyPlan, wake: int) -> DailyPlan:
 
 def salvage_plan(answer: DailyPlan, wake: int) -> DailyPlan | None:
     """A plan the model kept getting wrong in a checkable way, without the refused items (bare
-    clock times, bed in the middle of the day, a meal had again later); the day then ends with sleep at the lifestyle's
-    bed hour (``build_day``), and the meals it lacks at their usual hours. None when fewer than
-    two items are left."""
+    clock times, bed in the middle of the day, a meal had again later); the day then ends with
+    sleep at the lifestyle's bed hour (``build_day``), and the meals it lacks at their usual
+    hours. None when fewer than two items are left."""
     kept = [
         item
         for item in answer.items

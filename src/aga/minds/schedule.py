@@ -108,9 +108,9 @@ def build_day(
     repeated hours keep the first item. A lunch or dinner lasts one hour (a small model's plan
     often jumps from lunch at 12 to dinner at 18, which read as six hours of lunch): after lunch
     the activity before it carries on, after dinner (or a lunch with nothing worth going back
-    to) the resident spends the time until the next item at home. Without any sleep item, the last item lasts until
-    ``bed_hour`` (at least one hour; 24 = midnight) and the resident sleeps from then on. The
-    result covers 1440 minutes with no empty rows.
+    to) the resident spends the time until the next item at home. Without any sleep item, the
+    last item lasts until ``bed_hour`` (at least one hour; 24 = midnight) and the resident
+    sleeps from then on. The result covers 1440 minutes with no empty rows.
     """
     wake = min(max(int(wake_hour), 0), 23)
     by_hour: dict[int, str] = {}
