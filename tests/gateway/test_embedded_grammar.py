@@ -273,3 +273,13 @@ def test_best_admitted_token_from_the_top_candidates_equals_the_whole_vocabulary
     logits = np.arange(5000, dtype=np.float32)
     assert embedded._best_admitted(make_lc(lambda t: t % 7 == 0, calls), None, logits, 0.0, None) == 4998
     assert max(calls) < 5000
+
+
+def test_a_schedule_rewrite_is_closed_after_eight_activities() -> None:
+    # the embedded model repeated one activity until its 400 tokens ran out, three times over
+    from aga.prompts.tasks import ScheduleRewrite
+
+    g = grammar_for_schema(ScheduleRewrite.model_json_schema())
+    item = '{"activity": "studying at Hobbs Cafe", "minutes": 20}'
+    assert admits(g, '{"activities": [' + ", ".join([item] * 8) + "]}")
+    assert not admits(g, '{"activities": [' + ", ".join([item] * 9) + "]}")

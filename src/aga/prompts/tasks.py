@@ -126,9 +126,11 @@ class Turn(_Answer):
 
 
 class ScheduleRewrite(_Answer):
-    """What the resident does after the inserted activity, until the end of the window."""
+    """What the resident does after the inserted activity, until the end of the window (at most 8
+    activities: the 1.5B model otherwise repeated one item until its 400 tokens ran out, three
+    times over, about 50 s of a CPU each time)."""
 
-    activities: list[Subtask] = Field(min_length=1)
+    activities: list[Subtask] = Field(min_length=1, max_length=8)
 
 
 class FocalPoints(_Answer):
