@@ -202,13 +202,11 @@ def line_problem(line: str, speaker: str, listener: str) -> str | None:
             f"{speaker} is talking to {listener}, so {listener} is 'you': write the line to {you} "
             f'("you"), not about {listener}'
         )
-    for m in re.finditer(re.escape(speaker.casefold()), low):
-        before, after = low[: m.start()].rstrip(), low[m.end() :].lstrip()
-        if (not before or before[-1] in ",.!?;:") and (not after or after[0] in ",.!?;:"):
-            return (  # "No, Klaus Mueller! ..." said by Klaus: he calls himself by name
-                f"{speaker} is the one speaking and is talking to {listener}: call them {you} or "
-                f'"you", and never say your own name, {speaker}'
-            )
+    if any(_vocative(low, m.start(), m.end()) for m in re.finditer(re.escape(speaker.casefold()), low)):
+        return (  # "No, Klaus Mueller! ..." said by Klaus: he calls himself by name
+            f"{speaker} is the one speaking and is talking to {listener}: call them {you} or "
+            f'"you", and never say your own name, {speaker}'
+        )
     own = "|".join(re.escape(n) for n in (speaker.casefold(), sfirst))
     if re.search(rf"\b(?:{own})(?:\s+{_THIRD_PERSON_VERB}\b|'s\b)", low):
         return f'{speaker} is the one speaking: {speaker} says "I", never their own name'
