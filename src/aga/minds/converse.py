@@ -37,6 +37,7 @@ from aga.prompts.tasks import (
     CHAT_IMPORTANCE,
     CONVERSATION_SUMMARY,
     CONVERSATION_TURN,
+    LINE_CHARS,
     RELATIONSHIP_SUMMARY,
     Turn,
 )
@@ -162,7 +163,22 @@ async def next_turn(
     if ans is None or not getattr(ans, "utterance", ""):
         return None
     line = own_words(ans.utterance, speaker.name, listener.name)
+    if len(ans.utterance) >= LINE_CHARS:  # the grammar closed the line at its cap, mid-sentence
+        line = whole_sentences(line)
     return (line, bool(ans.end)) if line else None
+
+
+def whole_sentences(line: str) -> str:
+    """``line`` up to its last finished sentence ("... on Friday. And then we" -> "... on
+    Friday."), or cut after its last whole word with "..." when no sentence ends in it."""
+    text = line.rstrip()
+    if text[-1:] in ".!?\"')":
+        return text
+    ends = [m.end() for m in re.finditer(r"[.!?][\"')]?(?=\s)", text)]
+    if ends:
+        return text[: ends[-1]]
+    head = text.rsplit(" ", 1)[0] if " " in text else text
+    return head.rstrip(",;:- ") + "..."
 
 
 _THIRD_PERSON_VERB = (

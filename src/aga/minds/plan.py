@@ -52,11 +52,11 @@ from aga.prompts.tasks import (
     HOURLY_SCHEDULE,
     NEW_DAY_REVIEW,
     NEW_DAY_REVISION,
-    TASK_DECOMP,
     WAKE_UP_HOUR,
     DailyPlan,
     TaskDecomp,
     WakeUpHour,
+    decomposition,
 )
 
 if TYPE_CHECKING:
@@ -450,7 +450,7 @@ async def decompose_activity(r: Mind, ctx: StepContext, task: str, minutes: int,
         "step_minutes": max(5, minutes // count),
     }
     others = [row.description for row in hourly if row.description != task]
-    checked = replace(TASK_DECOMP, check=lambda a: decomposition_problem(a, task, others, count))
+    checked = replace(decomposition(count), check=lambda a: decomposition_problem(a, task, others, count))
     ans = await ask(ctx, r.name, checked, vars)
     if ans is None or not getattr(ans, "subtasks", None):
         return [Row(task, minutes, ROOT)]

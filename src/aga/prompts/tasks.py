@@ -8,6 +8,7 @@ minutes are only weights. Task names are the metrics keys and do not change.
 
 from __future__ import annotations
 
+from dataclasses import replace as dc_replace
 from functools import cache
 from typing import Annotated, Literal, TypeVar
 
@@ -25,8 +26,27 @@ Short = Annotated[str, BeforeValidator(_squash), StringConstraints(min_length=1,
 """An activity name, a phrase: one line."""
 Text = Annotated[str, BeforeValidator(_squash), StringConstraints(min_length=1, max_length=600)]
 """A sentence or two."""
+LINE_CHARS = 400
+"""Most characters in one chat line: three long sentences, about 90 tokens, so the grammar closes
+the answer inside the turn's token budget (a 600-character line ran past it and ended a chat)."""
+Line = Annotated[str, BeforeValidator(_squash), StringConstraints(min_length=1, max_length=LINE_CHARS)]
+"""What a speaker says in one turn of a conversation."""
+Thought = Annotated[str, BeforeValidator(_squash), StringConstraints(min_length=1, max_length=300)]
+"""An insight: one or two sentences."""
 
 M = TypeVar("M", bound=BaseModel)
+
+StatementNumber = Annotated[int, Field(ge=0, le=99)]
+"""The number of a statement in a numbered list (reflection lists at most 90)."""
+
+
+def _known_numbers(value: object) -> object:
+    """Evidence numbers outside the admitted range left out (code drops unknown ones anyway):
+    a backend without a grammar may give them."""
+    if not isinstance(value, list):
+        return value
+    return [v for v in value if not isinstance(v, int) or 0 <= v <= 99]
+
 
 Rating = Literal[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
 Hour = Literal[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23]
@@ -53,7 +73,7 @@ class PlanItem(_Answer):
 class DailyPlan(_Answer):
     """The day's plan, hour by hour (code fixes the durations)."""
 
-    items: list[PlanItem] = Field(min_length=1)
+    items: list[PlanItem] = Field(min_length=1, max_length=12)
 
 
 class HourActivity(_Answer):
@@ -72,7 +92,7 @@ class Subtask(_Answer):
 class TaskDecomp(_Answer):
     """The steps of one activity."""
 
-    subtasks: list[Subtask] = Field(min_length=1)
+    subtasks: list[Subtask] = Field(min_length=1, max_length=12)
 
 
 class Emoji(_Answer):
@@ -121,7 +141,7 @@ class Summary(_Answer):
 class Turn(_Answer):
     """The next utterance of a conversation and whether the conversation ends after it."""
 
-    utterance: Text
+    utterance: Line
     end: bool
 
 
@@ -136,20 +156,22 @@ class ScheduleRewrite(_Answer):
 class FocalPoints(_Answer):
     """Questions worth thinking about."""
 
-    questions: list[Short] = Field(min_length=1)
+    questions: list[Short] = Field(min_length=1, max_length=5)
 
 
 class Insight(_Answer):
     """One insight and the numbers of the statements it rests on."""
 
-    insight: Text
-    evidence: list[int] = Field(default_factory=list)
+    insight: Thought
+    evidence: Annotated[list[StatementNumber], BeforeValidator(_known_numbers)] = Field(
+        default_factory=list, max_length=8
+    )
 
 
 class Insights(_Answer):
     """Insights drawn from numbered statements."""
 
-    insights: list[Insight] = Field(min_length=1)
+    insights: list[Insight] = Field(min_length=1, max_length=6)
 
 
 class RatedInsight(Insight):
@@ -164,7 +186,7 @@ class RatedInsight(Insight):
 class RatedInsights(_Answer):
     """Rated insights drawn from numbered statements."""
 
-    insights: list[RatedInsight] = Field(min_length=1)
+    insights: list[RatedInsight] = Field(min_length=1, max_length=6)
 
 
 class Note(_Answer):
@@ -207,7 +229,7 @@ class EventRating(_Answer):
 class Ratings(_Answer):
     """Importance of several numbered events, in their order (one entry per event)."""
 
-    ratings: list[EventRating] = Field(min_length=1)
+    ratings: list[EventRating] = Field(min_length=1, max_length=8)
 
 
 class ThoughtNote(_Answer):
@@ -221,7 +243,7 @@ class ThoughtNote(_Answer):
 class ThoughtNotes(_Answer):
     """One note per numbered thought, in their order."""
 
-    notes: list[ThoughtNote] = Field(min_length=1)
+    notes: list[ThoughtNote] = Field(min_length=1, max_length=6)
 
 
 class ChatThoughts(_Answer):
@@ -233,19 +255,26 @@ class ChatThoughts(_Answer):
     memo_importance: Rating
 
 
-@cache
 def exactly(schema: type[M], field: str, count: int) -> type[M]:
     """``schema`` with its list ``field`` holding exactly ``count`` items (cached per count).
 
     The answer format shown to the model is the same for every count; a wrong count is caught
     by validation and repaired like any other misfit.
     """
-    base = schema.model_fields[field]
-    item = base.annotation
+    return _sized(schema, field, count, count)
+
+
+def at_most(schema: type[M], field: str, count: int) -> type[M]:
+    """``schema`` with its list ``field`` holding one to ``count`` items (cached per count)."""
+    return _sized(schema, field, 1, count)
+
+
+@cache
+def _sized(schema: type[M], field: str, low: int, high: int) -> type[M]:
+    item = schema.model_fields[field].annotation
+    name = f"{schema.__name__}{high}" if low == high else f"{schema.__name__}Upto{high}"
     return create_model(  # type: ignore[call-overload,no-any-return]
-        f"{schema.__name__}{count}",
-        __base__=schema,
-        **{field: (item, Field(min_length=count, max_length=count))},
+        name, __base__=schema, **{field: (item, Field(min_length=low, max_length=high))}
     )
 
 
@@ -276,10 +305,23 @@ class NewIdea(_Answer):
 
 # ---------------------------------------------------------------------- planning
 WAKE_UP_HOUR = Task("wake_up_hour", WakeUpHour, max_tokens=16)
-DAILY_PLAN = Task("daily_plan", DailyPlan, max_tokens=400, temperature=0.6, hint="home")
-TASK_DECOMP = Task("task_decomp", TaskDecomp, max_tokens=300)
-NEW_DAY_REVIEW = Task("new_day_review", DayReview, max_tokens=200)
-NEW_DAY_REVISION = Task("new_day_revision", DayRevision, max_tokens=200)
+DAILY_PLAN = Task("daily_plan", DailyPlan, max_tokens=520, temperature=0.6, hint="home")
+TASK_DECOMP = Task("task_decomp", TaskDecomp, max_tokens=580)  # 12 steps; see decomposition
+STEP_TOKENS = 46
+"""The most tokens one step of a decomposition takes under its grammar (a 160-character activity
+and its minutes, in ordinary English)."""
+
+
+def decomposition(count: int) -> Task[TaskDecomp]:
+    """``task_decomp`` asking for ``count`` steps: at most two more are admitted, with the tokens
+    they may take, so a constrained answer always closes inside its budget."""
+    most = count + 2
+    budget = 24 + STEP_TOKENS * most
+    return dc_replace(TASK_DECOMP, schema=at_most(TaskDecomp, "subtasks", most), max_tokens=budget)
+
+
+NEW_DAY_REVIEW = Task("new_day_review", DayReview, max_tokens=270)
+NEW_DAY_REVISION = Task("new_day_revision", DayRevision, max_tokens=270)
 SCHEDULE_REWRITE = Task("schedule_rewrite", ScheduleRewrite, max_tokens=400, hint="after")
 MIND_WANDERING = Task("mind_wandering", NewIdea, max_tokens=48, temperature=0.7)
 HOURLY_SCHEDULE = Task("hourly_schedule", HourActivity, max_tokens=40, temperature=0.5)  # --profile original
@@ -289,12 +331,12 @@ ACTION_SECTOR: Task[None] = Task("action_sector", None, max_tokens=24)
 ACTION_ARENA: Task[None] = Task("action_arena", None, max_tokens=24)
 ACTION_OBJECT: Task[None] = Task("action_object", None, max_tokens=24)
 ACTION_EMOJI = Task("action_emoji", Emoji, max_tokens=16)
-EVENT_TRIPLE = Task("event_triple", EventTriple, max_tokens=40)
-OBJECT_STATE = Task("object_state", ObjectState, max_tokens=32)
+EVENT_TRIPLE = Task("event_triple", EventTriple, max_tokens=80)
+OBJECT_STATE = Task("object_state", ObjectState, max_tokens=48)
 OBJECT_EMOJI = Task("object_emoji", Emoji, max_tokens=16)
-OBJECT_EVENT_TRIPLE = Task("object_event_triple", EventTriple, max_tokens=40)
+OBJECT_EVENT_TRIPLE = Task("object_event_triple", EventTriple, max_tokens=80)
 ACTION_DETAILS = Task("action_details", ActionDetails, max_tokens=120)  # the five above in one call
-ACTION_LOOK = Task("action_look", ActionLook, max_tokens=48)  # emoji and triple, no object used
+ACTION_LOOK = Task("action_look", ActionLook, max_tokens=90)  # emoji and triple, no object used
 
 # ---------------------------------------------------------------------- memory
 EVENT_IMPORTANCE = Task("event_importance", Importance, max_tokens=12)
@@ -304,25 +346,25 @@ CHAT_IMPORTANCE = Task("chat_importance", Importance, max_tokens=12)
 # ---------------------------------------------------------------------- reactions and chats
 DECIDE_TO_TALK = Task("decide_to_talk", YesNo, max_tokens=12)
 DECIDE_TO_REACT = Task("decide_to_react", WaitOrGo, max_tokens=12)
-RELATIONSHIP_SUMMARY = Task("relationship_summary", Summary, max_tokens=120)
+RELATIONSHIP_SUMMARY = Task("relationship_summary", Summary, max_tokens=140)
 CONVERSATION_TURN = Task("conversation_turn", Turn, max_tokens=120, temperature=0.6, hint="turn")
-CONVERSATION_SUMMARY = Task("conversation_summary", Summary, max_tokens=60)
+CONVERSATION_SUMMARY = Task("conversation_summary", Summary, max_tokens=140)
 
 # ---------------------------------------------------------------------- reflection
-FOCAL_POINTS = Task("focal_points", FocalPoints, max_tokens=150)
-INSIGHTS = Task("insights", Insights, max_tokens=400, temperature=0.3)
-CHAT_PLANNING_NOTE = Task("chat_planning_note", Note, max_tokens=80)
-CHAT_MEMO = Task("chat_memo", Note, max_tokens=80)
+FOCAL_POINTS = Task("focal_points", FocalPoints, max_tokens=190)
+INSIGHTS = Task("insights", Insights, max_tokens=580, temperature=0.3)
+CHAT_PLANNING_NOTE = Task("chat_planning_note", Note, max_tokens=140)
+CHAT_MEMO = Task("chat_memo", Note, max_tokens=140)
 
 # ---------------------------------------------------------------------- Social Memory
 SOCIAL_SUMMARY = Task("social_summary", Summary, max_tokens=200)
-RELATIONSHIP_UPDATE = Task("relationship_update", TieUpdate, max_tokens=200)
+RELATIONSHIP_UPDATE = Task("relationship_update", TieUpdate, max_tokens=220)
 
 # ---------------------------------------------------------------------- savings (MindConfig switches)
-EVENT_RATINGS = Task("event_ratings", Ratings, max_tokens=300, hint="items")
-THOUGHT_NOTES = Task("thought_notes", ThoughtNotes, max_tokens=400, hint="items")
-CHAT_THOUGHTS = Task("chat_thoughts", ChatThoughts, max_tokens=180)
-INSIGHTS_ALL = Task("insights_all", RatedInsights, max_tokens=900, temperature=0.3)
+EVENT_RATINGS = Task("event_ratings", Ratings, max_tokens=350, hint="items")
+THOUGHT_NOTES = Task("thought_notes", ThoughtNotes, max_tokens=500, hint="items")
+CHAT_THOUGHTS = Task("chat_thoughts", ChatThoughts, max_tokens=280)
+INSIGHTS_ALL = Task("insights_all", RatedInsights, max_tokens=1050, temperature=0.3)
 
 
 # ---------------------------------------------------------------------- interviews and whispers (aga.interview)
@@ -346,9 +388,9 @@ class WhisperThought(_Answer):
     thought: Text
 
 
-INTERVIEW_ANSWER = Task("interview_answer", InterviewAnswer, max_tokens=220, temperature=0.0)
+INTERVIEW_ANSWER = Task("interview_answer", InterviewAnswer, max_tokens=270, temperature=0.0)
 INTERVIEW_MEMORY = Task("interview_memory", InterviewMemory, max_tokens=60)
-WHISPER_THOUGHT = Task("whisper_thought", WhisperThought, max_tokens=120)
+WHISPER_THOUGHT = Task("whisper_thought", WhisperThought, max_tokens=140)
 WHISPER_IMPORTANCE = Task("whisper_importance", Importance, max_tokens=12)
 
 
