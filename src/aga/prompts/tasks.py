@@ -73,7 +73,7 @@ class PlanItem(_Answer):
 class DailyPlan(_Answer):
     """The day's plan, hour by hour (code fixes the durations)."""
 
-    items: list[PlanItem] = Field(min_length=1, max_length=12)
+    items: list[PlanItem] = Field(min_length=1, max_length=16)
 
 
 class HourActivity(_Answer):
@@ -305,7 +305,7 @@ class NewIdea(_Answer):
 
 # ---------------------------------------------------------------------- planning
 WAKE_UP_HOUR = Task("wake_up_hour", WakeUpHour, max_tokens=16)
-DAILY_PLAN = Task("daily_plan", DailyPlan, max_tokens=520, temperature=0.6, hint="home")
+DAILY_PLAN = Task("daily_plan", DailyPlan, max_tokens=690, temperature=0.6, hint="home")
 TASK_DECOMP = Task("task_decomp", TaskDecomp, max_tokens=580)  # 12 steps; see decomposition
 STEP_TOKENS = 46
 """The most tokens one step of a decomposition takes under its grammar (a 160-character activity
