@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 
 from aga.errors import BackendUnavailable, InputError
 from aga.gateway import FatalBackendError, MemoryCache, TransientBackendError
+from aga.gateway.parsing import in_words
 from aga.testing import ScriptedBackend
 
 from .conftest import PICK, PLAN, RATE, Plan, Rating, make_gateway
@@ -282,3 +284,22 @@ def test_a_re_ask_is_sampled_warmer_so_the_same_wrong_answer_is_less_likely():
         temps[1:] == [max(RATE.temperature, t) for t in REPAIR_TEMPERATURES]
         and temps[2] > temps[1] > temps[0]
     )
+
+
+def test_an_answer_its_check_refuses_is_shown_again_in_plain_words_not_as_json():
+    checked = replace(RATE, check=lambda a: "the reason must name the event" if a.reason == "x" else None)
+    gw, backend, _ = make_gateway(ScriptedBackend(rules={}, faults=['{"rating": 3, "reason": "x"}']))
+    run(gw.ask(checked, {"name": "A", "event": "b"}, agent="A", game_time=None))
+    repair = backend.calls[1].user
+    assert repair.startswith(backend.calls[0].user)
+    note = repair[len(backend.calls[0].user) :]
+    assert "3, x" in note and "the reason must name the event" in note
+    assert '{"rating"' not in note  # the JSON is what a small model copies back
+
+
+def test_in_words_flattens_an_answer_and_leaves_text_that_is_not_json():
+    plan = (
+        '{"items": [{"activity": "get up", "hour": 6}, {"activity": "go to bed", "hour": 23}], "done": true}'
+    )
+    assert in_words(plan) == "get up, 6; go to bed, 23, yes"
+    assert in_words("no idea") == "no idea"

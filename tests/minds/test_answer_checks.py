@@ -265,7 +265,8 @@ def test_a_plan_without_meals_is_re_asked_naming_the_missing_ones(town, personas
     gw = scripted(with_rules(daily_plan=plan, wake_up_hour=lambda request, rng: {"hour": 7}))
     asyncio.run(start_day(r, make_ctx(town, gw, [r], DAY)))
     assert len(asked) == 2 and "no breakfast or lunch or dinner; keep every item" in asked[1]
-    assert "decorating the cafe for the Valentine" in asked[1]  # the whole rejected plan is quoted
+    assert "'having lunch' at hour 12" in asked[1]
+    assert "decorating the cafe for the Valentine" in asked[1]  # the whole rejected plan is shown again
     assert "having lunch at 12:00" in r.daily_req and "having dinner at 18:00" in r.daily_req
 
 
@@ -497,3 +498,20 @@ def test_a_meal_planned_again_is_re_asked_and_a_salvaged_plan_keeps_the_first(
     assert [x for x in r.daily_req if "lunch" in x] == ["having lunch at The Rose and Crown Pub at 14:00"]
     assert "having dinner at 19:00" in r.daily_req and "studying at Hobbs Cafe at 15:00" in r.daily_req
     assert [row.defaulted for row in gw.ledger.drain() if row.task == "daily_plan"][-1] is True
+
+
+def test_a_plan_too_long_to_take_one_more_item_is_asked_to_join_small_ones() -> None:
+    from aga.minds.plan_checks import LONG_PLAN, plan_problem
+    from aga.prompts.tasks import DailyPlan
+
+    def plan(n: int) -> DailyPlan:  # n items, one per hour from 7, no bed, meals at 8, 12, 18
+        names = {8: "having breakfast", 12: "having lunch", 18: "having dinner"}
+        items = [{"activity": names.get(7 + i, f"studying chapter {i}"), "hour": 7 + i} for i in range(n)]
+        return DailyPlan.model_validate({"items": items})
+
+    short, long = plan_problem(plan(LONG_PLAN), 7, "Maria"), plan_problem(plan(16), 7, "Maria")
+    assert short is not None and "keep every item and add going to bed" in short
+    assert long is not None and f"at most {LONG_PLAN - 2} in all and add going to bed" in long
+    # the model's own count decides (items of one hour are joined before the check)
+    joined = plan_problem(plan(LONG_PLAN), 7, "Maria", written=16)
+    assert joined is not None and "join the small items" in joined

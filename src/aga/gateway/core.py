@@ -24,7 +24,7 @@ from aga.gateway.cache import ResponseCache
 from aga.gateway.embeddings import EmbeddingCache
 from aga.gateway.layers import CallMeta, Stack, jitter_rng, stack_layers, with_timeout
 from aga.gateway.ledger import Ledger, LedgerRow
-from aga.gateway.parsing import AnswerProblem, match_choice, parse_answer
+from aga.gateway.parsing import AnswerProblem, WrongAnswer, in_words, match_choice, parse_answer
 from aga.gateway.retry import RetryPolicy, call_with_retries
 from aga.gateway.secrets import scrub
 from aga.gateway.task import Task
@@ -53,6 +53,12 @@ REPAIR_NOTE = (
     "Previous answer: {previous}\n"
     "Answer again, with only the JSON object."
 )
+WRONG_NOTE = (
+    "\n\nYour previous answer could not be used: {previous}\n"
+    "The problem: {problem}. Write the whole answer again with that corrected, as one JSON object."
+)
+"""The re-ask of an answer that fit its schema but failed the task's check: its values in plain
+words first (:func:`in_words`), then what is wrong with it."""
 REPAIR_TEMPERATURES = (0.5, 0.8)
 """The lowest sampling temperature of the first re-ask and of every later one."""
 
@@ -244,15 +250,19 @@ class Gateway:
     ) -> T | None:
         """Ask, read, re-ask with the problem; then the fallback (None unless given)."""
         meta = CallMeta(agent, game_time)
-        text, problem = "", ""
+        text, problem, wrong = "", "", False
         for attempt in range(self.max_attempts):
-            req = request if attempt == 0 else _repaired(request, text, problem, attempt)
+            req = request if attempt == 0 else _repaired(request, text, problem, attempt, wrong)
             response = await self.stack.top(req, meta)
             try:
                 answer = read(response.text)
             except AnswerProblem as err:
                 meta.on_valid.clear()  # the cache never keeps an answer that did not fit
                 text, problem = response.text, str(err)
+                if isinstance(err, WrongAnswer):
+                    text, wrong = in_words(text), True
+                else:
+                    wrong = False
                 row = meta.rows[-1]
                 row.ok, row.error = False, f"{INVALID_ANSWER}{problem}"[:300]
                 log.debug("task %s attempt %d: %s", request.task, attempt + 1, problem)
@@ -324,13 +334,15 @@ class Gateway:
         return vectors
 
 
-def _repaired(request: LLMRequest, previous: str, problem: str, attempt: int = 1) -> LLMRequest:
+def _repaired(
+    request: LLMRequest, previous: str, problem: str, attempt: int = 1, wrong: bool = False
+) -> LLMRequest:
     """The request again, with a short note on what was wrong appended to the input, sampled at
     least as warm as :data:`REPAIR_TEMPERATURES` says for this attempt (a small model asked the
     same question greedily again mostly gives the same wrong answer back, word for word)."""
     shown = previous.strip().replace("\n", " ")
     shown = shown if len(shown) <= SHOWN_CHARS else shown[: SHOWN_CHARS - 3] + "..."
-    note = REPAIR_NOTE.format(problem=problem, previous=shown or "(empty)")
+    note = (WRONG_NOTE if wrong else REPAIR_NOTE).format(problem=problem, previous=shown or "(empty)")
     return LLMRequest(
         request.task,
         request.system,

@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar, cast
 from pydantic import BaseModel
 
 from aga.errors import InputError
-from aga.gateway.parsing import AnswerProblem
+from aga.gateway.parsing import WrongAnswer
 
 M = TypeVar("M", bound="BaseModel | None")  # None: a choice task (the answer is one of the options)
 
@@ -67,11 +67,11 @@ class Task(Generic[M]):
         """``answer`` when :attr:`check` finds nothing wrong with it.
 
         Raises:
-            AnswerProblem: the reason ``check`` gave (the gateway re-asks with it).
+            WrongAnswer: the reason ``check`` gave (the gateway re-asks with it).
         """
         problem = self.check(answer) if self.check is not None else None
         if problem:
-            raise AnswerProblem(problem)
+            raise WrongAnswer(problem)
         return answer
 
     def __post_init__(self) -> None:

@@ -188,7 +188,7 @@ async def daily_plan(
 
     def check(answer: DailyPlan) -> str | None:
         seen.append(answer)
-        return plan_problem(tidy_plan(answer, wake), wake, r.identity.first_name)
+        return plan_problem(tidy_plan(answer, wake), wake, r.identity.first_name, len(answer.items))
 
     ans = await ask(ctx, r.name, replace(DAILY_PLAN, check=check), vars)
     if ans is not None:

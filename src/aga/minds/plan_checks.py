@@ -115,9 +115,10 @@ def clean_activity(text: str) -> str:
     return activity_phrase(cleaned) if _FILLER.sub("", cleaned) else ""
 
 
-def plan_problem(answer: DailyPlan, wake: int, first_name: str) -> str | None:
+def plan_problem(answer: DailyPlan, wake: int, first_name: str, written: int = 0) -> str | None:
     """Why a day's plan is wrong in a way the schema cannot say (an item that is only a clock
-    time, no going to bed, going to bed in the middle of the day), or None when it is fine."""
+    time, no going to bed, going to bed in the middle of the day), or None when it is fine.
+    ``written``: how many items the model wrote (``answer`` may have joined those of one hour)."""
     for item in answer.items:
         if not clean_activity(item.activity):
             return (
@@ -131,17 +132,12 @@ def plan_problem(answer: DailyPlan, wake: int, first_name: str) -> str | None:
                 f"'{item.activity}' at hour {item.hour} is in the middle of the day; {first_name} goes "
                 "to bed in the evening (hours are on the 24-hour clock: 22 is 10 pm); keep the other items"
             )
+    keep = _keep(max(written, len(answer.items)))
     if not sleeps:
-        return (
-            f"the plan does not end with going to bed; keep every item and add going to bed at "
-            f"{first_name}'s usual hour"
-        )
+        return f"the plan does not end with going to bed; {keep} and add going to bed at {first_name}'s usual hour"
     missing = missing_meals(answer, wake)
     if missing:
-        return (
-            f"the plan has no {' or '.join(missing)}; keep every item and add "
-            f"{' and '.join(MEAL_ITEMS[m] for m in missing)}"
-        )
+        return f"the plan has no {' or '.join(missing)}; {keep} and add {' and '.join(MEAL_ITEMS[m] for m in missing)}"
     for meal, hours in meal_hours(answer).items():
         if len(hours) > 1:
             return (
@@ -149,6 +145,18 @@ def plan_problem(answer: DailyPlan, wake: int, first_name: str) -> str | None:
                 f"has {meal} once: keep the first and write what {first_name} really does at the others"
             )
     return None
+
+
+LONG_PLAN = 12
+"""Items a plan may have and still be told to keep them all when something is missing: Maria's
+first plan had 16 items, as many as its schema admits, no bed, and came back unchanged when told
+to keep every item and add one."""
+
+
+def _keep(written: int) -> str:
+    if written <= LONG_PLAN:
+        return "keep every item"
+    return f"join the small items so that the plan has at most {LONG_PLAN - 2} in all"
 
 
 def meal_hours(answer: DailyPlan) -> dict[str, list[int]]:
@@ -167,10 +175,12 @@ _MEALS = {
     "dinner": re.compile(r"\b(dinner|supper)\b", re.IGNORECASE),
 }
 MEAL_ITEMS = {
-    "breakfast": "having breakfast soon after waking",
-    "lunch": "having lunch at about 12",
-    "dinner": "having dinner at about 18 or 19",
+    "breakfast": "the item 'having breakfast' an hour after waking",
+    "lunch": "the item 'having lunch' at hour 12",
+    "dinner": "the item 'having dinner' at hour 18 or 19",
 }
+"""How a re-ask names a missing meal: the activity in quotes and its hour apart (asked for
+"having lunch at about 12", the 1.5B model wrote that whole phrase as the activity)."""
 
 
 def missing_meals(answer: DailyPlan, wake: int) -> list[str]:
