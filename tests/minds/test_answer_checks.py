@@ -54,6 +54,7 @@ from aga.minds.plan import clean_activity, decompose_ahead, start_day, step_coun
 from aga.minds.react import decide  # noqa: E402
 from aga.minds.retrieve import RetrievalWeights, retrieve  # noqa: E402
 from aga.minds.schedule import ROOT, Row, index_at, total  # noqa: E402
+from aga.minds.text import sentences  # noqa: E402
 
 from .driver import make_ctx, with_rules  # noqa: E402
 
@@ -515,3 +516,26 @@ def test_a_plan_too_long_to_take_one_more_item_is_asked_to_join_small_ones() -> 
     # the model's own count decides (items of one hour are joined before the check)
     joined = plan_problem(plan(LONG_PLAN), 7, "Maria", written=16)
     assert joined is not None and "join the small items" in joined
+
+
+def test_what_one_remembers_about_the_other_reaches_decide_to_talk_as_sentences(
+    town, personas, scripted
+) -> None:  # type: ignore[no-untyped-def]
+    prompts: list[str] = []
+
+    def no(request, rng):  # type: ignore[no-untyped-def]
+        prompts.append(request.user)
+        return {"answer": "no"}
+
+    gw = scripted(with_rules(decide_to_talk=no))
+    a, b, at = _pair_near(town, personas, gw)
+    for minutes, doing in ((30, "reading"), (20, "taking notes")):
+        a.memory.add(
+            "event", created=at - timedelta(minutes=minutes), subject=b.name, predicate="is", obj=doing,
+            description=f"{b.name} is {doing}", embedding_key=f"{b.name} is {doing}", importance=2,
+            keywords=[b.name],
+        )  # fmt: skip
+    asyncio.run(decide(a, make_ctx(town, gw, [a, b], at), [_seen_event(a, b, at)]))
+    line = next(x for x in prompts[0].splitlines() if x.startswith(f"What {a.name} remembers about"))
+    assert f"{b.name} is taking notes. {b.name} is reading." in line
+    assert sentences(["a", "b!", " ", "c."]) == "a. b! c."

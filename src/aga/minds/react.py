@@ -27,7 +27,7 @@ from aga.minds.context import AgentView, ChatIntent, Intent
 from aga.minds.replan import rewrite_around
 from aga.minds.schedule import REACT, Row, index_at, replace_span, span
 from aga.minds.state import ActionLogEntry
-from aga.minds.text import ceil_minute, minute_of_day, subtask_text
+from aga.minds.text import ceil_minute, minute_of_day, sentences, subtask_text
 from aga.prompts.tasks import DECIDE_TO_REACT, DECIDE_TO_TALK, WaitOrGo, YesNo
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ async def decide(r: Mind, ctx: StepContext, perceived: list[MemoryNode]) -> Inte
         vars = {
             "name": r.name,
             "target": other.name,
-            "context": " ".join(memories) or "nothing in particular.",
+            "context": sentences(memories) or "nothing in particular.",
             "last_chat": last_chat_line(r, ctx, other.name),
             "time": ctx.now.strftime("%H:%M on %A"),
             "my_status": subtask_text(r.action.description),
@@ -178,7 +178,7 @@ async def maybe_wait(r: Mind, ctx: StepContext, other: AgentView, memories: list
     vars = {
         "name": r.name,
         "target": other.name,
-        "context": " ".join(memories) or "nothing in particular.",
+        "context": sentences(memories) or "nothing in particular.",
         "time": ctx.now.strftime("%H:%M on %A"),
         "my_place": r.action.address.split(":")[-1],
         "my_status": subtask_text(r.action.description),

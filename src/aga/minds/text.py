@@ -141,6 +141,18 @@ def proper_nouns(text: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def sentences(texts: Iterable[str]) -> str:
+    """Memories as one paragraph: each text a sentence with its full stop ("Klaus Mueller is
+    reading. Klaus Mueller is taking notes."); run together without them, a small model reads
+    "Klaus Mueller is reading Klaus Mueller is taking notes" as one muddled statement."""
+    out = []
+    for text in texts:
+        text = text.strip()
+        if text:
+            out.append(text if text[-1] in ".!?" else text + ".")
+    return " ".join(out)
+
+
 def numbered(lines: Sequence[str], start: int = 1) -> str:
     r"""'1. a\n2. b'."""
     return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, start))
