@@ -308,6 +308,17 @@ def test_a_chat_line_about_the_listener_or_by_name_of_the_speaker_is_caught() ->
     # the speaker calling themself by name (an embedded-model line of Klaus's to Isabella)
     assert line_problem("No, Klaus Mueller! I'm not sure yet.", "Klaus Mueller", "Isabella Rodriguez")
     assert line_problem("Hello, I'm Klaus Mueller.", "Klaus Mueller", "Isabella Rodriguez") is None
+    # the model slipping into its assistant role (the embedded day run's chat about decorations)
+    desk = "I'm sorry, but I'm not sure how to help with the decorations. Can you please provide me with more information?"
+    problem = line_problem(desk, "Klaus Mueller", "Isabella Rodriguez")
+    assert problem is not None and "help desk" in problem
+    assert line_problem(
+        "I apologize, what kind of decorations are you looking for?", "Klaus Mueller", "Isabella Rodriguez"
+    )
+    assert (
+        line_problem("Sorry, I can't make it, I have a paper due.", "Klaus Mueller", "Isabella Rodriguez")
+        is None
+    )
 
 
 def test_plan_items_read_as_activities_after_is() -> None:

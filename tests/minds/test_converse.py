@@ -160,6 +160,7 @@ def test_lines_are_cleaned_of_speaker_names_and_of_the_other_persons_part() -> N
     )
     assert own_words("Sure. Maria: yes", "Klaus Mueller", "Maria Lopez") == "Sure."
     assert own_words("Maria Lopez: hello", "Klaus Mueller", "Maria Lopez") == "hello"
+    assert own_words("you: I'm fine, thanks.", "Klaus Mueller", "Maria Lopez") == "I'm fine, thanks."
     narrated = "Isabella, what kind of food do you offer? Klaus Mueller asked, interested in the cafe."
     assert (
         own_words(narrated, "Klaus Mueller", "Isabella Rodriguez")

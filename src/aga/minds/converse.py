@@ -226,7 +226,25 @@ def line_problem(line: str, speaker: str, listener: str) -> str | None:
     own = "|".join(re.escape(n) for n in (speaker.casefold(), sfirst))
     if re.search(rf"\b(?:{own})(?:\s+{_THIRD_PERSON_VERB}\b|'s\b)", low):
         return f'{speaker} is the one speaking: {speaker} says "I", never their own name'
+    if _HELP_DESK.search(line):
+        return (
+            f"this line talks like a help desk answering a customer, not like {speaker} chatting with "
+            f"{you}; say what {speaker.split()[0]} would say to someone they know, about their own "
+            "day, news and plans"
+        )
     return None
+
+
+_HELP_DESK = re.compile(
+    r"\b(?:i apologi[sz]e|as an (?:ai|assistant|language model)|how (?:can|may) i (?:help|assist) you|"
+    r"(?:provide|give) me (?:with )?(?:more|some|further) (?:information|details)|"
+    r"(?:could|can|would) you (?:please )?(?:clarify|specify|provide)|"
+    r"i'?m sorry,? but i'?m not sure how to help)\b",
+    re.IGNORECASE,
+)
+"""What the coder-tuned 1.5B model says when it slips into its assistant role in a chat (the
+embedded day run: "I'm sorry, but I'm not sure how to help with the decorations. Can you please
+provide me with more information?", then both speakers said it back and forth)."""
 
 
 def _words(line: str) -> list[str]:
@@ -262,7 +280,7 @@ def own_words(utterance: str, speaker: str, listener: str) -> str:
     changed = True
     while changed:
         changed = False
-        for name in names:
+        for name in (*names, *_LABELS):
             if text.lower().startswith(name.lower() + ":"):
                 text = text[len(name) + 1 :].strip()
                 changed = True
@@ -278,6 +296,9 @@ def own_words(utterance: str, speaker: str, listener: str) -> str:
         cut = min(cut, told.start())
     return text[:cut].strip().strip('"').strip()
 
+
+_LABELS = ("you", "me", "speaker", "answer", "reply")
+"""Labels a small model puts before a line instead of a name ("you: I'm sorry, ...")."""
 
 _NARRATION = "said|says|asked|asks|replied|replies|added|adds|answered|answers|smiled|smiles|laughed|nodded"
 
