@@ -219,8 +219,8 @@ def measures(sc: Scenario, rep: dict[str, Any]) -> list[tuple[str, str]]:
     df = rep["defects"]
     rows.append(
         (
-            "defects: chat 3rd person / repeated",
-            f"{df['chat_third_person']}/{df['chat_lines']} / {df['repeated_lines']}",
+            "defects: chat 3rd person / repeated / assistant",
+            f"{df['chat_third_person']}/{df['chat_lines']} / {df['repeated_lines']} / {df.get('chat_help_desk', '-')}",
         )
     )
     rows.append(

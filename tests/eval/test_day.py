@@ -200,13 +200,19 @@ def test_defects_over_records() -> None:
             (0, 0),
             "",
             "chatting @ <persona> Klaus Mueller",
-            ((ISA, "I can't wait to see Klaus Mueller at the party"), (KLAUS, "Hi"), (ISA, "Hi")),
+            (
+                (ISA, "I can't wait to see Klaus Mueller at the party"),
+                (KLAUS, "Hi"),
+                (ISA, "Hi"),
+                (KLAUS, "I apologize, could you please clarify?"),
+            ),  # fmt: skip
         ),
     ]
     rec.moves[KLAUS] = []
     got = defects_report(rec)
-    assert got["chat_lines"] == 3  # the only chat left (Klaus shows none)
+    assert got["chat_lines"] == 4  # the only chat left (Klaus shows none)
     assert got["chat_third_person"] == 1
+    assert got["chat_help_desk"] == 1 and got["chat_help_desk_examples"][0].startswith(KLAUS)
     assert got["repeated_lines"] == 1
     assert (got["thoughts"], got["thought_third_person"]) == (2, 1)
     assert (got["descriptions"], got["not_a_sentence"]) == (2, 1)

@@ -7,6 +7,7 @@ import pytest
 from aga.eval.defects import (
     chat_third_person,
     copied_subtasks,
+    help_desk,
     not_a_sentence,
     repeated_lines,
     thought_third_person,
@@ -127,3 +128,30 @@ def test_copied_subtasks_fire_only_on_steps_that_are_other_items() -> None:
     ]
     assert copied_subtasks(day) == ["Getting up (Read and take notes in the library)"]
     assert copied_subtasks(["eating breakfast (making toast)", "walking (to the cafe)"]) == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "I'm sorry, but I'm not sure how to help with the decorations. Can you please provide me with more information?",
+        "I apologize, but I can't find that.",
+        "Could you please specify what you want the decorations to look like?",
+        "As an AI, I don't drink coffee.",
+        "How can I help you today?",
+    ],
+)
+def test_help_desk_fires(line: str) -> None:
+    assert help_desk(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Sorry, I can't make it tonight, I have a paper due.",
+        "Can you help me with the decorations tomorrow?",
+        "I'm not sure yet, maybe I'll come after my exam.",
+        "What can I get you? A latte?",
+    ],
+)
+def test_help_desk_does_not_fire(line: str) -> None:
+    assert not help_desk(line)

@@ -170,6 +170,7 @@ def defects_report(rec: SimRecords, examples: int = 3) -> dict[str, Any]:
     """Counts (and a few examples) of each text defect over chats, thoughts and descriptions."""
     names = rec.residents
     chat_hits: list[str] = []
+    desk_hits: list[str] = []
     repeats = 0
     lines_seen = 0
     chats = rec.chats()
@@ -180,6 +181,8 @@ def defects_report(rec: SimRecords, examples: int = 3) -> dict[str, Any]:
             listener = next(iter(c.partners - {speaker}), "")
             if listener and defects.chat_third_person(speaker, listener, line):
                 chat_hits.append(f"{speaker} to {listener}: {line}")
+            if defects.help_desk(line):
+                desk_hits.append(f"{speaker}: {line}")
     thoughts = [m for a in names for m in rec.memories.get(a, []) if m.kind == "thought" and not m.seed]
     thought_hits = [
         f"{m.agent}: {m.description}"
@@ -208,6 +211,8 @@ def defects_report(rec: SimRecords, examples: int = 3) -> dict[str, Any]:
         "chat_third_person": len(chat_hits),
         "chat_third_person_examples": chat_hits[:examples],
         "repeated_lines": repeats,
+        "chat_help_desk": len(desk_hits),
+        "chat_help_desk_examples": desk_hits[:examples],
         "thoughts": len(thoughts),
         "thought_third_person": len(thought_hits),
         "thought_third_person_examples": thought_hits[:examples],

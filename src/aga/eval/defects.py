@@ -7,6 +7,8 @@
 - :func:`not_a_sentence`: a description that is not a sentence ("Klaus Mueller is Read and take
   notes in the library": a plan item pasted after "is").
 - :func:`repeated_lines`: the same line said twice in one conversation.
+- :func:`help_desk`: a chat line in an assistant's voice ("Can you please provide me with more
+  information?"), the coder-tuned model slipping out of the resident.
 - :func:`copied_subtasks`: a step of an activity that is another item of the day's plan
   ("Getting up (Read and take notes in the library)").
 """
@@ -123,6 +125,23 @@ def not_a_sentence(description: str, names: Iterable[str] = ()) -> bool:
     if word[0].isupper() and word.lower() not in proper and word not in ("I",):
         return True
     return word.lower() in _BASE_VERBS
+
+
+_ASSISTANT = re.compile(
+    r"\b(?:apologi[sz]e for (?:any|the) (?:confusion|inconvenience)|i apologi[sz]e|"
+    r"as an (?:ai|assistant|ai language model|language model)|"
+    r"(?:how|what) (?:can|may) i (?:help|assist|do for) you(?: with)?(?: today)?\?|"
+    r"(?:provide|give) me (?:with )?(?:more|some|further|additional) (?:information|details|context)|"
+    r"(?:could|can|would) you (?:please )?(?:clarify|specify|elaborate|provide)|"
+    r"i'?m (?:sorry|afraid),? but i (?:can(?:no|')t|am unable|'?m unable|'?m not (?:sure|able)))",
+    re.IGNORECASE,
+)
+
+
+def help_desk(line: str) -> bool:
+    """Whether a chat line is said in an assistant's voice, not a resident's ("I apologize, but
+    I'm not sure how to help with that. Could you please provide more details?")."""
+    return _ASSISTANT.search(line) is not None
 
 
 def _norm(line: str) -> str:

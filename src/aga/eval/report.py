@@ -147,6 +147,9 @@ def summary(report: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("chat lines naming self/listener in 3rd person", f"{df['chat_third_person']} of {df['chat_lines']}")
     )
     rows.append(("repeated lines in a chat", str(df["repeated_lines"])))
+    rows.append(
+        ("chat lines in an assistant's voice", f"{df.get('chat_help_desk', '-')} of {df['chat_lines']}")
+    )
     rows.append(("thoughts about oneself in 3rd person", f"{df['thought_third_person']} of {df['thoughts']}"))
     rows.append(("descriptions not a sentence", f"{df['not_a_sentence']} of {df['descriptions']}"))
     rows.append(("activities whose step is another plan item", str(df.get("copied_subtasks", "-"))))
@@ -192,6 +195,7 @@ def to_markdown(report: Mapping[str, Any], charts: Sequence[str] = ()) -> str:
     df = report["defects"]
     for key, title in (
         ("chat_third_person_examples", "Chat lines in the third person"),
+        ("chat_help_desk_examples", "Chat lines in an assistant's voice"),
         ("thought_third_person_examples", "Thoughts about oneself in the third person"),
         ("not_a_sentence_examples", "Descriptions that are not sentences"),
         ("copied_subtasks_examples", "Steps that copy another plan item"),
