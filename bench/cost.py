@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/cost.py                 # scripted test model, about 6-8 minutes
     .venv/bin/python bench/cost.py --quick         # 3 residents only, no ablation (about 1 minute)
+    .venv/bin/python bench/cost.py --quick --seeds 3  # and the goals' ratios over 3 seeds
     .venv/bin/python bench/cost.py --llm embedded  # a real backend (hours: every call is real)
 
 Runs, each in a fresh storage folder unless "warm":
@@ -12,7 +13,11 @@ Runs, each in a fresh storage folder unless "warm":
 "All off" = --disable_policy --disable_relationship and every saving off; "--profile original" =
 all off and the original's planning pipeline call for call (the day's schedule asked hour by hour,
 whole activities decomposed into 5-10 minute steps): the original Generative Agents' calls. A
-warm store is the public policy store left by the earlier run.
+warm store is the public policy store left by the earlier run. With ``--seeds N`` the headline
+set-ups (all on cold and warm, all off, --profile original) also run with the base's seed 1 .. N-1
+(the world's draws and the model's: the scripted model's answers are drawn with a seed taken from
+the prompt and the run's seed, so a change of prompt wording alone moves a ratio by about a
+point), and the goals' ratios are printed for each seed, with their mean and range.
 
 Prints tokens in and out, calls, tokens per agent per game day and ratios to "all off". Tokens
 come from the backend; with the scripted test model (whose prompts are the real ones) they are
@@ -31,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aga.bases import BaseSim, load_base
 from aga.minds.context import SAVINGS
 from aga.runner.lifecycle import RunSettings, fork, open_simulation, policy_store_path
 
@@ -75,7 +81,7 @@ class Result:
 
 
 def run_once(
-    base: str,
+    base: str | BaseSim,
     storage: Path,
     sim: str,
     steps: int,
@@ -111,7 +117,7 @@ def run_once(
 
 
 def cold_and_warm(
-    base: str,
+    base: str | BaseSim,
     root: Path,
     name: str,
     steps: int,
@@ -182,6 +188,33 @@ def policy_line(result: Result) -> str:
     )
 
 
+HEADLINE = ("all on", "all off", "--profile original")
+
+
+def seed_spread(root: Path, steps: int, llm: str, seeds: int, seed0: tuple[Result, Result, Result]) -> None:
+    """The goals' ratios (all on warm against all off and against --profile original) for base
+    seeds 0 .. ``seeds - 1``, seed 0 being the runs above."""
+    ratios = [
+        (0, seed0[0].tokens / seed0[1].tokens, seed0[0].tokens / seed0[2].tokens, seed0[0].per_agent_day)
+    ]
+    for seed in range(1, seeds):
+        base = load_base(BASE3).model_copy(update={"seed": seed})
+        runs: dict[str, Result] = {}
+        for label in HEADLINE:
+            got = cold_and_warm(base, root, f"s{seed}-{label.strip('-')}", steps, llm, CONFIGS[label], label)
+            runs[label] = got[-1]  # all on: the warm run
+        on, off, orig = (runs[label] for label in HEADLINE)
+        ratios.append((seed, on.tokens / off.tokens, on.tokens / orig.tokens, on.per_agent_day))
+    print(f"\ngoals by seed (3 residents, all on warm; {seeds} seeds of the base):")
+    for seed, to_off, to_orig, per in ratios:
+        print(
+            f"  seed {seed}: {to_off:.1%} of all off, {to_orig:.1%} of --profile original, {per:,.0f} per agent-day"
+        )
+    for k, name in ((1, "all off"), (2, "--profile original")):
+        vals = [r[k] for r in ratios]
+        print(f"  of {name}: mean {sum(vals) / len(vals):.1%}, range {min(vals):.1%}-{max(vals):.1%}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--llm", default="scripted", help="model spec (default: the scripted test model)")
@@ -192,7 +225,15 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="3 residents only, no ablation")
     ap.add_argument("--no-ablation", action="store_true", help="skip the one-saving-off runs")
     ap.add_argument("--no-25", action="store_true", help="skip the 25-resident runs")
+    ap.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        help="run the headline set-ups with this many base seeds (0 .. N-1) and print the goals' spread",
+    )
     args = ap.parse_args()
+    if args.seeds < 1:
+        ap.error(f"--seeds {args.seeds}: give at least 1")
     llm = args.llm
     with tempfile.TemporaryDirectory(prefix="aga-cost-") as tmp:
         root = Path(tmp)
@@ -224,6 +265,8 @@ def main() -> None:
         for r in results:
             print(f"  {r.label} / {r.store}: {policy_line(r)}")
             print(f"      top tasks: {top_tasks(r)}")
+        if args.seeds > 1:
+            seed_spread(root, args.steps, llm, args.seeds, (on_warm, off, orig))
 
         if not (args.quick or args.no_ablation):
             source = policy_store_path(root / "c0", llm)

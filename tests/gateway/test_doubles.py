@@ -32,6 +32,18 @@ def test_same_request_same_answer_different_prompt_may_differ():
         Rating.model_validate_json(text)
 
 
+def test_a_run_seed_gives_other_draws_each_reproducible_and_the_build_passes_it():
+    from aga.gateway.build import build_gateway
+
+    schema = Rating.model_json_schema()
+    reqs = [_req(user=f"Event: {i}", schema=schema) for i in range(20)]
+    plain, seeded = ScriptedBackend(rules={}), ScriptedBackend(rules={}, seed=1)
+    assert [plain.answer(r) for r in reqs] != [seeded.answer(r) for r in reqs]
+    assert [seeded.answer(r) for r in reqs] == [ScriptedBackend(rules={}, seed=1).answer(r) for r in reqs]
+    assert [plain.answer(r) for r in reqs] == [ScriptedBackend(rules={}, seed=0).answer(r) for r in reqs]
+    assert build_gateway("scripted", embed="hash", sampling_seed=7).backend.seed == 7
+
+
 def test_generic_instances_fit_nested_schemas():
     import random
 

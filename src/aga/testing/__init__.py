@@ -19,7 +19,7 @@ __all__ = ["HashEmbedder", "ScriptedBackend"]
 def _scripted(arg: str, opts: BuildOptions) -> ScriptedBackend:
     if arg:
         raise InputError(f"unknown --llm {opts.spec!r}; the scripted test double takes no argument")
-    return ScriptedBackend()
+    return ScriptedBackend(seed=opts.sampling_seed)
 
 
 def _hash(arg: str, spec: str) -> HashEmbedder:

@@ -43,9 +43,11 @@ FORMAT_MARK = "\n\nAnswer with one JSON object"
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 
 
-def request_rng(request: LLMRequest) -> random.Random:
-    """A generator seeded by sha256 of the task, the prompt and the options."""
-    blob = "\x1f".join([request.task, request.system, request.user, "\x1e".join(request.choices or ())])
+def request_rng(request: LLMRequest, seed: int = 0) -> random.Random:
+    """A generator seeded by sha256 of the task, the prompt and the options (and the run's seed,
+    when not 0: another seed, other draws, as the embedded model samples)."""
+    parts = [request.task, request.system, request.user, "\x1e".join(request.choices or ())]
+    blob = "\x1f".join([*parts, str(seed)] if seed else parts)
     return random.Random(int.from_bytes(hashlib.sha256(blob.encode("utf-8")).digest()[:8], "big"))
 
 
@@ -73,6 +75,8 @@ class ScriptedBackend:
         counter: what counts the tokens reported; default: the embedded default model's real
             tokenizer when its file is assembled, else the simple word counter
             (:func:`aga.gateway.tokens.default_counter`). ``counter.name`` records which.
+        seed: mixed into every answer's draws (a simulation passes its base's seed); 0 leaves
+            the answers a function of the request alone.
     """
 
     name = "scripted"
@@ -86,8 +90,10 @@ class ScriptedBackend:
         delay: float = 0.0,
         model: str = "scripted",
         counter: TokenCounter | None = None,
+        seed: int = 0,
     ) -> None:
         self.model = model
+        self.seed = seed
         self._counter = counter
         self.handler = handler
         self.delay = delay
@@ -145,7 +151,7 @@ class ScriptedBackend:
             lenient_rules: a rule that fails (e.g. it needs ``vars`` a remote request lacks)
                 falls back to the generic answer instead of raising.
         """
-        rng = request_rng(request)
+        rng = request_rng(request, self.seed)
         out: dict[str, Any] | str | None = None
         rule = self.handler or self.rules.get(request.task)
         if rule is not None:
@@ -155,7 +161,7 @@ class ScriptedBackend:
             except (KeyError, IndexError, TypeError, ValueError, AttributeError):
                 if not lenient_rules:
                     raise
-                rng = request_rng(request)
+                rng = request_rng(request, self.seed)
         if out is None:
             if request.choices:
                 out = {"choice": pick_option(request, rng)}
