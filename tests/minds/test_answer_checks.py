@@ -550,3 +550,19 @@ def test_what_one_remembers_about_the_other_reaches_decide_to_talk_as_sentences(
     line = next(x for x in prompts[0].splitlines() if x.startswith(f"What {a.name} remembers about"))
     assert f"{b.name} is taking notes. {b.name} is reading." in line
     assert sentences(["a", "b!", " ", "c."]) == "a. b! c."
+
+
+def test_a_plan_salvaged_after_the_attempts_is_the_fullest_the_model_wrote() -> None:
+    from aga.minds.plan_checks import fullest_plan
+    from aga.prompts.tasks import DailyPlan
+
+    def plan(*items: tuple[int, str]) -> DailyPlan:
+        return DailyPlan.model_validate({"items": [{"activity": a, "hour": h} for h, a in items]})
+
+    # Maria's plans on the embedded model: the first covers 10-21, the last starts at 14
+    first = plan((10, "waking up"), (11, "reading at the library"), (12, "studying at Hobbs Cafe"),
+                 (14, "having lunch"), (16, "working at the college"), (19, "having dinner"))  # fmt: skip
+    last = plan((22, "going to bed"), (14, "having breakfast at the pub"), (15, "studying at Hobbs Cafe"))
+    assert fullest_plan([first, last], 10) is first
+    mended = plan(*((i.hour, i.activity.replace("dinner", "dinner at home")) for i in first.items))
+    assert fullest_plan([first, mended], 10) is mended  # of equals (the same hours), the later one

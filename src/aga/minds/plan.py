@@ -25,6 +25,7 @@ from aga.minds.calls import ask, embed
 from aga.minds.grounding import arena_options, choose_place, ground_action, sector_options
 from aga.minds.plan_checks import (
     clean_activity,
+    fullest_plan,
     plan_problem,
     salvage_plan,
     tidy_plan,
@@ -193,8 +194,8 @@ async def daily_plan(
     ans = await ask(ctx, r.name, replace(DAILY_PLAN, check=check), vars)
     if ans is not None:
         ans = tidy_plan(ans, wake)
-    elif seen:  # the model's last plan, without what its check refused
-        ans = salvage_plan(tidy_plan(seen[-1], wake), wake)
+    elif seen:  # the model's fullest plan, without what its check refused
+        ans = salvage_plan(tidy_plan(fullest_plan(seen, wake), wake), wake)
     if ans is None or not getattr(ans, "items", None):
         return fallback_plan(wake), True
     by_hour: dict[int, str] = {}
