@@ -178,9 +178,9 @@ def test_without_a_sleep_item_the_last_activity_lasts_until_bedtime() -> None:
         "sleeping", 120, ROOT
     )
     late = build_day(6, [(8, "work"), (23, "reading")], "waking up", bed_hour=22)
-    assert late[-1] == Row("reading", 60, ROOT)  # past bedtime: one hour, then the day is over
-    owl = build_day(10, [(12, "writing")], "waking up", bed_hour=24)
-    assert owl[-1] == Row("writing", 720, ROOT)
+    assert late[-2:] == [Row("reading", 30, ROOT), Row("sleeping", 30, ROOT)]  # past bedtime
+    owl = build_day(10, [(12, "writing")], "waking up", bed_hour=24)  # "goes to bed around 12 am"
+    assert owl[-2:] == [Row("writing", 690, ROOT), Row("sleeping", 30, ROOT)]  # the day ends in bed
 
 
 def test_lunch_and_dinner_last_an_hour_then_work_goes_on_and_the_evening_is_at_home() -> None:

@@ -98,6 +98,11 @@ def merge_repeats(rows: Sequence[Row]) -> list[Row]:
     return out
 
 
+LATEST_BED_MINUTE = 23 * 60 + 30
+"""The latest a day's sleep begins when the plan has none: Maria, who goes to bed "around 12 am",
+studied at Hobbs Cafe until 24:00 in an embedded whole-day run and never went to bed that day."""
+
+
 def build_day(
     wake_hour: int, items: Sequence[tuple[int, str]], wake_activity: str, bed_hour: int = 23
 ) -> list[Row]:
@@ -109,8 +114,9 @@ def build_day(
     often jumps from lunch at 12 to dinner at 18, which read as six hours of lunch): after lunch
     the activity before it carries on, after dinner (or a lunch with nothing worth going back
     to) the resident spends the time until the next item at home. Without any sleep item, the
-    last item lasts until ``bed_hour`` (at least one hour; 24 = midnight) and the resident
-    sleeps from then on. The result covers 1440 minutes with no empty rows.
+    last item lasts until ``bed_hour`` (at least 30 minutes) and the resident sleeps from then
+    on; a bedtime of midnight or later (24) is taken as 23:30, so that the day ends in bed (the
+    next day's plan begins asleep anyway). The result covers 1440 minutes with no empty rows.
     """
     wake = min(max(int(wake_hour), 0), 23)
     by_hour: dict[int, str] = {}
@@ -138,7 +144,8 @@ def build_day(
     if planned and not any(is_sleep_text(r.description) for r in planned):
         last = rows[-1]
         start = DAY_MINUTES - last.minutes
-        keep = max(60, min(max(int(bed_hour), 1), 24) * 60 - start)
+        bed = min(max(int(bed_hour), 1) * 60, LATEST_BED_MINUTE)
+        keep = max(30, bed - start)
         if last.minutes > keep:
             rows[-1] = Row(last.description, keep, last.parent)
             rows.append(Row(SLEEPING, last.minutes - keep))
