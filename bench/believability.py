@@ -15,6 +15,8 @@ Scenarios (each run twice, in a fresh storage folder: "all on" = the defaults; "
 the embedded model most of a short run is the first step's day planning.
 
 Prints one table: each measure with both columns, and each run's calls, tokens and wall time.
+``--columns on,no:plan_rules`` runs everything on beside everything on but one saving (the
+saving-by-saving ablation; ``--collect`` reads such columns back too).
 """
 
 from __future__ import annotations
@@ -56,6 +58,19 @@ with a seed taken from the prompt, so an identical second run would repeat the f
 word; another seed changes the world's draws (which tile of a room, whom one notices first, the
 mind-wandering pick), the prompts diverge from there, and the two all-off columns show the
 run-to-run spread of the same set-up."""
+BUT = "all on but "
+"""--columns no:<saving>: everything on except one saving (``policy``, ``relationship`` or a
+``--disable_saving`` name), the saving-by-saving ablation."""
+
+
+def config_of(label: str) -> dict[str, Any]:
+    """The run settings of a column label."""
+    if label == SPREAD:
+        return ALL_OFF
+    if label.startswith(BUT):
+        name = label[len(BUT) :]
+        return {name: False} if name in ("policy", "relationship") else {"disabled_savings": [name]}
+    return CONFIGS[label]
 
 
 @dataclass
@@ -167,7 +182,7 @@ def run_job(
 def run(sc: Scenario, label: str, llm: str, root: Path) -> tuple[dict[str, Any], float, str]:
     """Fork, (whisper), run, evaluate; returns the report, the wall seconds and how it whispered."""
     storage = root / f"{sc.key}-{label.replace(' ', '_')}"
-    settings = RunSettings(llm=llm, **(ALL_OFF if label == SPREAD else CONFIGS[label]))
+    settings = RunSettings(llm=llm, **config_of(label))
     folder = fork(make_base(sc, seed=1 if label == SPREAD else 0), storage, sc.key, settings=settings)
     (storage / "started").write_text(f"{time.time():.0f}\n", encoding="utf-8")
     how = tell(folder, *sc.whisper, llm) if sc.whisper else ""
@@ -255,6 +270,8 @@ def collect(root: Path, quick: bool, llm: str) -> None:
     and wall time from the files (fork folder created -> store last written)."""
     table: list[tuple[str, ...]] = []
     labels = list(CONFIGS) + ([SPREAD] if any(root.glob(f"*-{SPREAD.replace(' ', '_')}")) else [])
+    buts = {p.name.split("-", 1)[1].replace("_", " ", 3) for p in root.glob(f"*-{BUT.replace(' ', '_')}*")}
+    labels += sorted(buts)
     for sc in scenarios(quick):
         cols: dict[str, tuple[dict[str, str], str, str]] = {}
         for label in labels:
@@ -300,7 +317,8 @@ def main() -> None:
         "--columns",
         default="",
         help="run only these set-ups, comma-separated: on (all on), off (all off), spread (all off, "
-        "seed 1); the others can be run into the same --keep folder later and read with --collect",
+        "seed 1), no:<saving> (all on but one saving: policy, relationship or a --disable_saving "
+        "name); the others can be run into the same --keep folder later and read with --collect",
     )
     args = ap.parse_args()
     if args.collect is not None:
@@ -315,9 +333,16 @@ def main() -> None:
     if args.columns:
         short = {"on": "all on", "off": "all off", "spread": SPREAD}
         wanted = [c.strip() for c in args.columns.split(",") if c.strip()]
+        savings = ("policy", "relationship", *SAVINGS)
+        for c in wanted:
+            if c.startswith("no:") and c[3:] in savings:
+                short[c] = BUT + c[3:]
         unknown = [c for c in wanted if c not in short]
         if unknown:
-            ap.error(f"--columns: unknown set-up {unknown[0]!r}; choose from on, off, spread")
+            ap.error(
+                f"--columns: unknown set-up {unknown[0]!r}; choose from on, off, spread, "
+                f"no:<saving> with a saving among {', '.join(savings)}"
+            )
         labels = [short[c] for c in wanted]
     jobs = [(sc.key, label) for sc in chosen for label in labels]
     done: dict[tuple[str, str], tuple[list[tuple[str, str]], float, str]] = {}
