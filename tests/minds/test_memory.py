@@ -145,3 +145,31 @@ def test_unreadable_records_name_the_record() -> None:
         MemoryStream.from_records(records + records[:1], {})
     with pytest.raises(StoreError, match="no integer 'id'"):
         MemoryStream.from_records([{"type": "event"}], {})
+
+
+def test_newest_accessed_is_by_last_access_then_id_without_chats_or_idleness() -> None:
+    rng = np.random.default_rng(3)
+    m = MemoryStream()
+    for k in range(60):
+        kind = ["event", "thought", "chat"][k % 3]
+        text = f"Klaus Mueller is idle {k}" if k % 7 == 0 else f"Klaus Mueller did thing {k}"
+        m.add(
+            kind,
+            created=T0,
+            subject="Klaus Mueller",
+            predicate="is",
+            obj="x",
+            description=text,
+            embedding_key=text,
+            importance=3,
+            keywords=[],
+        )
+    for nid in rng.integers(1, 61, size=40):  # accessed at a few distinct times: many ties
+        m.touch([int(nid)], T0 + timedelta(minutes=int(rng.integers(0, 4))))
+    want = sorted(
+        (n for n in m if n.kind != "chat" and "idle" not in n.embedding_key),
+        key=lambda n: (n.last_accessed, n.id),
+    )
+    for count in (1, 5, 30, 100):
+        assert [n.id for n in m.newest_accessed(count)] == [n.id for n in want[-count:]]
+    assert m.newest_accessed(0) == [] and MemoryStream().newest_accessed(5) == []

@@ -92,3 +92,66 @@ def test_failed_step_leaves_previous_step_intact(tmp_path):
     assert [s for s, _ in store.movements()] == [0]
     assert len(store.memory_records("Ann Lee")) == 1
     assert len(store.ledger_rows()) == 1
+
+
+def _parts_only(step: int, parts: dict) -> StepRecord:
+    return StepRecord(step=step, next_time=f"t{step + 1}", state_parts=parts)
+
+
+def test_state_parts_lay_over_the_full_row_and_only_changed_keys_are_written(tmp_path):
+    from aga.store.read_only import open_read_only, state_steps
+    from aga.store.reader import StoreReader
+
+    store = SimStore.create(tmp_path / "sim", {"name": "sim", "step": 0})
+    store.write_initial({"Ann Lee": {"tile": [0, 0], "action": "sleeping", "spatial": {"a": 1}}}, {})
+    store.commit_step(_parts_only(0, {"Ann Lee": {"tile": "[1,0]"}}))
+    store.commit_step(_parts_only(1, {"Ann Lee": {"tile": "[2,0]", "action": '"walking"'}}))
+    rows = store._conn.execute("SELECT part, text, step FROM state_parts ORDER BY part").fetchall()
+    assert rows == [("action", '"walking"', 1), ("tile", "[2,0]", 1)]  # the spatial map not rewritten
+    want = {"tile": [2, 0], "action": "walking", "spatial": {"a": 1}}
+    assert store.resident_states() == {"Ann Lee": want}
+    store.close()
+    assert SimStore.open(tmp_path / "sim").resident_states() == {"Ann Lee": want}  # a resumed run
+    reader = StoreReader(tmp_path / "sim")
+    assert reader.latest_state("Ann Lee") == (want, 1) and reader.latest_state("Bo Chan") is None
+    reader.close()
+    ro = open_read_only(tmp_path / "sim")
+    assert ro.resident_states() == {"Ann Lee": want} and state_steps(ro) == {"Ann Lee": 1}
+    ro.close()
+
+
+def test_a_full_state_row_replaces_the_parts_written_before_it(tmp_path):
+    store = SimStore.create(tmp_path / "sim", {"name": "sim", "step": 0})
+    store.commit_step(StepRecord(step=0, next_time="t1", states={"Ann Lee": {"tile": [0, 0], "x": 1}}))
+    store.commit_step(_parts_only(1, {"Ann Lee": {"tile": "[5,5]"}}))
+    # the same full state as before: not skipped as unchanged, since the parts moved on from it
+    store.commit_step(StepRecord(step=2, next_time="t3", states={"Ann Lee": {"tile": [0, 0], "x": 1}}))
+    assert store.resident_states() == {"Ann Lee": {"tile": [0, 0], "x": 1}}
+    assert store._conn.execute("SELECT COUNT(*) FROM state_parts").fetchone() == (0,)
+
+
+def test_a_version_1_store_is_read_and_upgraded_when_opened_for_writing(tmp_path):
+    from aga.store.read_only import open_read_only
+
+    folder = tmp_path / "sim"
+    SimStore.create(folder, {"name": "sim", "step": 0}).close()
+    conn = sqlite3.connect(folder / "sim.db")  # what aga wrote before state_parts existed
+    conn.execute("DROP TABLE state_parts")
+    conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    conn.execute("""INSERT INTO residents VALUES ('Ann Lee', '{"tile":[3,4]}', 7)""")
+    conn.commit()
+    conn.close()
+    ro = open_read_only(folder)
+    assert ro.resident_states() == {"Ann Lee": {"tile": [3, 4]}} and ro.meta()["schema_version"] == 1
+    ro.close()
+    store = SimStore.open(folder)
+    assert store.meta()["schema_version"] == 2
+    store.commit_step(_parts_only(7, {"Ann Lee": {"tile": "[3,5]"}}))
+    assert store.resident_states() == {"Ann Lee": {"tile": [3, 5]}}
+    store.close()
+    conn = sqlite3.connect(folder / "sim.db")
+    conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="schema version 3, this aga reads 1 and 2"):
+        SimStore.open(folder)

@@ -343,6 +343,17 @@ class MemoryStream:
         self._retried.update(n.id for n in out)
         return out
 
+    def newest_accessed(self, count: int) -> list[MemoryNode]:
+        """The ``count`` retrievable nodes (not chats, not about idleness) accessed last, oldest
+        first: sorted by (last access, id) over the arrays, as rows are in id order (nodes are
+        added with rising ids and loaded in id order)."""
+        n = len(self._nodes)
+        rows = np.flatnonzero(self._retrievable[:n])
+        if count <= 0 or rows.size == 0:
+            return []
+        order = rows[np.argsort(self._acc[rows], kind="stable")][-count:]
+        return [self._nodes[int(i)] for i in order]
+
     def restamp(self, node_id: int, when: datetime) -> None:
         """Set a node's creation and last access to ``when`` (seed memories get the start time)."""
         row = self._row[node_id]

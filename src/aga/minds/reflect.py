@@ -184,9 +184,7 @@ def own_thought_problem(name: str, *notes: str) -> str | None:
 
 def focal_statements(r: Mind, count: int) -> list[MemoryNode]:
     """The newest ``count`` (by last access) events and thoughts that are not about idleness."""
-    nodes = [n for n in r.memory if n.kind != "chat" and "idle" not in n.embedding_key]
-    nodes.sort(key=lambda n: (n.last_accessed, n.id))
-    return nodes[-max(count, 1) :]
+    return r.memory.newest_accessed(max(count, 1))
 
 
 async def run_reflection(r: Mind, ctx: StepContext, count: int) -> None:

@@ -129,9 +129,11 @@ class Resident:
         self._state_key: tuple[Any, ...] | None = None
         self._state: dict[str, Any] | None = None
         self._parts: dict[str, tuple[Any, Any]] = {}
-        self._json_key: tuple[Any, ...] | None = None
+        self._json_key: tuple[str, ...] | None = None
         self._json: str | None = None
         self._texts: list[str] = []
+        self._texts_key: tuple[Any, ...] | None = None
+        self._texts_out: tuple[str, ...] = ()
         self._dirty: set[str] = set()
         self._path_text = PathText()
         self._view_key: tuple[Any, ...] | None = None
@@ -492,24 +494,23 @@ class Resident:
         self._state, self._state_key = state, key
         return state
 
-    def to_state_json(self) -> str:
-        """The JSON text of :meth:`to_state` as the store writes it (``state_dumps``), made from
-        cached texts of its parts: only the fields marked since the last call are encoded again,
-        and the planned path's text is a slice of the whole path's (walking costs no encoding).
-
-        Returns the same string object as the previous call when nothing was marked.
-        """
+    def state_texts(self) -> tuple[str, ...]:
+        """The ``"key":value`` JSON texts of the state's top-level keys in :data:`STATE_KEYS`
+        order, kept from call to call: only the fields marked since the last call are encoded
+        again, and the planned path's text is a slice of the whole path's (walking costs no
+        encoding). An unchanged key keeps the very same string object, and the tuple is the same
+        object as the previous call's when nothing was marked."""
         s = self.state
         key = (self._rev, s.spatial.version)
-        if self._json is not None and self._json_key == key:
-            return self._json
+        if self._texts_key == key:
+            return self._texts_out
         texts = self._texts
         if not texts:
-            texts.extend(_VERSION_TEXT if n == "version" else "" for n in _JSON_ORDER)
+            texts.extend(_VERSION_TEXT if n == "version" else "" for n in STATE_KEYS)
             dirty: Iterable[str] = JSON_PARTS
         else:
             dirty = self._dirty
-            if s.spatial.version != self._json_key[1]:  # type: ignore[index]
+            if s.spatial.version != self._texts_key[1]:  # type: ignore[index]
                 dirty.add("spatial")
         for name in dirty:
             if name == "planned_path":
@@ -517,9 +518,17 @@ class Resident:
             else:
                 texts[_JSON_INDEX[name]] = f'"{name}":' + state_dumps(JSON_PARTS[name](s))
         self._dirty = set()
-        text = "{" + ",".join(texts) + "}"
-        self._json, self._json_key = text, key
-        return text
+        self._texts_out, self._texts_key = tuple(texts), key
+        return self._texts_out
+
+    def to_state_json(self) -> str:
+        """The JSON text of :meth:`to_state` as the store writes it (``state_dumps``), joined
+        from :meth:`state_texts`; the same string object as the previous call when nothing was
+        marked."""
+        texts = self.state_texts()
+        if self._json is None or self._json_key is not texts:
+            self._json, self._json_key = "{" + ",".join(texts) + "}", texts
+        return self._json
 
     def check_state(self) -> None:
         """Fail loudly when the state changed without being marked (the ``AGA_CHECK_STATE`` check).
@@ -553,8 +562,9 @@ class Resident:
 
 
 _ALL_FIELDS = tuple(f.name for f in fields(ResidentState))
-_JSON_ORDER = sorted(["version", *JSON_PARTS])
-_JSON_INDEX = {name: i for i, name in enumerate(_JSON_ORDER)}
+STATE_KEYS: tuple[str, ...] = tuple(sorted(["version", *JSON_PARTS]))
+"""The top-level keys of a stored state, in the order its JSON text lists them."""
+_JSON_INDEX = {name: i for i, name in enumerate(STATE_KEYS)}
 _VERSION_TEXT = f'"version":{STATE_VERSION}'
 
 

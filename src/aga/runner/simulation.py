@@ -24,6 +24,7 @@ from aga.errors import StoreError
 from aga.gateway import Gateway
 from aga.minds import AgentView, ChatIntent, MindConfig, Movement, Resident, StepContext
 from aga.minds.converse import converse
+from aga.minds.resident import STATE_KEYS
 from aga.minds.retrieve import one_blas_thread
 from aga.policy import NullPolicy, Policy
 from aga.store.sim_store import SimStore, StepRecord
@@ -163,7 +164,7 @@ class Simulation:
         self.sec_per_step = sec_per_step
         self.seed = seed
         self.board = Board(town)
-        self._last_states: dict[str, str] = {}
+        self._last_states: dict[str, tuple[str, ...]] = {}
         self.failed_step: int | None = None  # set while a step runs; stays set if it fails
         self.board.apply([e for n in self.names for e in residents[n].emitted_events()])
 
@@ -223,25 +224,35 @@ class Simulation:
         self.failed_step = None
         return report
 
-    def _changed_states(self) -> dict[str, str]:
-        """JSON texts of the states that are not the very object committed last time
-        (``to_state_json`` returns the same string while nothing in it changed, and re-encodes
-        only the changed fields otherwise), so unchanged residents cost no serialisation."""
-        changed = {}
+    def _changed_parts(self) -> tuple[dict[str, dict[str, str]], dict[str, tuple[str, ...]]]:
+        """Resident -> {state key -> its value's JSON text} for the keys whose text is not the
+        very object committed last time (``Resident.state_texts`` keeps an unchanged key's text,
+        and re-encodes only the changed fields), so a walking resident writes its tile and path,
+        not its whole state, and an unchanged one writes nothing. Also the texts compared, to be
+        remembered once the step is committed."""
+        changed: dict[str, dict[str, str]] = {}
+        now: dict[str, tuple[str, ...]] = {}
         for n in self.names:
-            state = self.residents[n].to_state_json()
-            if state is not self._last_states.get(n):
-                changed[n] = state
-        return changed
+            texts = self.residents[n].state_texts()
+            last = self._last_states.get(n)
+            if texts is last:
+                continue
+            now[n] = texts
+            changed[n] = {
+                key: text[len(key) + 3 :]
+                for key, text, before in zip(STATE_KEYS, texts, last or [None] * len(texts))
+                if text is not before
+            }
+        return changed, now
 
     def _commit(self, movements: Mapping[str, Movement], pairs: list[tuple[str, str]]) -> StepReport:
         ledger = self.gateway.ledger.drain()
         rows = [r.to_dict() for r in ledger]
-        states = self._changed_states()
+        parts, texts = self._changed_parts()
         rec = StepRecord(
             step=self.step,
             next_time=(self.now + timedelta(seconds=self.sec_per_step)).strftime(TIME_FORMAT),
-            states=states,
+            state_parts=parts,
             memories={n: ch for n in self.names if (ch := self.residents[n].memory.drain_changes())},
             embeddings=[(m, t, v) for m, t, v in self.gateway.drain_new_embeddings()],
             movements=movements,
@@ -249,7 +260,7 @@ class Simulation:
             actions={n: log for n in self.names if (log := self.residents[n].drain_action_log())},
         )
         self.store.commit_step(rec)
-        self._last_states.update(states)
+        self._last_states.update(texts)
         return StepReport(
             step=self.step,
             time=self.now,

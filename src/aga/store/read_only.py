@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from aga.errors import StoreError
-from aga.store.sim_store import DB_NAME, SimStore
+from aga.store.sim_store import DB_NAME, SimStore, merged_states
 
 
 def _connect(db: Path) -> sqlite3.Connection:
@@ -47,7 +47,7 @@ def open_read_only(folder: Path) -> SimStore:
 
 def state_steps(store: SimStore) -> dict[str, int]:
     """Resident -> the step at which its stored state was written (-1: the fork's)."""
-    return {str(n): int(s) for n, s in store._conn.execute("SELECT name, step FROM residents")}
+    return {n: step for n, (_state, step) in merged_states(store._conn).items()}
 
 
 def movement_at(store: SimStore, agent: str, step: int) -> tuple[str, list[Any] | None] | None:

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from aga.errors import StoreError
-from aga.store.sim_store import DB_NAME
+from aga.store.sim_store import DB_NAME, merged_states
 
 
 class StoreReader:
@@ -44,8 +44,7 @@ class StoreReader:
 
     def latest_state(self, name: str) -> tuple[dict[str, Any], int] | None:
         """``(state, step it was written at)`` of a resident, or None."""
-        row = self.conn.execute("SELECT state, step FROM residents WHERE name = ?", (name,)).fetchone()
-        return (json.loads(row[0]), int(row[1])) if row else None
+        return merged_states(self.conn, name).get(name)
 
     # ------------------------------------------------------------------ movements
     def movement_at(self, agent: str, step: int) -> dict[str, Any] | None:

@@ -36,11 +36,17 @@ import numpy as np
 from aga.errors import StoreError
 
 DB_NAME = "sim.db"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2 added ``state_parts``; a version-1 store (no such table) is read as it is and becomes version
+2 when opened for writing (nothing in it is rewritten)."""
+READS_VERSIONS = (1, 2)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS residents (name TEXT PRIMARY KEY, state TEXT NOT NULL, step INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS state_parts (
+    name TEXT NOT NULL, part TEXT NOT NULL, text TEXT NOT NULL, step INTEGER NOT NULL,
+    PRIMARY KEY (name, part));
 CREATE TABLE IF NOT EXISTS memories (
     agent TEXT NOT NULL, id INTEGER NOT NULL, record TEXT NOT NULL, PRIMARY KEY (agent, id));
 CREATE TABLE IF NOT EXISTS embeddings (
@@ -80,6 +86,9 @@ class StepRecord:
         next_time: game time after the step (the original's ``curr_time`` text).
         states: resident -> JSON form of its ``ResidentState`` (or that form's text, as
             ``Resident.to_state_json`` writes it), only for those that changed.
+        state_parts: resident -> {top-level key of its state -> that value's JSON text}, only the
+            keys whose value changed (the runner's form: a walking resident writes its tile and
+            path, not its whole state). A part overrides the key of the full state row.
         memories: resident -> memory records added or modified.
         embeddings: ``(model, text, vector)`` computed this step.
         movements: resident -> its ``Movement`` (the original's movement-file entry).
@@ -95,10 +104,33 @@ class StepRecord:
     movements: Mapping[str, RecordLike] = field(default_factory=dict)
     ledger: Sequence[RecordLike] = field(default_factory=list)
     actions: Mapping[str, Sequence[RecordLike]] = field(default_factory=dict)
+    state_parts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def merged_states(conn: sqlite3.Connection, name: str | None = None) -> dict[str, tuple[dict[str, Any], int]]:
+    """Resident -> (its current state, the step it was last written at): the full row of
+    ``residents`` with the ``state_parts`` written since laid over it (all residents, or the one
+    named). Reads stores without ``state_parts`` (schema version 1) too."""
+    where, args = (" WHERE name = ?", (name,)) if name is not None else ("", ())
+    out: dict[str, tuple[dict[str, Any], int]] = {}
+    for n, text, step in conn.execute(f"SELECT name, state, step FROM residents{where} ORDER BY name", args):
+        out[str(n)] = (json.loads(text), int(step))
+    has_parts = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'state_parts'"
+    ).fetchone()
+    if has_parts:
+        for n, part, text, step in conn.execute(
+            f"SELECT name, part, text, step FROM state_parts{where}", args
+        ):
+            if n in out:
+                state, at = out[n]
+                state[str(part)] = json.loads(text)
+                out[n] = (state, max(at, int(step)))
+    return out
 
 
 def _frame(rows: Mapping[str, tuple[Any, ...]]) -> dict[str, dict[str, Any]]:
@@ -150,8 +182,13 @@ class SimStore:
             raise StoreError(f"{folder}: no simulation here (missing {DB_NAME})")
         store = cls(folder, cls._connect(db))
         version = store.meta().get("schema_version")
-        if version != SCHEMA_VERSION:
-            raise StoreError(f"{db}: store schema version {version!r}, this aga reads {SCHEMA_VERSION}")
+        if version not in READS_VERSIONS:
+            raise StoreError(
+                f"{db}: store schema version {version!r}, this aga reads "
+                + " and ".join(str(v) for v in READS_VERSIONS)
+            )
+        if version != SCHEMA_VERSION:  # the new table exists now (_SCHEMA); older aga must refuse
+            store.set_meta({"schema_version": SCHEMA_VERSION})
         return store
 
     @staticmethod
@@ -206,6 +243,15 @@ class SimStore:
                     "INSERT OR REPLACE INTO residents (name, state, step) VALUES (?, ?, ?)",
                     [(n, s, rec.step) for n, s in changed.items()],
                 )
+                cur.executemany("DELETE FROM state_parts WHERE name = ?", [(n,) for n in changed])
+            part_rows = [
+                (n, p, t, rec.step) for n, parts in rec.state_parts.items() for p, t in parts.items()
+            ]
+            if part_rows:
+                cur.executemany(
+                    "INSERT OR REPLACE INTO state_parts (name, part, text, step) VALUES (?, ?, ?, ?)",
+                    part_rows,
+                )
             mem_rows = [(a, int(r["id"]), _dumps(r)) for a, recs in rec.memories.items() for r in recs]
             if mem_rows:
                 cur.executemany(
@@ -242,6 +288,8 @@ class SimStore:
                 [("step", _dumps(rec.step + 1)), ("curr_time", _dumps(rec.next_time))],
             )
         self._state_cache.update(changed)
+        for n in rec.state_parts:  # the full row no longer says it all
+            self._state_cache.pop(n, None)
         if new_moves and self._last_moves is not None:
             self._last_moves.update(new_moves)
             self._last_move_step = max(self._last_move_step, rec.step)
@@ -333,6 +381,7 @@ class SimStore:
                 "INSERT OR REPLACE INTO residents (name, state, step) VALUES (?, ?, ?)",
                 [(n, _dumps(s), -1) for n, s in states.items()],
             )
+            cur.executemany("DELETE FROM state_parts WHERE name = ?", [(n,) for n in states])
             cur.executemany(
                 "INSERT OR REPLACE INTO memories (agent, id, record) VALUES (?, ?, ?)",
                 [(a, int(r["id"]), _dumps(r)) for a, recs in memories.items() for r in recs],
@@ -345,10 +394,8 @@ class SimStore:
 
     # ------------------------------------------------------------------ reading
     def resident_states(self) -> dict[str, dict[str, Any]]:
-        """Every resident's latest committed state, by name."""
-        rows = self._conn.execute("SELECT name, state FROM residents ORDER BY name").fetchall()
-        self._state_cache.update({n: s for n, s in rows})
-        return {n: json.loads(s) for n, s in rows}
+        """Every resident's latest committed state, by name (the full row with its parts over it)."""
+        return {n: state for n, (state, _step) in merged_states(self._conn).items()}
 
     def memory_records(self, agent: str) -> list[dict[str, Any]]:
         """One resident's memory records in id order."""

@@ -70,6 +70,10 @@ class Event:
         return self.sort_key() >= other.sort_key()
 
 
+def _by_distance_and_tile(item: tuple[float, Tile, Event]) -> tuple[float, Tile]:
+    return item[0], item[1]
+
+
 class TileEvents:
     """The events of one simulation, tile by tile. Mutable; plain-data state.
 
@@ -166,9 +170,9 @@ class TileEvents:
                 for (tx, ty), events in bucket.items():
                     if abs(tx - x0) <= r and abs(ty - y0) <= r:
                         dist = math.hypot(tx - x0, ty - y0)
-                        for event in events:
+                        for event in sorted(events) if len(events) > 1 else events:
                             found.append((dist, (tx, ty), event))
-        found.sort(key=lambda item: (item[0], item[1], item[2].sort_key()))
+        found.sort(key=_by_distance_and_tile)  # stable: a tile's events stay in event order
         return [(t, e) for _, t, e in found]
 
     # -- state ----------------------------------------------------------------------------------
