@@ -6,7 +6,7 @@ files. Cached answers are rows with ``cached=True`` and zero tokens (they cost n
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal
 
@@ -58,7 +58,7 @@ class LedgerRow:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict; ``game_time`` as ISO text."""
-        out = asdict(self)
+        out = {name: getattr(self, name) for name in _FIELD_NAMES}  # all plain values: no deep copy
         out["game_time"] = self.game_time.isoformat() if self.game_time else None
         out["seconds"] = round(self.seconds, 6)
         return out
@@ -76,6 +76,9 @@ class LedgerRow:
     def tokens(self) -> int:
         """Prompt plus completion tokens."""
         return self.prompt_tokens + self.completion_tokens
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(LedgerRow))
 
 
 class Ledger:

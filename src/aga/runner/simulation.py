@@ -256,7 +256,7 @@ class Simulation:
             memories={n: ch for n in self.names if (ch := self.residents[n].memory.drain_changes())},
             embeddings=[(m, t, v) for m, t, v in self.gateway.drain_new_embeddings()],
             movements=movements,
-            ledger=ledger,
+            ledger=rows,
             actions={n: log for n in self.names if (log := self.residents[n].drain_action_log())},
         )
         self.store.commit_step(rec)
