@@ -21,6 +21,7 @@ such nodes, and nodes whose vector is missing, are listed by :meth:`MemoryStream
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -46,9 +47,26 @@ def _fmt_time(when: datetime) -> str:
     return when.strftime(TIME_FORMAT)
 
 
+@lru_cache(maxsize=1024)
+def _access_json(when: datetime) -> str:
+    return json.dumps(_fmt_time(when), ensure_ascii=False)
+
+
 def _fmt(when: datetime | None) -> str | None:
     """The record text of a time (a step's retrievals stamp many nodes with the same time)."""
     return None if when is None else _fmt_time(when)
+
+
+_ACCESS_MARK = "\x00last accessed\x00"
+_ACCESS_CUT = '"last_accessed":' + json.dumps(_ACCESS_MARK)
+"""Where a record text is cut: the key with the mark as its value. Inside a JSON string a quote
+is escaped, so ``"last_accessed":`` unescaped is the record's key (its only dict level), even
+when a description is the mark itself."""
+
+
+def record_text(record: Mapping[str, Any]) -> str:
+    """The store's JSON text of a memory record (sorted keys, compact, UTF-8 kept)."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def _parse(text: str | None) -> datetime | None:
@@ -143,6 +161,10 @@ class MemoryStream:
         self._event_ids: list[int] = []
         self._chat_ids: list[int] = []
         self._changed: set[int] = set()
+        self._touched: set[int] = set()
+        self._parts: dict[int, tuple[str, str]] = {}
+        """Node id -> its record text cut around the ``last_accessed`` value, kept for nodes
+        retrieval touched (their only change, step after step, is that time)."""
         self._ratings: dict[tuple[str, str], int] = {}
         self._retried: set[int] = set()
         self._recent: frozenset[tuple[str, str, str]] = frozenset()
@@ -335,6 +357,7 @@ class MemoryStream:
         if not defaulted:
             self._ratings[(node.kind, node.description)] = node.importance
         self._changed.add(node_id)
+        self._parts.pop(node_id, None)
 
     def stand_ins(self) -> list[MemoryNode]:
         """Nodes whose importance is a stand-in for a failed rating and that were not handed out
@@ -364,6 +387,7 @@ class MemoryStream:
         if self._cpos[row] >= 0:
             self._cacc[self._cpos[row]] = self._acc[row]
         self._changed.add(node_id)
+        self._parts.pop(node_id, None)
 
     def touch(self, node_ids: Iterable[int], when: datetime) -> None:
         """Mark nodes as accessed at game time ``when`` (recency counts from here)."""
@@ -378,6 +402,7 @@ class MemoryStream:
                 if pos >= 0:
                     self._cacc[pos] = secs
                 self._changed.add(nid)
+                self._touched.add(nid)
 
     def drain_changes(self) -> list[dict[str, Any]]:
         """Records of nodes added or modified since the last call, in id order."""
@@ -385,6 +410,30 @@ class MemoryStream:
             return []
         out = [self._nodes[self._row[i]].to_record() for i in sorted(self._changed)]
         self._changed.clear()
+        self._touched.clear()
+        return out
+
+    def drain_change_texts(self) -> list[tuple[int, str]]:
+        """As :meth:`drain_changes`, as (id, :func:`record_text` of the record) pairs. A node
+        retrieval touched keeps its text cut around its last access, so the next touch joins
+        three strings instead of encoding the whole record again."""
+        if not self._changed:
+            return []
+        out: list[tuple[int, str]] = []
+        parts, touched, nodes, rows = self._parts, self._touched, self._nodes, self._row
+        for i in sorted(self._changed):
+            node = nodes[rows[i]]
+            cut = parts.get(i)
+            if cut is None:
+                record = node.to_record()
+                record["last_accessed"] = _ACCESS_MARK
+                head, _mark, tail = record_text(record).partition(_ACCESS_CUT)
+                cut = (head + '"last_accessed":', tail)
+                if i in touched:
+                    parts[i] = cut
+            out.append((i, cut[0] + _access_json(node.last_accessed) + cut[1]))
+        self._changed.clear()
+        touched.clear()
         return out
 
     # ------------------------------------------------------------------ queries
@@ -410,10 +459,27 @@ class MemoryStream:
             self._recent_key = key
         return set(self._recent)
 
-    def by_keyword(self, keyword: str, kinds: tuple[str, ...] = ("event", "thought")) -> list[MemoryNode]:
-        """Nodes carrying ``keyword`` (case-insensitive), newest first."""
-        ids = self._kw.get(keyword.lower(), [])
-        return [n for n in (self.node(i) for i in reversed(ids)) if n.kind in kinds]
+    def by_keyword(
+        self,
+        keyword: str,
+        kinds: tuple[str, ...] = ("event", "thought"),
+        *,
+        before: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[MemoryNode]:
+        """Nodes carrying ``keyword`` (case-insensitive), newest first; only those created before
+        ``before`` when given, and the first ``limit`` of them (the walk stops there)."""
+        out: list[MemoryNode] = []
+        if limit is not None and limit <= 0:
+            return out
+        nodes, row = self._nodes, self._row
+        for i in reversed(self._kw.get(keyword.lower(), ())):
+            n = nodes[row[i]]
+            if n.kind in kinds and (before is None or n.created < before):
+                out.append(n)
+                if limit is not None and len(out) >= limit:
+                    break
+        return out
 
     def last_chat_with(self, name: str) -> MemoryNode | None:
         """The newest chat node whose object is ``name``."""

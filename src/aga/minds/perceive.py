@@ -342,14 +342,20 @@ async def perceive(r: Mind, ctx: StepContext) -> list[MemoryNode]:
 async def settle_ratings(r: Mind, ctx: StepContext, *, force: bool = False) -> None:
     """Rate the deferred events (saving ``defer_ratings``) when enough wait, the oldest has
     waited long enough, or ``force`` (something is about to use their importance)."""
-    if not r.deferred:
+    deferred = r.deferred
+    if not deferred:
         return
-    ids = sorted(i for i in r.deferred if r.memory.has(i))
-    keys = list(dict.fromkeys(r.deferred[i] for i in ids))
-    if not force and ids:
-        oldest = r.memory.node(ids[0]).created
-        if len(keys) < DEFER_COUNT and ctx.now - oldest < timedelta(minutes=DEFER_MINUTES):
+    memory = r.memory
+    if not force:  # most steps: too few texts wait, and not for long (checked without sorting)
+        live = [i for i in deferred if memory.has(i)]
+        if (
+            live
+            and len({deferred[i] for i in live}) < DEFER_COUNT
+            and ctx.now - memory.node(min(live)).created < timedelta(minutes=DEFER_MINUTES)
+        ):
             return
+    ids = sorted(i for i in deferred if memory.has(i))
+    keys = list(dict.fromkeys(deferred[i] for i in ids))
     given = {k: known_rating(r, ctx, k) for k in keys}
     given.update(await rate_events(r, ctx, [k for k, v in given.items() if v is None]))
     for i in ids:

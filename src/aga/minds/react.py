@@ -51,8 +51,8 @@ def about(r: Mind, other: str, now: datetime, distinct: bool = False) -> list[st
     first (the events just perceived are not memories yet), up to ``CONTEXT_NODES`` thoughts and
     as many events. ``distinct``: each text once ("Maria Lopez is studying" seen on ten steps is
     one memory to the decision) and ``CONTEXT_NODES`` in all, thoughts first."""
-    events = [n for n in r.memory.by_keyword(other, ("event",)) if n.created < now][:CONTEXT_NODES]
-    thoughts = [n for n in r.memory.by_keyword(other, ("thought",)) if n.created < now][:CONTEXT_NODES]
+    events = r.memory.by_keyword(other, ("event",), before=now, limit=CONTEXT_NODES)
+    thoughts = r.memory.by_keyword(other, ("thought",), before=now, limit=CONTEXT_NODES)
     texts = [n.description for n in (*thoughts, *events)]
     if not distinct:
         return texts

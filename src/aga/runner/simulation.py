@@ -253,7 +253,7 @@ class Simulation:
             step=self.step,
             next_time=(self.now + timedelta(seconds=self.sec_per_step)).strftime(TIME_FORMAT),
             state_parts=parts,
-            memories={n: ch for n in self.names if (ch := self.residents[n].memory.drain_changes())},
+            memory_texts={n: ch for n in self.names if (ch := self.residents[n].memory.drain_change_texts())},
             embeddings=[(m, t, v) for m, t, v in self.gateway.drain_new_embeddings()],
             movements=movements,
             ledger=rows,

@@ -90,6 +90,8 @@ class StepRecord:
             keys whose value changed (the runner's form: a walking resident writes its tile and
             path, not its whole state). A part overrides the key of the full state row.
         memories: resident -> memory records added or modified.
+        memory_texts: resident -> (id, record text) of memories added or modified, the records
+            already encoded (``MemoryStream.drain_change_texts``; the runner's form).
         embeddings: ``(model, text, vector)`` computed this step.
         movements: resident -> its ``Movement`` (the original's movement-file entry).
         ledger: the step's ``LedgerRow`` s.
@@ -105,6 +107,7 @@ class StepRecord:
     ledger: Sequence[RecordLike] = field(default_factory=list)
     actions: Mapping[str, Sequence[RecordLike]] = field(default_factory=dict)
     state_parts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    memory_texts: Mapping[str, Sequence[tuple[int, str]]] = field(default_factory=dict)
 
 
 def _dumps(value: Any) -> str:
@@ -253,6 +256,7 @@ class SimStore:
                     part_rows,
                 )
             mem_rows = [(a, int(r["id"]), _dumps(r)) for a, recs in rec.memories.items() for r in recs]
+            mem_rows += [(a, i, t) for a, texts in rec.memory_texts.items() for i, t in texts]
             if mem_rows:
                 cur.executemany(
                     "INSERT OR REPLACE INTO memories (agent, id, record) VALUES (?, ?, ?)", mem_rows

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from aga.errors import StoreError
@@ -70,8 +71,8 @@ class Event:
         return self.sort_key() >= other.sort_key()
 
 
-def _by_distance_and_tile(item: tuple[float, Tile, Event]) -> tuple[float, Tile]:
-    return item[0], item[1]
+_by_distance_and_tile = itemgetter(0, 1)
+"""Sort key of a found ``(distance, tile, event)``: distance, then tile."""
 
 
 class TileEvents:
@@ -88,6 +89,8 @@ class TileEvents:
         self._town: Town | None = None
         self._by_place: dict[tuple[int, int, int], dict[Tile, set[Event]]] = {}
         self._by_cell: dict[tuple[int, int], dict[Tile, set[Event]]] = {}
+        self._ordered: dict[Tile, tuple[Event, ...]] = {}
+        """A tile's events in order, for tiles holding more than one (dropped when it changes)."""
 
     # -- mutation -------------------------------------------------------------------------------
     def add(self, tile: Tile, event: Event) -> None:
@@ -98,7 +101,10 @@ class TileEvents:
             events = self._by_tile[tile] = set()
             if self._town is not None:
                 self._file(tile, events)
+        elif event in events:
+            return
         events.add(event)
+        self._ordered.pop(tile, None)
 
     def remove(self, tile: Tile, event: Event) -> None:
         """Detach ``event`` from ``tile`` (no effect if it is not there)."""
@@ -107,6 +113,7 @@ class TileEvents:
         if events is None:
             return
         events.discard(event)
+        self._ordered.pop(tile, None)
         if not events:
             self._drop(tile)
 
@@ -118,6 +125,7 @@ class TileEvents:
             return
         for event in [e for e in events if e.subject == subject]:
             events.discard(event)
+        self._ordered.pop(tile, None)
         if not events:
             self._drop(tile)
 
@@ -162,16 +170,25 @@ class TileEvents:
         cy0, cy1 = (y0 - r) >> _CELL_SHIFT, (y0 + r) >> _CELL_SHIFT
         place = town.place_key((x0, y0))
         found: list[tuple[float, Tile, Event]] = []
+        ordered = self._ordered
         for cy in range(cy0, cy1 + 1):
             for cx in range(cx0, cx1 + 1):
                 bucket = self._by_place.get((place, cx, cy)) if same_arena else self._by_cell.get((cx, cy))
                 if not bucket:
                     continue
-                for (tx, ty), events in bucket.items():
+                for t, events in bucket.items():
+                    tx, ty = t
                     if abs(tx - x0) <= r and abs(ty - y0) <= r:
                         dist = math.hypot(tx - x0, ty - y0)
-                        for event in sorted(events) if len(events) > 1 else events:
-                            found.append((dist, (tx, ty), event))
+                        if len(events) > 1:
+                            evs = ordered.get(t)
+                            if evs is None:
+                                evs = ordered[t] = tuple(sorted(events, key=Event.sort_key))
+                            for event in evs:
+                                found.append((dist, t, event))
+                        else:
+                            for event in events:
+                                found.append((dist, t, event))
         found.sort(key=_by_distance_and_tile)  # stable: a tile's events stay in event order
         return [(t, e) for _, t, e in found]
 
