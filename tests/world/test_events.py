@@ -98,3 +98,38 @@ def test_copy_is_a_snapshot_and_state_round_trips():
 def test_from_state_rejects_malformed_rows(state):
     with pytest.raises(StoreError, match="tile events state"):
         TileEvents.from_state(state)
+
+
+def test_stamp_moves_whenever_the_events_in_view_change():
+    """Random changes all over the Ville: whenever near() of a probe changes, so does its stamp
+    (the converse need not hold: a change elsewhere in a touched cell may move it too)."""
+    town = load_town("the_ville")
+    rng = random.Random(5)
+    ev = TileEvents()
+    walkable = [(x, y) for y in range(town.height) for x in range(town.width) if town.is_walkable((x, y))]
+    probes = rng.sample(walkable, 40)
+    placed: list = []
+    before = {p: (ev.near(town, p, 8), ev.stamp(town, p, 8)) for p in probes}
+    moved = kept = 0
+    for i in range(400):
+        if placed and rng.random() < 0.4:
+            t, e = placed.pop(rng.randrange(len(placed)))
+            ev.remove(t, e)
+        elif placed and rng.random() < 0.1:
+            t, e = rng.choice(placed)
+            ev.remove_subject(t, e.subject)
+            placed = [(pt, pe) for pt, pe in placed if not (pt == t and pe.subject == e.subject)]
+        else:
+            t = rng.choice(walkable)
+            e = Event(f"agent {i % 30}", "is", f"doing {i % 7}", None)
+            ev.add(t, e)
+            placed.append((t, e))
+        for p in probes:
+            seen, stamp = ev.near(town, p, 8), ev.stamp(town, p, 8)
+            if seen != before[p][0]:
+                assert stamp != before[p][1], (i, p)
+                moved += 1
+            elif stamp == before[p][1]:
+                kept += 1
+            before[p] = (seen, stamp)
+    assert moved > 50 and kept > 1000  # both cases were met often

@@ -180,48 +180,15 @@ def noticed(r: Mind, ctx: StepContext) -> list[Event]:
 _SNAPSHOT: list[Any] = [None, None]
 
 
-_CELL = 4
-"""log2 of the side of the cells that index who stands outside any arena (16 tiles)."""
-
-
 class _Where:
-    """Per-step index of the snapshot: who stands in which place, who is busy in which arena,
-    who stands where outside the arenas (by cell), and who uses which object (first by name)."""
+    """Per-step index of the snapshot: who uses which object (the first resident by name)."""
 
     def __init__(self, ctx: StepContext) -> None:
-        town = ctx.town
-        self.standing: dict[int, list[tuple[str, Any]]] = {}
-        self.busy: dict[str, list[tuple[str, Any]]] = {}
-        self.cells: dict[tuple[int, int, int], list[tuple[str, Any]]] = {}
         self.user: dict[str, str] = {}
         for name in sorted(ctx.views):
             v = ctx.views[name]
-            place = town.place_key(v.tile)
-            self.standing.setdefault(place, []).append((name, v))
-            if not town.address(v.tile, "arena"):
-                key = (place, v.tile[0] >> _CELL, v.tile[1] >> _CELL)
-                self.cells.setdefault(key, []).append((name, v))
             if v.description and v.address not in self.user:
                 self.user[v.address] = name
-            address = v.address
-            if address and not address.startswith("<"):
-                arena = address if address.count(":") == 2 else address.rsplit(":", 1)[0]
-                self.busy.setdefault(arena, []).append((name, v))
-
-
-def _near_outside(where: _Where, ctx: StepContext, r: Mind) -> list[tuple[str, Any]]:
-    """Residents standing in ``r``'s place (outside any arena) within its vision square, by name."""
-    x, y = r.tile
-    rad = r.params.vision_r
-    place = ctx.town.place_key(r.tile)
-    out: list[tuple[str, Any]] = []
-    for cy in range((y - rad) >> _CELL, ((y + rad) >> _CELL) + 1):
-        for cx in range((x - rad) >> _CELL, ((x + rad) >> _CELL) + 1):
-            for name, v in where.cells.get((place, cx, cy), ()):
-                if abs(v.tile[0] - x) <= rad and abs(v.tile[1] - y) <= rad:
-                    out.append((name, v))
-    out.sort(key=lambda item: item[0])
-    return out
 
 
 def _where(ctx: StepContext) -> _Where:
@@ -232,18 +199,14 @@ def _where(ctx: StepContext) -> _Where:
 
 
 def scene(r: Mind, ctx: StepContext) -> tuple[Any, ...]:
-    """What decides the events in view: the board, the tile, and everyone standing in this place
-    or busy with something in it. When it is unchanged, so are the events in view; and when those
-    events brought no new memory last time, they bring none again (the retention window only
-    changes when an event memory is added). Skipping that case changes nothing, so a resumed run
-    (which starts without this cache) does exactly what an uninterrupted one does."""
-    where = _where(ctx)
-    arena = ctx.town.address(r.tile, "arena")
-    if not arena:  # streets: the events in view are those of the residents standing near
-        return (id(ctx.events), r.tile, tuple(_near_outside(where, ctx, r)))
-    standing = where.standing.get(ctx.town.place_key(r.tile), ())
-    busy = where.busy.get(arena, ())
-    return (id(ctx.events), r.tile, ctx.views.get(r.name), tuple(standing), tuple(busy))
+    """What decides the events in view: the board, the tile, and the board's stamps of the
+    places and cells the vision square touches (``TileEvents.stamp``: they move on whenever an
+    event is added to or taken from a tile there). When the scene is unchanged, so are the events
+    in view; and when those events brought no new memory last time, they bring none again (the
+    retention window only changes when perception adds an event memory). Skipping that case
+    changes nothing, so a resumed run (which starts without this cache) does exactly what an
+    uninterrupted one does."""
+    return (id(ctx.events), r.tile, ctx.events.stamp(ctx.town, r.tile, r.params.vision_r))
 
 
 async def perceive(r: Mind, ctx: StepContext) -> list[MemoryNode]:

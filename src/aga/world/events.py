@@ -91,6 +91,11 @@ class TileEvents:
         self._by_cell: dict[tuple[int, int], dict[Tile, set[Event]]] = {}
         self._ordered: dict[Tile, tuple[Event, ...]] = {}
         """A tile's events in order, for tiles holding more than one (dropped when it changes)."""
+        self._key_of: dict[Tile, tuple[int, int, int]] = {}
+        self._stamps: dict[tuple[int, int, int], int] = {}
+        """(place, cell) bucket -> the clock at its last change (see :meth:`stamp`)."""
+        self._clock = 0
+        self._epoch = 0
 
     # -- mutation -------------------------------------------------------------------------------
     def add(self, tile: Tile, event: Event) -> None:
@@ -104,16 +109,16 @@ class TileEvents:
         elif event in events:
             return
         events.add(event)
-        self._ordered.pop(tile, None)
+        self._touch(tile)
 
     def remove(self, tile: Tile, event: Event) -> None:
         """Detach ``event`` from ``tile`` (no effect if it is not there)."""
         tile = (int(tile[0]), int(tile[1]))
         events = self._by_tile.get(tile)
-        if events is None:
+        if events is None or event not in events:
             return
         events.discard(event)
-        self._ordered.pop(tile, None)
+        self._touch(tile)
         if not events:
             self._drop(tile)
 
@@ -125,7 +130,7 @@ class TileEvents:
             return
         for event in [e for e in events if e.subject == subject]:
             events.discard(event)
-        self._ordered.pop(tile, None)
+        self._touch(tile)
         if not events:
             self._drop(tile)
 
@@ -146,6 +151,25 @@ class TileEvents:
         for tile in sorted(self._by_tile):
             for event in sorted(self._by_tile[tile]):
                 yield tile, event
+
+    def stamp(self, town: Town, tile: Tile, radius: int) -> tuple[int, ...]:
+        """A value that changes whenever the answer of ``near(town, tile, radius)`` (same arena)
+        may have: the clock of the last change of each (place, cell) bucket the square touches.
+        Equal stamps for the same ``tile`` and ``radius`` mean the same events in view."""
+        if self._town is not town:
+            self._bind(town)
+        x0, y0 = int(tile[0]), int(tile[1])
+        r = max(0, int(radius))
+        place = town.place_key((x0, y0))
+        stamps = self._stamps
+        return (
+            self._epoch,
+            *(
+                stamps.get((place, cx, cy), 0)
+                for cy in range((y0 - r) >> _CELL_SHIFT, ((y0 + r) >> _CELL_SHIFT) + 1)
+                for cx in range((x0 - r) >> _CELL_SHIFT, ((x0 + r) >> _CELL_SHIFT) + 1)
+            ),
+        )
 
     def near(
         self, town: Town, tile: Tile, radius: int, *, same_arena: bool = True
@@ -246,6 +270,9 @@ class TileEvents:
         self._town = town
         self._by_place = {}
         self._by_cell = {}
+        self._key_of = {}
+        self._stamps = {}
+        self._epoch += 1
         for tile, events in self._by_tile.items():
             self._file(tile, events)
 
@@ -253,13 +280,27 @@ class TileEvents:
         assert self._town is not None
         cell = (tile[0] >> _CELL_SHIFT, tile[1] >> _CELL_SHIFT)
         place = self._town.place_key(tile)
-        self._by_place.setdefault((place, cell[0], cell[1]), {})[tile] = events
+        key = (place, cell[0], cell[1])
+        self._by_place.setdefault(key, {})[tile] = events
         self._by_cell.setdefault(cell, {})[tile] = events
+        self._key_of[tile] = key
+        self._clock += 1
+        self._stamps[key] = self._clock
+
+    def _touch(self, tile: Tile) -> None:
+        """A tile's events changed: forget their order, advance its bucket's stamp."""
+        self._ordered.pop(tile, None)
+        key = self._key_of.get(tile)
+        if key is not None:
+            self._clock += 1
+            self._stamps[key] = self._clock
 
     def _drop(self, tile: Tile) -> None:
         del self._by_tile[tile]
         if self._town is None:
             return
+        self._touch(tile)
+        self._key_of.pop(tile, None)
         cell = (tile[0] >> _CELL_SHIFT, tile[1] >> _CELL_SHIFT)
         key = (self._town.place_key(tile), cell[0], cell[1])
         bucket = self._by_place.get(key)
