@@ -15,6 +15,7 @@ import random
 from datetime import datetime, timedelta
 
 from aga.minds.memory import MemoryStream, record_text
+from aga.store.sim_store import _dumps as store_dumps
 
 START = datetime(2023, 2, 13, 7, 0, 0)
 TEXTS = [
@@ -69,7 +70,7 @@ def test_drained_texts_are_the_records_encoded_from_scratch() -> None:
             want = records.drain_changes()
             assert [i for i, _t in got] == [int(r["id"]) for r in want]
             for (_i, text), rec in zip(got, want):
-                assert text == record_text(rec)
+                assert text == record_text(rec) == store_dumps(rec)  # the store's own encoding
                 assert json.loads(text) == rec
 
 
