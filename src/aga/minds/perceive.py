@@ -309,15 +309,15 @@ async def settle_ratings(r: Mind, ctx: StepContext, *, force: bool = False) -> N
     if not deferred:
         return
     memory = r.memory
-    if not force:  # most steps: too few texts wait, and not for long (checked without sorting)
-        live = [i for i in deferred if memory.has(i)]
-        if (
-            live
-            and len({deferred[i] for i in live}) < DEFER_COUNT
-            and ctx.now - memory.node(min(live)).created < timedelta(minutes=DEFER_MINUTES)
-        ):
-            return
-    ids = sorted(i for i in deferred if memory.has(i))
+    live = [i for i in deferred if memory.has(i)]
+    if (  # most steps: too few texts wait, and not for long (checked before sorting anything)
+        not force
+        and live
+        and len({deferred[i] for i in live}) < DEFER_COUNT
+        and ctx.now - memory.node(min(live)).created < timedelta(minutes=DEFER_MINUTES)
+    ):
+        return
+    ids = sorted(live)
     keys = list(dict.fromkeys(deferred[i] for i in ids))
     given = {k: known_rating(r, ctx, k) for k in keys}
     given.update(await rate_events(r, ctx, [k for k, v in given.items() if v is None]))
