@@ -89,8 +89,10 @@ def one_row(size: int, steps: int, hour: int, seed: int) -> dict[str, Any]:
             outcome.update(sim.residents[name].to_state_json().encode())
             for node in sim.residents[name].memory:
                 outcome.update(json.dumps(node.to_record(), sort_keys=True).encode())
-        for r in rows:  # the calls and their answers, not their timings
-            outcome.update(json.dumps([r.get(k) for k in _CALL_KEYS], default=str).encode())
+        # the calls and their answers, not their timings, nor the order in which the calls of one
+        # game time finished (the scheduler's, not the town's: each row carries its game time)
+        for text in sorted(json.dumps([r.get(k) for k in _CALL_KEYS], default=str) for r in rows):
+            outcome.update(text.encode())
         for step, frame in sim.store.movements():  # every resident's entry at every step
             outcome.update(json.dumps([step, frame], sort_keys=True).encode())
         movement_rows = sim.store.count("movements")

@@ -119,6 +119,15 @@ class Gateway:
         self._jitter = jitter_rng(backend)
 
     @property
+    def in_process(self) -> bool:
+        """Whether the model and the embedder both answer inside this process without network
+        libraries (their ``in_process`` attribute: the test doubles), so that coroutines may be
+        started outside a task of their own (:mod:`aga.aio`)."""
+        return bool(
+            getattr(self.backend, "in_process", False) and getattr(self.embedder, "in_process", False)
+        )
+
+    @property
     def embed_model(self) -> str:
         """Name of the embedding model; part of every stored vector's key."""
         return self.embedder.model

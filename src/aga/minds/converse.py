@@ -19,12 +19,12 @@ pair, and a chat memory.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from aga import aio
 from aga.minds.action import CHAT_EMOJI, PERSONA_PREFIX, Action, Grounding
 from aga.minds.calls import ask, embed
 from aga.minds.perceive import DEFAULT_IMPORTANCE, settle_ratings
@@ -343,11 +343,11 @@ def farewell(line: str) -> bool:
 
 async def converse(a: Mind, b: Mind, ctx: StepContext) -> None:
     """Phase 2: ``a`` talks with ``b``; mutates exactly these two residents."""
-    await asyncio.gather(settle_ratings(a, ctx, force=True), settle_ratings(b, ctx, force=True))
+    await aio.gather(settle_ratings(a, ctx, force=True), settle_ratings(b, ctx, force=True))
     before = {r.name: _status(r) for r in (a, b)}
     running: dict[str, Running] | None = None
     if ctx.config.relationship:
-        opened = await asyncio.gather(
+        opened = await aio.gather(
             open_summary(a, b, before[b.name], ctx), open_summary(b, a, before[a.name], ctx)
         )
         running = {a.name: opened[0], b.name: opened[1]}
@@ -374,7 +374,7 @@ async def converse(a: Mind, b: Mind, ctx: StepContext) -> None:
     end = ceil_minute(ctx.now) + timedelta(minutes=minutes)
     cooldown_end = ctx.step + steps_until(ctx.now, end, ctx.sec_per_step) + ctx.config.chat_cooldown_steps
     runs = running or {}
-    await asyncio.gather(
+    await aio.gather(
         _start_chat(
             a, b, ctx, lines, summary, minutes, end, cooldown_end, runs.get(a.name), before, stand_in
         ),
@@ -437,14 +437,14 @@ async def _start_chat(
     description = f"{me.name} is {summary}"
     if ctx.config.relationship:
         context = f"{me.name} was {before[me.name]}; {other.name} was {before[other.name]}."
-        settled, vec = await asyncio.gather(
+        settled, vec = await aio.gather(
             settle_tie(me, other.name, run, ctx, before=context, convo=summary, lines=transcript(lines)),
             embed(ctx, [description]),
         )
         importance = DEFAULT_IMPORTANCE if settled is None else settled
         stand_in = stand_in or settled is None
     else:
-        rating, vec = await asyncio.gather(
+        rating, vec = await aio.gather(
             ask(
                 ctx,
                 me.name,

@@ -16,10 +16,10 @@ emoji, the event triple, the object's state, its emoji and its triple. The cost 
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import TYPE_CHECKING, Any
 
+from aga import aio
 from aga.minds.action import DEFAULT_EMOJI, Grounding, is_object_address
 from aga.minds.calls import ask
 from aga.minds.schedule import REACT, ROOT, is_sleep_text
@@ -279,7 +279,7 @@ async def _details_five_calls(
             defaulted.append(True)
             return None, None, None
         state = given.state
-        o_emoji, o_event = await asyncio.gather(
+        o_emoji, o_event = await aio.gather(
             asked(OBJECT_EMOJI, {"object": obj, "state": state}, Emoji(emoji=DEFAULT_EMOJI)),
             asked(
                 OBJECT_EVENT_TRIPLE,
@@ -289,7 +289,7 @@ async def _details_five_calls(
         )
         return state, o_emoji.emoji, (o_event.predicate, o_event.object)
 
-    (pred, objt), em, (state, o_em, o_ev) = await asyncio.gather(own_event(), emoji(), object_side())
+    (pred, objt), em, (state, o_em, o_ev) = await aio.gather(own_event(), emoji(), object_side())
     return Grounding("", em, (pred, objt), state, o_em, o_ev), not any(defaulted)
 
 

@@ -23,11 +23,11 @@ Savings (``MindConfig`` switches; off, every other event costs one ``event_impor
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from aga import aio
 from aga.minds.calls import ask, embed
 from aga.minds.memory import MemoryNode
 from aga.minds.schedule import index_at, is_sleep_text
@@ -135,13 +135,13 @@ async def rate_events(r: Mind, ctx: StepContext, keys: list[str]) -> dict[str, i
     if not keys:
         return {}
     if not ctx.config.batch_ratings:
-        ratings = await asyncio.gather(*(rate_or_none(r, ctx, k) for k in keys))
+        ratings = await aio.gather(*(rate_or_none(r, ctx, k) for k in keys))
         return dict(zip(keys, ratings))
     mine = f"{r.name} is "
     ahead = upcoming(r, ctx, set(keys)) if any(k.startswith(mine) for k in keys) else []
     items = [*keys, *ahead]
     chunks = [items[i : i + BATCH_MAX] for i in range(0, len(items), BATCH_MAX)]
-    answers = await asyncio.gather(*(_rate_chunk(r, ctx, chunk) for chunk in chunks))
+    answers = await aio.gather(*(_rate_chunk(r, ctx, chunk) for chunk in chunks))
     out: dict[str, int | None] = {}
     for chunk, ans in zip(chunks, answers):
         for k, text in enumerate(chunk):
@@ -247,13 +247,13 @@ async def perceive(r: Mind, ctx: StepContext) -> list[MemoryNode]:
     if ctx.config.defer_ratings:
         later, todo = set(todo), []
     if _reuse(ctx) or ctx.config.batch_ratings or ctx.config.defer_ratings:
-        asked, vectors = await asyncio.gather(rate_events(r, ctx, todo), embed(ctx, [d for *_x, d in fresh]))
+        asked, vectors = await aio.gather(rate_events(r, ctx, todo), embed(ctx, [d for *_x, d in fresh]))
         failed = {k for k, v in asked.items() if v is None}
         given.update({k: DEFAULT_IMPORTANCE if v is None else v for k, v in asked.items()})
         ratings: list[int | None] = [1 if k is None else given[k] for k in keys]
         stand_in = [k is not None and k in failed for k in keys]
     else:  # the original path: one call per event that is not idle, repeats included
-        asked_each = await asyncio.gather(
+        asked_each = await aio.gather(
             *(rate_or_none(r, ctx, d) for (_s, _p, _o, d), k in zip(fresh, keys) if k)
         )
         vectors = await embed(ctx, [d for *_x, d in fresh])
@@ -334,25 +334,14 @@ async def settle_ratings(r: Mind, ctx: StepContext, *, force: bool = False) -> N
     r.clear_deferred()
 
 
-async def _all(coros: list[Any]) -> list[Any]:
-    """``asyncio.gather`` that, when one call fails, cancels the others and waits for them, so no
-    sibling call is left running after a failed step (a new base may hold many seed memories)."""
-    tasks = [asyncio.ensure_future(c) for c in coros]
-    try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
-
-
 async def heal_memory(r: Mind, ctx: StepContext) -> None:
     """Rate and embed memories that lack an importance or a vector (seed memories, or nodes
     whose vectors were not stored), and rate again the stand-in ratings of failed answers (a
     rating that comes now counts towards reflection; one that fails again stays marked)."""
     stand_ins = [n for n in r.memory.stand_ins() if n.id not in r.deferred]
-    again = await _all([rate_or_none(r, ctx, n.description, thought=n.kind == "thought") for n in stand_ins])
+    again = await aio.gather_or_cancel(
+        [rate_or_none(r, ctx, n.description, thought=n.kind == "thought") for n in stand_ins]
+    )
     for node, rating in zip(stand_ins, again):
         if rating is not None:
             r.memory.set_importance(node.id, rating)
@@ -362,7 +351,9 @@ async def heal_memory(r: Mind, ctx: StepContext) -> None:
     if not pending:
         return
     unrated = [n for n in pending if n.importance is None and n.id not in r.deferred]
-    ratings = await _all([rate_or_none(r, ctx, n.description, thought=n.kind == "thought") for n in unrated])
+    ratings = await aio.gather_or_cancel(
+        [rate_or_none(r, ctx, n.description, thought=n.kind == "thought") for n in unrated]
+    )
     for node, rating in zip(unrated, ratings):
         if rating is None:
             r.memory.set_importance(node.id, DEFAULT_IMPORTANCE, defaulted=True)

@@ -20,12 +20,12 @@ Savings (``MindConfig`` switches; off, the original calls):
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from aga import aio
 from aga.minds.calls import ask, embed
 from aga.minds.memory import MemoryNode
 from aga.minds.perceive import DEFAULT_IMPORTANCE, rate_or_none, settle_ratings
@@ -76,7 +76,7 @@ async def add_thoughts(r: Mind, ctx: StepContext, items: list[tuple[str, list[in
     texts = [t for t, _ in items]
     task = replace(THOUGHT_NOTES, schema=exactly(ThoughtNotes, "notes", len(texts)))
     vars = {"persona": r.identity.block(), "name": r.name, "thoughts": numbered(texts), "items": texts}
-    ans, vectors = await asyncio.gather(ask(ctx, r.name, task, vars), embed(ctx, texts))
+    ans, vectors = await aio.gather(ask(ctx, r.name, task, vars), embed(ctx, texts))
     for k, (text, evidence) in enumerate(items):
         if ans is None:  # stand-ins, marked: rated again at the next chance
             triple, rating = EventTriple(predicate="thinks", object=text[:60]), DEFAULT_IMPORTANCE
@@ -90,7 +90,7 @@ async def add_thoughts(r: Mind, ctx: StepContext, items: list[tuple[str, list[in
 
 async def add_thought(r: Mind, ctx: StepContext, text: str, evidence: list[int]) -> MemoryNode:
     """Store a thought (triple, importance and embedding asked for it) citing ``evidence``."""
-    triple, rating, vec = await asyncio.gather(
+    triple, rating, vec = await aio.gather(
         ask(
             ctx,
             r.name,
@@ -157,7 +157,7 @@ async def thoughts_after_chat(r: Mind, ctx: StepContext) -> None:
         for (note, rating), vec in zip(rated, vectors, strict=True):
             _store_thought(r, ctx, note, [chat_node.id], triple, rating, vec)
         return
-    plan, memo = await asyncio.gather(
+    plan, memo = await aio.gather(
         ask(
             ctx,
             r.name,

@@ -13,13 +13,14 @@ One step (``Simulation.step_once``):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from aga import settings
+from aga import aio, settings
+from aga.aio import gather_or_cancel
 from aga.errors import StoreError
 from aga.gateway import Gateway
 from aga.minds import AgentView, ChatIntent, MindConfig, Movement, Resident, StepContext
@@ -68,22 +69,6 @@ def resolve_chats(
         busy.update((name, target))
         pairs.append((name, target))
     return pairs
-
-
-async def gather_or_cancel(coros: Iterable[Coroutine[Any, Any, T]]) -> list[T]:
-    """Run ``coros`` concurrently; if one fails, cancel the others and wait for them, then re-raise.
-
-    Unlike a bare ``asyncio.gather``, no sibling keeps calling the model (or mutating a resident)
-    after the step has failed, and their ledger rows are recorded before the error propagates.
-    """
-    tasks = [asyncio.ensure_future(c) for c in coros]
-    try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
 
 
 class Board:
@@ -204,7 +189,13 @@ class Simulation:
                 "reopen the simulation to continue from its last committed step"
             )
         self.failed_step = self.step
-        ctx = self.context()
+        eager = aio.EAGER.set(self.gateway.in_process)
+        try:
+            return await self._step(self.context())
+        finally:
+            aio.EAGER.reset(eager)
+
+    async def _step(self, ctx: StepContext) -> StepReport:
         names, residents = self.names, self.residents
         # residents whose phase has nothing to do (asleep, no reflection due) get no task at all
         now = ctx.now

@@ -34,6 +34,8 @@ class HashEmbedder:
     """
 
     name = "hash"
+    in_process = True
+    """Embeds inside this process, without network libraries (see ``Gateway.in_process``)."""
 
     def __init__(self, dim: int = 256) -> None:
         self.dim = dim

@@ -80,6 +80,8 @@ class ScriptedBackend:
     """
 
     name = "scripted"
+    in_process = True
+    """Answers inside this process, without network libraries (see ``Gateway.in_process``)."""
 
     def __init__(
         self,
