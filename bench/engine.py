@@ -22,8 +22,9 @@ same time, once on this tree and once with ``PYTHONPATH=OTHER_SRC`` (the ``src``
 older checkout, e.g. ``git worktree add /tmp/old <commit>`` -> ``/tmp/old/src``), so both see
 the same load; each row of the other code is printed under this tree's with its CPU ratio, and
 ``same`` says whether the two runs ended with the same memories, states, model calls and movements
-(every resident at every step, as ``SimStore.movements()`` reads them); the stored movement rows
-of both are printed too.
+(every resident at every step, as ``SimStore.movements()`` reads them; the calls as a set per game
+time, since the order in which one step's calls finish is the scheduler's); the stored movement
+rows of both are printed too.
 
 The scripted model is a test double: it answers at once, so this measures the engine itself
 (perception, memory, planning code, paths, storage, prompt rendering and token counting).
