@@ -184,7 +184,8 @@ def policy_line(result: Result) -> str:
     return (
         f"plans reused {c['plan_exact'] + c['plan_similar']} / asked {c['plan_miss']}; "
         f"groundings reused {c['grounding_hit']} / made {c['grounding_miss'] + c['grounding_rejected']}; "
-        f"short activities mapped {c['canonical_exact'] + c['canonical_similar']} / new {c['canonical_miss']}"
+        f"short activities mapped {c['canonical_exact'] + c['canonical_similar']} / new {c['canonical_miss']}; "
+        f"ratings reused {c.get('rating_hit', 0)} / stored {c.get('rating_added', 0)}"
     )
 
 

@@ -67,6 +67,10 @@ SWITCHES: tuple[Switch, ...] = (
         "An importance this resident already gave (same text, or an object event mirroring an activity) costs no call.",
     ),
     Switch(
+        "stored_ratings", "saving", True,
+        "With the policy: one's own activities and seed memories keep the importance an earlier run got for them.",
+    ),
+    Switch(
         "batch_ratings", "saving", True,
         "The events of one step are rated in one call, with one's own upcoming activities.",
     ),

@@ -160,3 +160,32 @@ def test_policy_store_unaffected_by_a_second_policy_object(store: PublicStore) -
     assert not b.add_plan("Tom Moreno", "fixing the shelf", 30, [("other", 30)], unit(0), 1)  # first wins
     hit = b.find_plan("Tom Moreno", "fixing the shelf", 60, unit(0), 1)
     assert hit is not None and hit.subtasks == (("measure", 10), ("screw", 50)) and hit.source_sim == "a"
+
+
+def test_ratings_are_personal_first_given_and_seen_only_by_other_simulations(store: PublicStore) -> None:
+    earlier = LifestylePolicy(store, sim="day-1", embed_model=MODEL)
+    assert earlier.add_ratings("Klaus Mueller", "event", {"Klaus Mueller is reading": 3, "": 5}, 10) == 1
+    assert (
+        earlier.add_ratings("Klaus Mueller", "event", {"Klaus Mueller is reading": 9}, 20) == 0
+    )  # first stays
+    earlier.add_ratings("Klaus Mueller", "thought", {"Klaus Mueller has a crush on Maria Lopez.": 8}, 1)
+    assert earlier.find_rating("Klaus Mueller", "event", "Klaus Mueller is reading") is None  # its own run
+    later = LifestylePolicy(store, sim="day-2", embed_model=MODEL)
+    assert later.find_rating("Klaus Mueller", "event", "Klaus Mueller is reading") == 3
+    assert later.find_rating("Klaus Mueller", "thought", "Klaus Mueller has a crush on Maria Lopez.") == 8
+    assert later.find_rating("Klaus Mueller", "thought", "Klaus Mueller is reading") is None  # kinds apart
+    assert later.find_rating("Maria Lopez", "event", "Klaus Mueller is reading") is None  # another resident
+    assert later.counts["rating_hit"] == 2 and earlier.counts["rating_added"] == 2
+    assert store.stats()["ratings"] == 2
+
+
+def test_a_store_made_before_ratings_gains_the_table_when_opened(tmp_path: Path) -> None:
+    path = tmp_path / "policy.db"
+    PublicStore(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE ratings")  # as a store written before the table existed
+    conn.commit()
+    conn.close()
+    with PublicStore(path) as store:
+        policy = LifestylePolicy(store, sim="s", embed_model=MODEL)
+        assert policy.add_ratings("Isabella Rodriguez", "event", {"Isabella Rodriguez is baking": 4}, 0) == 1

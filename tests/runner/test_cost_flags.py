@@ -150,3 +150,28 @@ def test_two_runs_sharing_the_public_store_at_once_lose_no_entry(tmp_path) -> No
                 # ... and so is every subtask it grounded itself
                 if e["is_new"]:
                     assert (agent, normalise(e["task"])) in groundings, (sim, agent, e["task"])
+
+
+def test_a_later_run_takes_seed_and_own_activity_ratings_from_the_store(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    finish(aga_run(tmp_path, "first", 2700))  # to 07:30: seed memories and the morning's activities rated
+    conn = sqlite3.connect(tmp_path / "public" / "policy-scripted.db")
+    try:
+        stored = Counter(kind for (kind,) in conn.execute("SELECT kind FROM ratings"))
+        others = conn.execute(
+            "SELECT COUNT(*) FROM ratings WHERE kind = 'event' AND text NOT LIKE agent || ' is %'"
+        )
+        assert others.fetchone()[0] == 0  # of events, only one's own activities are kept
+    finally:
+        conn.close()
+    first = Run(tmp_path, "first").tasks
+    assert stored["thought"] == first["thought_importance"] > 0 and stored["event"] > 0
+    finish(
+        aga_run(tmp_path, "again", 2700),
+        aga_run(tmp_path, "asked", 2700, "--disable_saving", "stored_ratings"),
+    )
+    again, asked = Run(tmp_path, "again").tasks, Run(tmp_path, "asked").tasks
+    assert "thought_importance" not in again and asked["thought_importance"] == first["thought_importance"]
+    rated = ("event_ratings", "event_importance")
+    assert sum(again[t] for t in rated) < sum(asked[t] for t in rated)

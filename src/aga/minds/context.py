@@ -57,6 +57,7 @@ class MindConfig:
     insight_count: int = 5
     thought_days: int = 30
     reuse_ratings: bool = False
+    stored_ratings: bool = False
     batch_ratings: bool = False
     defer_ratings: bool = False
     react_rules: bool = False

@@ -15,6 +15,10 @@ Savings (``MindConfig`` switches; off, every other event costs one ``event_impor
 - ``batch_ratings``: the events of one step still to rate go in one ``event_ratings`` call;
   when one of them is the resident's own activity, its next activities of the day (up to
   ``AHEAD_MINUTES`` ahead) are rated in the same call and kept for when they start.
+- ``stored_ratings`` (with the Lifestyle Policy): the ratings the model gives a resident for
+  their own activities ("Isabella Rodriguez is brushing teeth") and seed memories are kept in the
+  public policy store; a later simulation in the same storage folder takes them from there
+  instead of asking again (the same resident, the same text: the model's own earlier answer).
 - ``defer_ratings``: events still to rate are stored with their importance unknown and rated
   together (:func:`settle_ratings`) once ``DEFER_COUNT`` texts wait, the oldest has waited
   ``DEFER_MINUTES``, or something needs them: a chat, a reflection, a new day. Their importance
@@ -73,14 +77,40 @@ async def rate(r: Mind, ctx: StepContext, text: str, *, thought: bool = False) -
 
 async def rate_or_none(r: Mind, ctx: StepContext, text: str, *, thought: bool = False) -> int | None:
     """As :func:`rate`, but None when the model gave nothing usable (so no memo keeps it)."""
-    known = r.memory.known_rating("thought" if thought else "event", text) if _reuse(ctx) else None
+    key = "thought" if thought else "event"
+    known = r.memory.known_rating(key, text) if _reuse(ctx) else None
+    if known is None:
+        known = stored_rating(r, ctx, key, text)
     if known is not None:
         return known
     task = THOUGHT_IMPORTANCE if thought else EVENT_IMPORTANCE
-    key = "thought" if thought else "event"
     vars = {"persona": r.identity.block(), "name": r.name, key: text}
     ans = await ask(ctx, r.name, task, vars)
-    return None if ans is None else int(ans.rating)
+    if ans is None:
+        return None
+    if not thought:
+        keep_ratings(r, ctx, {text: int(ans.rating)})
+    return int(ans.rating)
+
+
+def _stored(ctx: StepContext) -> bool:
+    return ctx.config.stored_ratings and ctx.policy.enabled
+
+
+def stored_rating(r: Mind, ctx: StepContext, kind: str, text: str) -> int | None:
+    """The rating of ``text`` an earlier simulation stored for ``r`` (saving ``stored_ratings``)."""
+    return ctx.policy.find_rating(r.name, kind, text) if _stored(ctx) else None
+
+
+def keep_ratings(r: Mind, ctx: StepContext, ratings: dict[str, int], *, kind: str = "event") -> None:
+    """Store the model's ratings for later simulations (saving ``stored_ratings``): of events,
+    only the resident's own activities; thoughts as given (the caller passes seed memories)."""
+    if not _stored(ctx):
+        return
+    mine = f"{r.name} is "
+    kept = ratings if kind == "thought" else {t: v for t, v in ratings.items() if t.startswith(mine)}
+    if kept:
+        ctx.policy.add_ratings(r.name, kind, kept, ctx.step)
 
 
 def _reuse(ctx: StepContext) -> bool:
@@ -107,8 +137,10 @@ def known_rating(r: Mind, ctx: StepContext, key: str) -> int | None:
         if known is not None:
             return known
     if _reuse(ctx) or ctx.config.batch_ratings:
-        return r.rated.get(key)
-    return None
+        ahead = r.rated.get(key)
+        if ahead is not None:
+            return ahead
+    return stored_rating(r, ctx, "event", key)
 
 
 def upcoming(r: Mind, ctx: StepContext, skip: set[str]) -> list[str]:
@@ -159,7 +191,11 @@ async def _rate_chunk(r: Mind, ctx: StepContext, texts: list[str]) -> list[int |
     task = replace(EVENT_RATINGS, schema=exactly(Ratings, "ratings", len(texts)))
     vars = {"persona": r.identity.block(), "name": r.name, "events": numbered(texts), "items": texts}
     ans = await ask(ctx, r.name, task, vars)
-    return None if ans is None else [int(x.rating) for x in ans.ratings]
+    if ans is None:
+        return None
+    ratings: list[int | None] = [int(x.rating) for x in ans.ratings]
+    keep_ratings(r, ctx, {t: v for t, v in zip(texts, ratings, strict=True) if v is not None})
+    return ratings
 
 
 def noticed(r: Mind, ctx: StepContext) -> list[Event]:
@@ -354,6 +390,7 @@ async def heal_memory(r: Mind, ctx: StepContext) -> None:
     ratings = await aio.gather_or_cancel(
         [rate_or_none(r, ctx, n.description, thought=n.kind == "thought") for n in unrated]
     )
+    seeds: dict[str, int] = {}
     for node, rating in zip(unrated, ratings):
         if rating is None:
             r.memory.set_importance(node.id, DEFAULT_IMPORTANCE, defaulted=True)
@@ -361,6 +398,9 @@ async def heal_memory(r: Mind, ctx: StepContext) -> None:
             r.memory.set_importance(node.id, rating)
         if node.created == SEED_TIME:
             r.memory.restamp(node.id, ctx.now)
+            if rating is not None and node.kind == "thought":
+                seeds[node.description] = rating
+    keep_ratings(r, ctx, seeds, kind="thought")
     unembedded = [n for n in pending if not r.memory.has_vector(n.id)]
     if unembedded:
         vectors = await embed(ctx, [n.embedding_key for n in unembedded])

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -91,6 +91,14 @@ class Policy(Protocol):
 
     def add_grounding(self, agent: str, action_text: str, grounding: Grounding, step: int) -> bool:
         """Store a grounding; True if it was new."""
+        ...
+
+    def find_rating(self, agent: str, kind: str, text: str) -> int | None:
+        """The importance an earlier simulation got from the model for ``agent`` and ``text``."""
+        ...
+
+    def add_ratings(self, agent: str, kind: str, ratings: Mapping[str, int], step: int) -> int:
+        """Store ratings the model gave; how many were new."""
         ...
 
 
@@ -181,12 +189,15 @@ class LifestylePolicy:
                 "grounding_rejected",
                 "grounding_miss",
                 "grounding_added",
+                "rating_hit",
+                "rating_added",
             ),
             0,
         )
         """Lookups and registrations of this object, for reports (not persisted)."""
         self._indexes = {PLAN: _Index(sim), ACTIVITY: _Index(sim)}
         self._index_lock = threading.Lock()
+        self._ratings: dict[str, dict[tuple[str, str], int]] = {}
 
     # ------------------------------------------------------------------ plans
     def find_plan(
@@ -357,6 +368,27 @@ class LifestylePolicy:
         self.counts["grounding_added"] += int(added)
         return added
 
+    # ------------------------------------------------------------------ ratings
+    def find_rating(self, agent: str, kind: str, text: str) -> int | None:
+        """The importance of ``text`` (an "event" or "thought") that an earlier simulation stored
+        for ``agent``, or None. A resident's own ratings only (importance is personal), loaded
+        once per resident: what this simulation rates is in its residents' memories."""
+        known = self._ratings.get(agent)
+        if known is None:
+            known = self._ratings[agent] = self.store.ratings_of(agent, other_than=self.sim)
+        rating = known.get((kind, text.strip()))
+        if rating is not None:
+            self.counts["rating_hit"] += 1
+        return rating
+
+    def add_ratings(self, agent: str, kind: str, ratings: Mapping[str, int], step: int) -> int:
+        """Store the model's ratings of texts for ``agent`` (committed at once); how many were new."""
+        added = self.store.add_ratings(
+            agent, kind, {t.strip(): int(v) for t, v in ratings.items()}, sim=self.sim, step=step
+        )
+        self.counts["rating_added"] += added
+        return added
+
     # ------------------------------------------------------------------ matching
     def _agents(self, agent: str) -> list[str] | None:
         return None if self.share_across_agents else [agent]
@@ -455,6 +487,14 @@ class NullPolicy:
     def add_grounding(self, agent: str, action_text: str, grounding: Grounding, step: int) -> bool:
         """Stores nothing; False."""
         return False
+
+    def find_rating(self, agent: str, kind: str, text: str) -> int | None:
+        """Always None."""
+        return None
+
+    def add_ratings(self, agent: str, kind: str, ratings: Mapping[str, int], step: int) -> int:
+        """Stores nothing; 0."""
+        return 0
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:

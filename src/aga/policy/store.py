@@ -13,6 +13,9 @@ Tables:
     key_vectors  (key, embedding model) -> float32 vector; ``seq`` grows with every insert so a
                  reader can fetch only what is new
     groundings   (agent, action text, place) -> grounding JSON; one text may have several places
+    ratings      (agent, kind, text) -> the importance the model gave that resident for that text
+                 (saving ``stored_ratings``: their own activities and seed memories); the first stays
+                 (the table joined schema 1 later: an older store gains it when opened)
 Every key and grounding row carries provenance (``sim``, ``step``, ``created``) and ``hits``.
 
 Note: the architecture names ``store/`` as the only importer of sqlite3; this file is the second,
@@ -24,7 +27,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -66,6 +69,12 @@ CREATE TABLE IF NOT EXISTS groundings (
     hits INTEGER NOT NULL DEFAULT 0, last_hit TEXT,
     UNIQUE (agent, norm, sector, arena, object));
 CREATE INDEX IF NOT EXISTS groundings_by_norm ON groundings (norm);
+CREATE TABLE IF NOT EXISTS ratings (
+    id INTEGER PRIMARY KEY,
+    agent TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('event', 'thought')), text TEXT NOT NULL,
+    rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 10),
+    sim TEXT NOT NULL, step INTEGER NOT NULL, created TEXT NOT NULL,
+    UNIQUE (agent, kind, text));
 """
 
 _VISIBLE = "NOT (sim = ? AND step >= ?)"
@@ -398,6 +407,31 @@ class PublicStore:
             row = cur.execute("SELECT hits FROM groundings WHERE id = ?", (grounding_id,)).fetchone()
         return int(row[0]) if row else 0
 
+    # ------------------------------------------------------------------ ratings
+    def add_ratings(self, agent: str, kind: str, ratings: Mapping[str, int], *, sim: str, step: int) -> int:
+        """Insert ratings of texts for ``agent`` in one transaction; returns how many were new
+        (a text already rated for this agent keeps its first rating)."""
+        rows = [(agent, kind, text, int(v), sim, int(step), _now()) for text, v in ratings.items() if text]
+        if not rows:
+            return 0
+        with self._cursor(write=True) as cur:
+            before = self._conn.total_changes
+            cur.executemany(
+                "INSERT OR IGNORE INTO ratings (agent, kind, text, rating, sim, step, created)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            return self._conn.total_changes - before
+
+    def ratings_of(self, agent: str, *, other_than: str) -> dict[tuple[str, str], int]:
+        """Every rating stored for ``agent`` by simulations other than ``other_than``, as
+        (kind, text) -> rating."""
+        with self._cursor() as cur:
+            rows = cur.execute(
+                "SELECT kind, text, rating FROM ratings WHERE agent = ? AND sim != ?", (agent, other_than)
+            ).fetchall()
+        return {(kind, text): int(rating) for kind, text, rating in rows}
+
     # ------------------------------------------------------------------ overview
     def stats(self) -> dict[str, int]:
         """Counts for reports: plans, activities, groundings, key vectors and total hits."""
@@ -410,6 +444,7 @@ class PublicStore:
                 "SELECT COUNT(*), COALESCE(SUM(hits), 0) FROM groundings"
             ).fetchone()
             vectors = cur.execute("SELECT COUNT(*) FROM key_vectors").fetchone()[0]
+            ratings = cur.execute("SELECT COUNT(*) FROM ratings").fetchone()[0]
         return {
             "plans": int(plans),
             "activities": int(activities),
@@ -417,6 +452,7 @@ class PublicStore:
             "key_vectors": int(vectors),
             "plan_and_activity_hits": int(key_hits),
             "grounding_hits": int(g_hits),
+            "ratings": int(ratings),
         }
 
 
