@@ -50,6 +50,8 @@ def test_party_told_to_klaus_and_maria(report: dict) -> None:
 def test_isabella_at_the_cafe_and_activities(report: dict) -> None:
     people = report["realism"]["2023-02-13"]["residents"]
     assert people["Isabella Rodriguez"]["work_share_9_12"] == pytest.approx(0.667, abs=0.0005)
+    shares = {n: round(p["work_share_9_17"], 3) for n, p in people.items()}  # 9-17 at the workplace
+    assert shares == {"Isabella Rodriguez": 0.581, "Klaus Mueller": 0.512, "Maria Lopez": 0.179}
     assert {n: p["activities"] for n, p in people.items()} == {
         "Isabella Rodriguez": 92,
         "Klaus Mueller": 60,
