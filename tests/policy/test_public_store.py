@@ -165,9 +165,8 @@ def test_policy_store_unaffected_by_a_second_policy_object(store: PublicStore) -
 def test_ratings_are_personal_first_given_and_seen_only_by_other_simulations(store: PublicStore) -> None:
     earlier = LifestylePolicy(store, sim="day-1", embed_model=MODEL)
     assert earlier.add_ratings("Klaus Mueller", "event", {"Klaus Mueller is reading": 3, "": 5}, 10) == 1
-    assert (
-        earlier.add_ratings("Klaus Mueller", "event", {"Klaus Mueller is reading": 9}, 20) == 0
-    )  # first stays
+    # the first rating stays
+    assert earlier.add_ratings("Klaus Mueller", "event", {"Klaus Mueller is reading": 9}, 20) == 0
     earlier.add_ratings("Klaus Mueller", "thought", {"Klaus Mueller has a crush on Maria Lopez.": 8}, 1)
     assert earlier.find_rating("Klaus Mueller", "event", "Klaus Mueller is reading") is None  # its own run
     later = LifestylePolicy(store, sim="day-2", embed_model=MODEL)

@@ -75,8 +75,12 @@ async def rate(r: Mind, ctx: StepContext, text: str, *, thought: bool = False) -
     return DEFAULT_IMPORTANCE if rating is None else rating
 
 
-async def rate_or_none(r: Mind, ctx: StepContext, text: str, *, thought: bool = False) -> int | None:
-    """As :func:`rate`, but None when the model gave nothing usable (so no memo keeps it)."""
+async def rate_or_none(
+    r: Mind, ctx: StepContext, text: str, *, thought: bool = False, seed: bool = False
+) -> int | None:
+    """As :func:`rate`, but None when the model gave nothing usable (so no memo keeps it). The
+    model's rating of one's own activity or of a ``seed`` memory is kept for later simulations
+    (saving ``stored_ratings``)."""
     key = "thought" if thought else "event"
     known = r.memory.known_rating(key, text) if _reuse(ctx) else None
     if known is None:
@@ -88,8 +92,8 @@ async def rate_or_none(r: Mind, ctx: StepContext, text: str, *, thought: bool = 
     ans = await ask(ctx, r.name, task, vars)
     if ans is None:
         return None
-    if not thought:
-        keep_ratings(r, ctx, {text: int(ans.rating)})
+    if seed or not thought:
+        keep_ratings(r, ctx, {text: int(ans.rating)}, kind=key)
     return int(ans.rating)
 
 
@@ -104,7 +108,7 @@ def stored_rating(r: Mind, ctx: StepContext, kind: str, text: str) -> int | None
 
 def keep_ratings(r: Mind, ctx: StepContext, ratings: dict[str, int], *, kind: str = "event") -> None:
     """Store the model's ratings for later simulations (saving ``stored_ratings``): of events,
-    only the resident's own activities; thoughts as given (the caller passes seed memories)."""
+    only the resident's own activities; thoughts as given (the callers pass seed memories)."""
     if not _stored(ctx):
         return
     mine = f"{r.name} is "
@@ -129,7 +133,8 @@ def rating_key(r: Mind, ctx: StepContext, subject: str, sentence: str) -> str:
 
 
 def known_rating(r: Mind, ctx: StepContext, key: str) -> int | None:
-    """A rating that costs no call: by rule, given before, or given ahead of time."""
+    """A rating that costs no call: by rule, given before, given ahead of time, or stored by an
+    earlier simulation."""
     if _reuse(ctx):
         if is_sleep_text(key):
             return 1
@@ -193,9 +198,9 @@ async def _rate_chunk(r: Mind, ctx: StepContext, texts: list[str]) -> list[int |
     ans = await ask(ctx, r.name, task, vars)
     if ans is None:
         return None
-    ratings: list[int | None] = [int(x.rating) for x in ans.ratings]
-    keep_ratings(r, ctx, {t: v for t, v in zip(texts, ratings, strict=True) if v is not None})
-    return ratings
+    ratings = [int(x.rating) for x in ans.ratings]
+    keep_ratings(r, ctx, dict(zip(texts, ratings, strict=True)))
+    return [*ratings]
 
 
 def noticed(r: Mind, ctx: StepContext) -> list[Event]:
@@ -388,9 +393,11 @@ async def heal_memory(r: Mind, ctx: StepContext) -> None:
         return
     unrated = [n for n in pending if n.importance is None and n.id not in r.deferred]
     ratings = await aio.gather_or_cancel(
-        [rate_or_none(r, ctx, n.description, thought=n.kind == "thought") for n in unrated]
+        [
+            rate_or_none(r, ctx, n.description, thought=n.kind == "thought", seed=n.created == SEED_TIME)
+            for n in unrated
+        ]
     )
-    seeds: dict[str, int] = {}
     for node, rating in zip(unrated, ratings):
         if rating is None:
             r.memory.set_importance(node.id, DEFAULT_IMPORTANCE, defaulted=True)
@@ -398,9 +405,6 @@ async def heal_memory(r: Mind, ctx: StepContext) -> None:
             r.memory.set_importance(node.id, rating)
         if node.created == SEED_TIME:
             r.memory.restamp(node.id, ctx.now)
-            if rating is not None and node.kind == "thought":
-                seeds[node.description] = rating
-    keep_ratings(r, ctx, seeds, kind="thought")
     unembedded = [n for n in pending if not r.memory.has_vector(n.id)]
     if unembedded:
         vectors = await embed(ctx, [n.embedding_key for n in unembedded])
