@@ -24,7 +24,7 @@ from aga.minds.action import DEFAULT_EMOJI, Grounding, is_object_address
 from aga.minds.calls import ask
 from aga.minds.schedule import REACT, ROOT, is_sleep_text
 from aga.minds.spatial import is_others_private
-from aga.minds.text import last_part, subtask_text
+from aga.minds.text import last_part, state_word, subtask_text
 from aga.policy import Grounding as PolicyGrounding
 from aga.prompts.tasks import (
     ACTION_ARENA,
@@ -229,8 +229,12 @@ async def choose_place(r: Mind, ctx: StepContext, description: str) -> str:
 async def _details_one_call(r: Mind, ctx: StepContext, description: str, obj: str) -> tuple[Grounding, bool]:
     """Emoji, event triple and the used object's state from one call.
 
-    The object's emoji is the activity's and its triple is (object, "is", state): what the two
-    extra calls of the original mostly restate, so they are not generated.
+    The object's emoji is the activity's and its triple is (object, "is", the state's head word,
+    :func:`state_word`: "used", "occupied"): what the two extra calls of the original mostly give
+    (the embedded model, asked "The bed is occupied.", answers ("is", "occupied")), so they are
+    not generated. A triple carrying the whole state ("being used for serving customers") would
+    make each subtask at the counter a new event for everyone in view, where the original's short
+    triple keeps it one memory while it is among the newest ``retention``.
     """
     activity = subtask_text(description)
     vars = {"name": r.name, "activity": description, "object": obj or "none"}
@@ -239,7 +243,8 @@ async def _details_one_call(r: Mind, ctx: StepContext, description: str, obj: st
         if ans is None:  # no made-up object state: the object stays idle to others
             return Grounding("", DEFAULT_EMOJI, ("is", activity[:160])), False
         state = ans.object_state
-        return Grounding("", ans.emoji, (ans.predicate, ans.object), state, ans.emoji, ("is", state)), True
+        obj_event = ("is", state_word(state))
+        return Grounding("", ans.emoji, (ans.predicate, ans.object), state, ans.emoji, obj_event), True
     look = await ask(ctx, r.name, ACTION_LOOK, {"name": r.name, "activity": description})  # no object
     if look is None:
         return Grounding("", DEFAULT_EMOJI, ("is", activity[:160])), False

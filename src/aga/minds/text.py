@@ -130,6 +130,22 @@ def activity_phrase(text: str) -> str:
     return " ".join(out)
 
 
+_STATE_CUT = re.compile(r"\s(?:for|to|by|with|while|and|as|so|in order)\s|[,.;:(]")
+
+
+def state_word(state: str) -> str:
+    """The short object of an object's state triple, the way ``object_event_triple`` is asked to
+    answer it ("used", "occupied"): "being used to brew coffee" -> "used", "occupied by Klaus" ->
+    "occupied", "turned on" -> "turned on". The purpose after "for", "to", "by" ... is left to the
+    description: like the original's short triples, it does not make a new event of every subtask."""
+    text = state.strip().lower()
+    if text.startswith("the ") and " is " in text:  # "the bed is occupied"
+        text = text.split(" is ", 1)[1]
+    text = re.sub(r"^(?:it\s+|is\s+|being\s+|currently\s+)+", "", text)
+    head = _STATE_CUT.split(f" {text} ", maxsplit=1)[0].split()
+    return " ".join(head[:3]) or "used"
+
+
 def event_sentence(subject: str, text: str) -> str:
     """'Isabella Rodriguez is brewing coffee' from a subject and an activity description."""
     return f"{last_part(subject)} is {subtask_text(text)}"
