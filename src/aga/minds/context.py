@@ -7,7 +7,9 @@ a step does not depend on the order in which concurrent model answers arrive.
 
 from __future__ import annotations
 
+import asyncio
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -94,6 +96,39 @@ class AgentView:
     sleeping: bool
 
 
+class TalkOffers:
+    """Whom each resident chose to talk to this step, for the residents after it in the runner's
+    order (the order in which chat intents are accepted, :func:`aga.runner.simulation.resolve_chats`).
+
+    When Klaus (earlier in that order) chose to talk to Maria, Maria's own intent towards Klaus is
+    never accepted: the chat is Klaus's. So with the ``react_rules`` saving Maria, about to ask
+    whether to talk to Klaus, first waits for Klaus's choice (:meth:`offered`) and asks only when
+    it is not her. A resident only ever waits for one earlier in the order, so nobody waits in a
+    circle; the runner closes every resident's choice when its think ends (:meth:`close`).
+    The default, with no order, makes :meth:`offered` always False."""
+
+    def __init__(self, order: Sequence[str] = ()) -> None:
+        self._rank = {name: i for i, name in enumerate(order)}
+        self._choice: dict[str, asyncio.Future[str | None]] = {}
+
+    def _future(self, name: str) -> asyncio.Future[str | None]:
+        if name not in self._choice:
+            self._choice[name] = asyncio.get_running_loop().create_future()
+        return self._choice[name]
+
+    def close(self, name: str, target: str | None) -> None:
+        """``name`` is done thinking: it chose to talk to ``target`` (None: to nobody)."""
+        if name in self._rank and not self._future(name).done():
+            self._future(name).set_result(target)
+
+    async def offered(self, asker: str, other: str) -> bool:
+        """Whether ``other``, before ``asker`` in the order and thinking this step, chose to talk
+        to ``asker`` (waits for ``other``'s choice)."""
+        if asker not in self._rank or self._rank.get(other, len(self._rank)) >= self._rank[asker]:
+            return False
+        return await self._future(other) == asker
+
+
 @dataclass(frozen=True)
 class StepContext:
     """The read-only snapshot of one step, shared by every resident."""
@@ -110,6 +145,9 @@ class StepContext:
     policy: Policy = field(default_factory=NullPolicy)
     """The Lifestyle Policy of the simulation (one object for the whole run); ``NullPolicy``
     (never hits, never writes) when it is off."""
+    offers: TalkOffers = field(default_factory=TalkOffers)
+    """The one thing residents learn from each other while thinking: whom the earlier ones in
+    the runner's order chose to talk to (see :class:`TalkOffers`)."""
 
     def rng(self, agent: str, purpose: str) -> random.Random:
         """A generator private to (this step, ``agent``, ``purpose``)."""

@@ -9,6 +9,8 @@ when both are headed for the same place and the other is using it; it is asked w
 With the ``react_rules`` saving, rules settle what needs no model:
 
 - a "no" to talking stands while neither resident's activity changed (kept in the state);
+- a resident does not ask whether to talk to someone who, earlier in the runner's order, chose
+  to talk to them this step (their chat is the one accepted; ``StepContext.offers``);
 - nobody waits for a whole room (only an object is used by one person at a time), nor for
   someone whose activity ends after one's own would (waiting would replace it entirely), and a
   "continue" stands like a "no" to talking;
@@ -99,6 +101,8 @@ async def decide(r: Mind, ctx: StepContext, perceived: list[MemoryNode]) -> Inte
         return None
     memories = about(r, other.name, ctx.now, distinct=ctx.config.react_rules)
     if ctx.step >= r.cooldown.get(other.name, -1) and not _settled(r, ctx, other.name, other):
+        if ctx.config.react_rules and await ctx.offers.offered(r.name, other.name):
+            return None  # the other, earlier in the runner's order, chose to talk to us: the chat is on
         vars = {
             "name": r.name,
             "target": other.name,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -23,7 +23,8 @@ from aga import aio, settings
 from aga.aio import gather_or_cancel
 from aga.errors import StoreError
 from aga.gateway import Gateway
-from aga.minds import AgentView, ChatIntent, MindConfig, Movement, Resident, StepContext
+from aga.minds import AgentView, ChatIntent, Intent, MindConfig, Movement, Resident, StepContext
+from aga.minds.context import TalkOffers
 from aga.minds.converse import converse
 from aga.minds.resident import STATE_KEYS
 from aga.minds.retrieve import one_blas_thread
@@ -200,7 +201,18 @@ class Simulation:
         # residents whose phase has nothing to do (asleep, no reflection due) get no task at all
         now = ctx.now
         awake = [n for n in names if not residents[n].quiet(now)]
-        intents = await gather_or_cancel(residents[n].think(ctx) for n in awake)
+        ctx = replace(ctx, offers=TalkOffers(awake))
+
+        async def think(name: str) -> Intent | None:
+            target = None
+            try:
+                intent = await residents[name].think(ctx)
+                target = intent.target if isinstance(intent, ChatIntent) else None
+                return intent
+            finally:
+                ctx.offers.close(name, target)
+
+        intents = await gather_or_cancel(think(n) for n in awake)
         pairs = resolve_chats(awake, intents, ctx.views)
         if pairs:
             await gather_or_cancel(converse(residents[a], residents[b], ctx) for a, b in pairs)

@@ -1,0 +1,84 @@
+"""Talk offers (the ``react_rules`` saving): a resident does not ask whether to talk to someone who,
+earlier in the runner's order, already chose to talk to them in the same step; the chat still
+starts. Checked through the real step loop on the scripted test model (a test double), with the
+base's seed 1, whose first meeting (12:06) has Isabella and Maria see each other in one step."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sqlite3
+from collections import defaultdict
+from pathlib import Path
+
+from aga.bases import load_base
+from aga.runner.lifecycle import fork, open_simulation
+
+from .conftest import BASE3, scripted_settings
+
+STEPS = 4400  # to 12:13, past the first meeting
+ASK = re.compile(r"Does (.+) start a conversation with (.+)\?")
+
+
+def _run(storage: Path, name: str, **kw) -> Path:  # type: ignore[no-untyped-def]
+    base = load_base(BASE3).model_copy(update={"seed": 1})
+    folder = fork(base, storage, name, settings=scripted_settings(**kw))
+    sim = open_simulation(folder)
+    try:
+        asyncio.run(sim.run(STEPS))
+    finally:
+        sim.store.close()
+    return folder
+
+
+def _asks(folder: Path) -> dict[int, list[tuple[str, str, str]]]:
+    """(asker, other, answer) of every decide_to_talk call, by step, in the order they were logged."""
+    conn = sqlite3.connect(folder / "sim.db")
+    try:
+        rows = conn.execute("SELECT step, row FROM ledger ORDER BY seq").fetchall()
+    finally:
+        conn.close()
+    out: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
+    for step, raw in rows:
+        row = json.loads(raw)
+        if row["task"] != "decide_to_talk":
+            continue
+        asker, other = ASK.findall(row["prompt"])[-1]
+        out[step].append((asker, other, json.loads(row["answer"])["answer"]))
+    return out
+
+
+def _mirrored(asks: dict[int, list[tuple[str, str, str]]]) -> list[int]:
+    """Steps where B asked about A although A, first in name order, said yes about B."""
+    return [
+        step
+        for step, calls in asks.items()
+        for a, b, ans in calls
+        if ans == "yes" and a < b and any((x, y) == (b, a) for x, y, _ in calls)
+    ]
+
+
+def _chat_steps(folder: Path) -> set[int]:
+    conn = sqlite3.connect(folder / "sim.db")
+    try:
+        rows = conn.execute("SELECT step, row FROM ledger ORDER BY seq").fetchall()
+    finally:
+        conn.close()
+    return {step for step, raw in rows if json.loads(raw)["task"] == "conversation_turn"}
+
+
+def test_nobody_asks_about_someone_who_already_chose_to_talk_to_them(storage) -> None:  # type: ignore[no-untyped-def]
+    without = _asks(_run(storage, "without", disabled_savings=["react_rules"]))
+    mirrored = _mirrored(without)
+    assert mirrored, "the fixture lost its same-step meeting: both sides should ask without the rule"
+    folder = _run(storage, "with")
+    asks = _asks(folder)
+    assert _mirrored(asks) == []
+    chats = _chat_steps(folder)
+    # at each step where the first in order said yes, that resident's chat happened
+    yes_steps = [s for s, calls in asks.items() if any(ans == "yes" for *_x, ans in calls)]
+    assert yes_steps and all(s in chats for s in yes_steps)
+    # the one saved question is the mirror of a yes: the first meeting is asked once, not twice
+    first = min(mirrored)
+    assert len(without[first]) == 2 and len(asks[first]) == 1
