@@ -108,25 +108,33 @@ class TalkOffers:
     The default, with no order, makes :meth:`offered` always False."""
 
     def __init__(self, order: Sequence[str] = ()) -> None:
-        self._rank = {name: i for i, name in enumerate(order)}
-        self._choice: dict[str, asyncio.Future[str | None]] = {}
-
-    def _future(self, name: str) -> asyncio.Future[str | None]:
-        if name not in self._choice:
-            self._choice[name] = asyncio.get_running_loop().create_future()
-        return self._choice[name]
+        self._order = order
+        self._rank: dict[str, int] | None = None  # built when first asked (most steps never ask)
+        self._chosen: dict[str, str | None] = {}
+        self._waiting: dict[str, asyncio.Future[str | None]] = {}
 
     def close(self, name: str, target: str | None) -> None:
         """``name`` is done thinking: it chose to talk to ``target`` (None: to nobody)."""
-        if name in self._rank and not self._future(name).done():
-            self._future(name).set_result(target)
+        if name in self._chosen:
+            return
+        self._chosen[name] = target
+        waiting = self._waiting.pop(name, None)
+        if waiting is not None and not waiting.done():
+            waiting.set_result(target)
 
     async def offered(self, asker: str, other: str) -> bool:
         """Whether ``other``, before ``asker`` in the order and thinking this step, chose to talk
         to ``asker`` (waits for ``other``'s choice)."""
-        if asker not in self._rank or self._rank.get(other, len(self._rank)) >= self._rank[asker]:
+        if self._rank is None:
+            self._rank = {name: i for i, name in enumerate(self._order)}
+        rank = self._rank
+        if asker not in rank or rank.get(other, len(rank)) >= rank[asker]:
             return False
-        return await self._future(other) == asker
+        if other not in self._chosen:
+            if other not in self._waiting:
+                self._waiting[other] = asyncio.get_running_loop().create_future()
+            return await self._waiting[other] == asker
+        return self._chosen[other] == asker
 
 
 @dataclass(frozen=True)
