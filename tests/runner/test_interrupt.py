@@ -126,3 +126,28 @@ def test_a_second_ctrl_c_stops_at_once_during_a_slow_model_call(tmp_path):
     assert saved == _committed_step(storage / "slow")
     assert found.group(2) == f"aga run -t slow -s {50 - saved}"
     assert (storage / "slow" / "metrics" / "function_name_count.json").is_file()
+
+
+def test_a_signal_after_the_stop_began_does_not_kill_the_exit() -> None:
+    """Ctrl-C twice in quick succession can land after the run loop has let go of its handlers
+    (while metrics are written): once a stop is under way such a signal is counted, not fatal."""
+    import asyncio
+
+    from aga.runner.interrupt import StopSignals
+
+    before = signal.getsignal(signal.SIGINT)
+
+    async def run() -> StopSignals:
+        with StopSignals() as signals:
+            os.kill(os.getpid(), signal.SIGINT)  # the first: stop after this step
+            await asyncio.sleep(0.05)
+        return signals
+
+    try:
+        signals = asyncio.run(run())
+        assert signals.count == 1
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # kept through the interpreter's exit
+        os.kill(os.getpid(), signal.SIGINT)  # the late one: no KeyboardInterrupt, no death by signal
+        time.sleep(0.05)
+    finally:
+        signal.signal(signal.SIGINT, before)

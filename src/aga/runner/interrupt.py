@@ -4,7 +4,9 @@ On Python 3.11 ``asyncio.run`` turns a SIGINT into a cancellation of the main ta
 ``KeyboardInterrupt`` never reaches the step loop. :class:`StopSignals` replaces that with the
 loop's own signal handlers: the first signal asks the run to stop after the step in progress is
 committed; a second one cancels the step in progress at once (it is abandoned: nothing of it is
-committed, every earlier step stays saved).
+committed, every earlier step stays saved). Once a stop is under way, a signal that comes after
+the run returned (two quick Ctrl-C's: the step had already ended) is ignored, so it cannot kill
+the metrics write or the exit with 130.
 """
 
 from __future__ import annotations
@@ -64,4 +66,10 @@ class StopSignals:
         assert self._loop is not None
         for sig in self._installed:
             self._loop.remove_signal_handler(sig)
+            if self.count:  # stopping already: a late Ctrl-C must not kill the metrics write or the exit
+                signal.signal(sig, signal.SIG_IGN)  # (Python resets its own handlers at exit, not SIG_IGN)
         self._installed = []
+
+    def finished(self) -> None:
+        """The run returned: a signal from now on only counts (there is no step left to cancel)."""
+        self._task = None

@@ -135,6 +135,7 @@ async def run_with_progress(
         with signals, progress:
             try:
                 await sim.run(steps, on_step=on_step, stop=lambda: signals.requested)
+                signals.finished()
             except asyncio.CancelledError:
                 if not signals.requested:
                     raise
