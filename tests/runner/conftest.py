@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from aga.bases import BaseSim
 from aga.runner.lifecycle import RunSettings, fork, open_simulation
 
 BASE3 = "base_the_ville_isabella_maria_klaus"
@@ -21,7 +22,7 @@ def scripted_settings(**kw) -> RunSettings:
     return RunSettings(llm="scripted", **kw)
 
 
-def fork_and_run(storage: Path, name: str, steps: int, base: str = BASE3, **kw):
+def fork_and_run(storage: Path, name: str, steps: int, base: str | BaseSim = BASE3, **kw):
     """Fork ``base`` as ``name`` under ``storage`` and run ``steps`` steps in-process; returns the closed sim's folder."""
     folder = fork(base, storage, name, settings=scripted_settings(**kw))
     sim = open_simulation(folder)

@@ -5,7 +5,6 @@ base's seed 1, whose first meeting (12:06) has Isabella and Maria see each other
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import sqlite3
@@ -13,23 +12,15 @@ from collections import defaultdict
 from pathlib import Path
 
 from aga.bases import load_base
-from aga.runner.lifecycle import fork, open_simulation
 
-from .conftest import BASE3, scripted_settings
+from .conftest import BASE3, fork_and_run
 
 STEPS = 4400  # to 12:13, past the first meeting
 ASK = re.compile(r"Does (.+) start a conversation with (.+)\?")
 
 
 def _run(storage: Path, name: str, **kw) -> Path:  # type: ignore[no-untyped-def]
-    base = load_base(BASE3).model_copy(update={"seed": 1})
-    folder = fork(base, storage, name, settings=scripted_settings(**kw))
-    sim = open_simulation(folder)
-    try:
-        asyncio.run(sim.run(STEPS))
-    finally:
-        sim.store.close()
-    return folder
+    return fork_and_run(storage, name, STEPS, base=load_base(BASE3).model_copy(update={"seed": 1}), **kw)
 
 
 def _asks(folder: Path) -> dict[int, list[tuple[str, str, str]]]:
