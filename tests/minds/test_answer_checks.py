@@ -96,6 +96,23 @@ def test_with_plan_rules_work_goes_to_the_workplace_without_a_call(town, persona
     assert not [row for row in gw.ledger.drain() if row.task == "action_sector"]
 
 
+def test_with_plan_rules_a_students_lecture_goes_to_the_college_without_a_call(
+    town, personas, scripted
+) -> None:  # type: ignore[no-untyped-def]
+    r = _resident(town, personas, "Maria Lopez")
+    gw = scripted()
+    ctx = make_ctx(town, gw, [r], DAY.replace(hour=9), config=MindConfig(plan_rules=True))
+    address, chosen = asyncio.run(pick_place(r, ctx, "attend her physics lecture"))
+    assert (
+        address.split(":")[1] == "Oak Hill College" and chosen
+    )  # not her dorm, which also names the college
+    assert not [row for row in gw.ledger.drain() if row.task == "action_sector"]
+    address, _ = asyncio.run(
+        pick_place(r, ctx, "chat with her classmates over coffee")
+    )  # "classmates" is no class
+    assert [row for row in gw.ledger.drain() if row.task == "action_sector"]
+
+
 def _pair_near(town, personas, gw):  # type: ignore[no-untyped-def]
     from aga.minds.plan import next_action
 

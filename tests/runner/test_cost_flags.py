@@ -48,7 +48,11 @@ class Run:
         store = SimStore.open(storage / sim)
         try:
             self.settings = store.meta()["settings"]
-            self.tasks = Counter(r["task"] for r in store.ledger_rows() if r.get("kind", "llm") == "llm")
+            calls = [r for r in store.ledger_rows() if r.get("kind", "llm") == "llm"]
+            self.tasks = Counter(r["task"] for r in calls)
+            self.answered = Counter(
+                r["task"] for r in calls if r.get("ok", True)
+            )  # re-asked answers left out
             self.embedded = {text for model in store.embedding_models() for text in store.embeddings(model)}
             self.actions = store.action_logs()
         finally:
@@ -93,8 +97,9 @@ def test_disable_relationship_uses_the_original_conversation_path(runs) -> None:
     assert off.settings["relationship"] is False
     assert off.tasks["conversation_turn"] > 0 and on.tasks["conversation_turn"] > 0  # they talked
     assert not SOCIAL_TASKS & set(off.tasks)
-    # the original path: a retrieval-based relationship summary before every utterance
-    assert off.tasks["relationship_summary"] == off.tasks["conversation_turn"]
+    # the original path: a retrieval-based relationship summary before every utterance (a line
+    # re-asked for a checkable fault is one utterance: it gets no second summary)
+    assert off.answered["relationship_summary"] == off.answered["conversation_turn"]
     assert SOCIAL_TASKS <= set(on.tasks) and on.tasks["relationship_summary"] == 0
 
 

@@ -55,7 +55,7 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     storage.mkdir()
     return {
         "early": _run(storage, "early", datetime(2023, 2, 13, 5, 55), 450),  # Isabella 6:00, Klaus 7:00
-        "late": _run(storage, "late", datetime(2023, 2, 13, 9, 55), 60),  # Maria wakes at 10:00
+        "late": _run(storage, "late", datetime(2023, 2, 13, 7, 55), 60),  # Maria wakes at 8:00
         "lunch": _run(storage, "lunch", datetime(2023, 2, 13, 11, 50), 240),  # chats
     }
 
@@ -64,7 +64,7 @@ def test_the_story_names_each_residents_first_activity_after_waking(runs):
     woke = {}
     for key, start, who in (
         ("early", datetime(2023, 2, 13, 5, 55), ("Isabella Rodriguez", "Klaus Mueller")),
-        ("late", datetime(2023, 2, 13, 9, 55), ("Maria Lopez",)),
+        ("late", datetime(2023, 2, 13, 7, 55), ("Maria Lopez",)),
     ):
         text = write_story(runs[key]).read_text()
         for name in who:
@@ -75,7 +75,7 @@ def test_the_story_names_each_residents_first_activity_after_waking(runs):
             assert f"- **{first[0]}** woke up and started {first[1]}" in text
     assert sorted(woke) == sorted(NAMES3)
     assert woke["Isabella Rodriguez"][0] == "06:00" and woke["Klaus Mueller"][0] == "07:00"
-    assert woke["Maria Lopez"][0] == "10:00"
+    assert woke["Maria Lopez"][0] == "08:00"
 
 
 def test_the_story_names_each_chat_partner_and_topic(runs):

@@ -94,8 +94,9 @@ def named_option(text: str, options: list[str]) -> str | None:
 
 
 # ---------------------------------------------------------------------- who and where
-_WORK_WORDS = re.compile(
-    r"\b(work|works|working|shift|open(?:s|ing)? (?:the|up)|clos(?:e|es|ing) (?:the|up)|serv(?:e|es|ing) customers)\b",
+_WORK_WORDS = re.compile(  # work, and a student's work: a lecture or a class
+    r"\b(work|works|working|shift|open(?:s|ing)? (?:the|up)|clos(?:e|es|ing) (?:the|up)|serv(?:e|es|ing) customers"
+    r"|lectures?|class|classes)\b",
     re.IGNORECASE,
 )
 
