@@ -46,6 +46,26 @@ def test_an_unusable_plan_falls_back_without_writing_memory(town, personas, scri
     assert [row.defaulted for row in rows if row.task == "daily_plan"][-1] is True
 
 
+def test_with_plan_rules_the_days_work_follows_breakfast_and_lunch(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    from aga.minds import MindConfig
+
+    plan = {"items": [{"activity": "having breakfast", "hour": 7}, {"activity": "having lunch", "hour": 12},
+                      {"activity": "working on his essay in the library", "hour": 16},
+                      {"activity": "having dinner", "hour": 18}, {"activity": "going to bed", "hour": 22}]}  # fmt: skip
+    hours = {}
+    for rules in (True, False):
+        r = _klaus(town, personas)
+        gw = scripted(with_rules(daily_plan=lambda req, rng: plan))
+        asyncio.run(start_day(r, make_ctx(town, gw, [r], DAY, config=MindConfig(plan_rules=rules))))
+        hours[rules] = [(row.description, row.minutes) for row in r.hourly[1:4]]
+    assert hours[True] == [
+        ("having breakfast", 60),
+        ("working on his essay in the library", 240),
+        ("having lunch", 60),
+    ]
+    assert hours[False] == [("having breakfast", 60), ("relaxing at home", 240), ("having lunch", 60)]
+
+
 def _odd_decomposition(request, rng):  # type: ignore[no-untyped-def]
     size = int(request.vars["minutes"])
     if size % 2:

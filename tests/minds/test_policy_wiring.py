@@ -269,6 +269,21 @@ def test_plan_rules_put_sleep_in_the_own_room_without_asking(town, personas, scr
     assert "action_sector" not in tasks and "action_arena" not in tasks
 
 
+def test_plan_rules_put_a_nap_in_the_bed_not_at_the_desk(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    # Maria's "relaxing at home (taking a nap)" was put at her desk in an embedded whole-day run
+    r = _klaus(town, personas)
+    gw = scripted(with_rules(action_object=lambda req, rng: {"choice": "desk"}))
+    nap = "relaxing at home (taking a nap)"
+    g = asyncio.run(
+        ground_action(r, _ctx(town, gw, r, NullPolicy(), 10, ALL_SAVINGS), nap, parent="relaxing at home")
+    )
+    assert g.address == r.identity.living_area + ":bed"
+    assert "action_object" not in _tasks(gw)
+    # without the rules the model's object stands
+    g = asyncio.run(ground_action(r, _ctx(town, gw, r, NullPolicy(), 20), nap, parent="relaxing at home"))
+    assert g.address.endswith(":desk") and "action_object" in _tasks(gw)
+
+
 def test_plan_rules_read_the_wake_up_hour_the_lifestyle_states(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
     r = _klaus(town, personas)
     gw = scripted(with_rules(wake_up_hour=lambda req, rng: {"hour": 9}))

@@ -190,7 +190,8 @@ def test_lunch_and_dinner_last_an_hour_then_work_goes_on_and_the_evening_is_at_h
     rows = build_day(6, items, "waking up")
     _whole(rows)
     assert [(r.description, r.minutes) for r in rows] == [
-        ("sleeping", 360), ("getting up and eating breakfast", 120), ("working at Hobbs Cafe", 240),
+        ("sleeping", 360), ("getting up and eating breakfast", 60), ("relaxing at home", 60),
+        ("working at Hobbs Cafe", 240),
         ("having lunch", 60), ("working at Hobbs Cafe", 300), ("having dinner", 60),
         ("relaxing at home", 240), ("going to bed", 60),
     ]  # fmt: skip
@@ -200,3 +201,30 @@ def test_lunch_and_dinner_last_an_hour_then_work_goes_on_and_the_evening_is_at_h
         ("having lunch", 60), ("relaxing at home", 180), ("painting", 180), ("dinner", 60), ("reading", 240),
         ("sleeping", 60),
     ]  # fmt: skip
+
+
+def test_after_breakfast_or_lunch_the_days_work_fills_the_time_until_five() -> None:
+    # Maria's salvaged plan on the embedded model: breakfast at 8, lunch at 12, her lectures at 17
+    # ("until 5 pm"); she spent four hours over breakfast and the afternoon at home
+    items = [(8, "having breakfast at the supply store"), (12, "having lunch"), (17, "attending lectures"),
+             (18, "having dinner"), (19, "streaming games"), (22, "going to bed")]  # fmt: skip
+    rows = build_day(8, items, "waking up", work="attending lectures")
+    _whole(rows)
+    assert [(r.description, r.minutes) for r in rows][1:6] == [
+        ("having breakfast at the supply store", 60), ("attending lectures", 180), ("having lunch", 60),
+        ("attending lectures", 300), ("having dinner", 60),
+    ]  # fmt: skip
+    # the work ends at 17:00 even when the plan's next item is later; without work, home
+    late = build_day(
+        7, [(7, "having breakfast"), (19, "reading"), (22, "going to bed")], "up", work="working"
+    )
+    assert [(r.description, r.minutes) for r in late][1:4] == [
+        ("having breakfast", 60),
+        ("working", 540),
+        ("relaxing at home", 120),
+    ]
+    idle = build_day(8, items, "waking up")
+    assert [(r.description, r.minutes) for r in idle][1:3] == [
+        ("having breakfast at the supply store", 60),
+        ("relaxing at home", 180),
+    ]

@@ -101,6 +101,14 @@ _WORK_WORDS = re.compile(  # work, and a student's work: a lecture or a class
 )
 
 
+def is_work_text(text: str) -> bool:
+    """Whether an activity is work or study (what sends a resident to the workplace)."""
+    return bool(_WORK_WORDS.search(text))
+
+
+_BED = re.compile(r"\bbed\b", re.IGNORECASE)
+
+
 def workplace(r: Mind) -> str | None:
     """The sector where the resident works or studies: the persona's ``workplace:`` when it is
     a known place other than home, else None."""
@@ -210,10 +218,14 @@ async def pick_place(
             return arena_address, chosen
         return r.identity.living_area, False
     activity = subtask_text(description)
-    spare = ctx.rng(r.name, "object fallback").choice(objects)
-    obj_vars = {"activity": activity, "arena": arena}
-    obj, ok = await _choose(r, ctx, ACTION_OBJECT, objects, obj_vars, spare)
-    chosen &= ok
+    beds = [o for o in objects if _BED.search(o)] if asleep else []
+    if beds:  # one sleeps, or naps, in a bed: Maria's "taking a nap" was put at her desk
+        obj = beds[0]
+    else:
+        spare = ctx.rng(r.name, "object fallback").choice(objects)
+        obj_vars = {"activity": activity, "arena": arena}
+        obj, ok = await _choose(r, ctx, ACTION_OBJECT, objects, obj_vars, spare)
+        chosen &= ok
     address = f"{arena_address}:{obj}"
     if town.has_address(address):
         return address, chosen

@@ -22,7 +22,14 @@ import numpy as np
 
 from aga.minds.action import Action
 from aga.minds.calls import ask, embed
-from aga.minds.grounding import arena_options, choose_place, ground_action, sector_options
+from aga.minds.grounding import (
+    arena_options,
+    choose_place,
+    ground_action,
+    is_work_text,
+    sector_options,
+    workplace,
+)
 from aga.minds.plan_checks import (
     clean_activity,
     fullest_plan,
@@ -39,6 +46,7 @@ from aga.minds.schedule import (
     build_day,
     decomposed_rows,
     index_at,
+    is_meal_text,
     is_sleep_text,
     replace_span,
     should_decompose,
@@ -130,6 +138,14 @@ def fallback_plan(wake: int) -> list[tuple[int, str]]:
     return [(h, a) for h, a in items if wake < h <= 23]
 
 
+def day_work(items: list[tuple[int, str]]) -> str | None:
+    """The plan's first item that is work or study (not a meal, not sleep), or None."""
+    for _hour, text in sorted(items):
+        if is_work_text(text) and not is_sleep_text(text) and not is_meal_text(text):
+            return text
+    return None
+
+
 async def start_day(r: Mind, ctx: StepContext) -> None:
     """Plan a new day: (on later days) revise status, then wake-up hour, plan and schedule."""
     first = r.day is None
@@ -140,7 +156,8 @@ async def start_day(r: Mind, ctx: StepContext) -> None:
     items, defaulted = await daily_plan(r, ctx, wake, idea)
     if ctx.config.original_pipeline:
         items = await hour_by_hour(r, ctx, wake, items)
-    rows = build_day(wake, items, WAKE_ACTIVITY, bed_hour_from_lifestyle(r.identity.lifestyle))
+    work = day_work(items) if ctx.config.plan_rules and workplace(r) else None
+    rows = build_day(wake, items, WAKE_ACTIVITY, bed_hour_from_lifestyle(r.identity.lifestyle), work)
     r.plan_day(ctx.now.date(), wake, [f"{a} at {h}:00" for h, a in sorted(items)], rows)
     if not defaulted:
         await remember_plan(r, ctx)

@@ -19,7 +19,6 @@ REACT = "react"
 
 AT_HOME = "relaxing at home"
 """What a resident does after a one-hour dinner until the plan's next item."""
-_MAIN_MEAL = re.compile(r"\b(lunch|dinner|supper)\b", re.IGNORECASE)
 _ANY_MEAL = re.compile(r"\b(breakfast|brunch|lunch|dinner|supper)\b", re.IGNORECASE)
 _SLEEP_WORDS = re.compile(r"\b(sleep|sleeps|sleeping|asleep|in bed|go(?:es|ing)? to bed|nap|napping)\b")
 _NOT_YET = re.compile(r"\b(ready for|prepar\w*|wind(?:s|ing)? down)\b")
@@ -31,6 +30,11 @@ def is_sleep_text(text: str) -> bool:
     """Whether an activity text means the resident is asleep ("sleeping", "going to bed")."""
     low = text.lower()
     return bool(_SLEEP_WORDS.search(low)) and not _NOT_YET.search(low)
+
+
+def is_meal_text(text: str) -> bool:
+    """Whether an activity text is a meal ("having lunch at the cafe")."""
+    return bool(_ANY_MEAL.search(text))
 
 
 def should_decompose(description: str, minutes: int) -> bool:
@@ -103,17 +107,28 @@ LATEST_BED_MINUTE = 23 * 60 + 30
 studied at Hobbs Cafe until 24:00 in an embedded whole-day run and never went to bed that day."""
 
 
+WORK_UNTIL_HOUR = 17
+"""A meal before this hour on a day with work is followed by the work, not by time at home."""
+
+
 def build_day(
-    wake_hour: int, items: Sequence[tuple[int, str]], wake_activity: str, bed_hour: int = 23
+    wake_hour: int,
+    items: Sequence[tuple[int, str]],
+    wake_activity: str,
+    bed_hour: int = 23,
+    work: str | None = None,
 ) -> list[Row]:
     """The hourly schedule of a day from the plan's (hour, activity) items.
 
     Sleep until ``wake_hour``; ``wake_activity`` at the wake hour unless the plan has an item
     there; each item lasts until the next item's hour; items before waking are dropped and
-    repeated hours keep the first item. A lunch or dinner lasts one hour (a small model's plan
-    often jumps from lunch at 12 to dinner at 18, which read as six hours of lunch): after lunch
-    the activity before it carries on, after dinner (or a lunch with nothing worth going back
-    to) the resident spends the time until the next item at home. Without any sleep item, the
+    repeated hours keep the first item. A meal lasts one hour (a small model's plan often jumps
+    from lunch at 12 to dinner at 18, which read as six hours of lunch): after lunch the activity
+    before it carries on; after breakfast, or a lunch with nothing worth going back to, the
+    day's ``work`` (the plan's item that is work or study, when given) fills the time until the
+    next item, up to 17:00 (Maria's breakfast at 8 and lunch at 12 came before her
+    lectures, planned at 17 "until 5 pm", and she spent the morning over breakfast and the
+    afternoon at home); otherwise, and after dinner, the resident spends it at home. Without any sleep item, the
     last item lasts until ``bed_hour`` (at least 30 minutes) and the resident sleeps from then
     on; a bedtime of midnight or later (24) is taken as 23:30, so that the day ends in bed (the
     next day's plan begins asleep anyway). The result covers 1440 minutes with no empty rows.
@@ -131,11 +146,22 @@ def build_day(
     for i, hour in enumerate(hours):
         end = hours[i + 1] if i + 1 < len(hours) else 24
         text = by_hour[hour]
-        meal = _MAIN_MEAL.search(text)
+        meal = _ANY_MEAL.search(text)
         if meal and end - hour > 1 and not is_sleep_text(text):
             rows.append(Row(text, 60))
-            after = before if meal.group(1).lower() == "lunch" and before else AT_HOME
-            rows.append(Row(after, (end - hour - 1) * 60))
+            kind = meal.group(1).lower()
+            after = before if kind == "lunch" and before else None
+            if (
+                after is None
+                and work
+                and kind in ("breakfast", "brunch", "lunch")
+                and hour + 1 < WORK_UNTIL_HOUR
+            ):
+                until = min(end, WORK_UNTIL_HOUR)  # the work ends by 17:00, then home
+                rows.append(Row(work, (until - hour - 1) * 60))
+                rows.append(Row(AT_HOME, (end - until) * 60))
+                continue
+            rows.append(Row(after or AT_HOME, (end - hour - 1) * 60))
             continue
         rows.append(Row(text, (end - hour) * 60))
         if hour != wake and not _ANY_MEAL.search(text):
