@@ -107,6 +107,10 @@ def test_with_plan_rules_a_students_lecture_goes_to_the_college_without_a_call(
         address.split(":")[1] == "Oak Hill College" and chosen
     )  # not her dorm, which also names the college
     assert not [row for row in gw.ledger.drain() if row.task == "action_sector"]
+    # studying for an exam is a student's work too (Maria's plan item on the embedded model)
+    address, _ = asyncio.run(pick_place(r, ctx, "preparing for physics exam"))
+    assert address.split(":")[1] == "Oak Hill College"
+    assert not [row for row in gw.ledger.drain() if row.task == "action_sector"]
     address, _ = asyncio.run(
         pick_place(r, ctx, "chat with her classmates over coffee")
     )  # "classmates" is no class

@@ -212,3 +212,37 @@ def test_steps_that_copy_other_plan_items_are_dropped(town, personas, scripted) 
         gw = scripted(with_rules(task_decomp=lambda req, rng, a=answer: a))
         rows = asyncio.run(decompose_activity(r, make_ctx(town, gw, [r], DAY), "go to work", 900, 120))
         assert [row.description for row in rows] == expected and total(rows) == 900
+
+
+def test_steps_copied_from_the_prompts_example_are_re_asked(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    # Maria's "preparing for physics exam" came back as the bakery example of the prompt
+    from aga.minds.plan import decompose_activity, decomposition_problem
+    from aga.minds.schedule import Row
+    from aga.prompts.tasks import TaskDecomp
+
+    bakery = {"subtasks": [{"activity": "unlocking the door and turning on the lights", "minutes": 10},
+                           {"activity": "Mixing the dough", "minutes": 20},
+                           {"activity": "shaping the loaves", "minutes": 25}]}  # fmt: skip
+    study = {"subtasks": [{"activity": "reviewing lecture notes", "minutes": 20},
+                          {"activity": "solving practice problems", "minutes": 20},
+                          {"activity": "checking the answers", "minutes": 20}]}  # fmt: skip
+    copied = TaskDecomp.model_validate(bakery)
+    problem = decomposition_problem(copied, "preparing for physics exam", [], 3)
+    assert problem and "example" in problem and "mixing the dough" in problem.lower()
+    assert decomposition_problem(copied, "working at the bakery", [], 3) is None  # the example's own work
+    asked: list[str] = []
+
+    def decomp(request, rng):  # type: ignore[no-untyped-def]
+        asked.append(request.user)
+        return bakery if len(asked) == 1 else study
+
+    r = _klaus(town, personas)
+    r.hourly = [Row("sleeping", 480), Row("preparing for physics exam", 60), Row("going to bed", 900)]
+    gw = scripted(with_rules(task_decomp=decomp))
+    rows = asyncio.run(
+        decompose_activity(r, make_ctx(town, gw, [r], DAY), "preparing for physics exam", 60, 480)
+    )
+    assert len(asked) == 2 and "example" in asked[1]
+    assert [row.description for row in rows] == [
+        f"preparing for physics exam ({s['activity']})" for s in study["subtasks"]
+    ]

@@ -94,9 +94,9 @@ def named_option(text: str, options: list[str]) -> str | None:
 
 
 # ---------------------------------------------------------------------- who and where
-_WORK_WORDS = re.compile(  # work, and a student's work: a lecture or a class
+_WORK_WORDS = re.compile(  # work, and a student's work: a lecture, a class, study for an exam
     r"\b(work|works|working|shift|open(?:s|ing)? (?:the|up)|clos(?:e|es|ing) (?:the|up)|serv(?:e|es|ing) customers"
-    r"|lectures?|class|classes)\b",
+    r"|lectures?|class|classes|study|studies|studying|exams?|homework)\b",
     re.IGNORECASE,
 )
 

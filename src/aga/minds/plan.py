@@ -31,7 +31,9 @@ from aga.minds.grounding import (
     workplace,
 )
 from aga.minds.plan_checks import (
+    EXAMPLE_ACTIVITY,
     clean_activity,
+    example_copies,
     fullest_plan,
     plan_problem,
     salvage_plan,
@@ -500,6 +502,12 @@ def decomposition_problem(answer: TaskDecomp, task: str, other_items: list[str],
         return (
             f"the step '{copied[0]}' is another part of the day, not a step of '{task}'; "
             f"list only what happens during '{task}', without clock times"
+        )
+    from_example = example_copies([sub.activity for sub in answer.subtasks], task)
+    if len(from_example) >= 2 and 2 * len(from_example) >= len(answer.subtasks):
+        return (
+            f"the steps '{from_example[0]}' and '{from_example[1]}' are the example's ({EXAMPLE_ACTIVITY}), "
+            f"not steps of '{task}'; write what '{task}' itself involves"
         )
     least = max(2, count // 3)
     if len(answer.subtasks) < least:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from aga.minds.text import activity_phrase
-from aga.prompts.tasks import DailyPlan, PlanItem
+from aga.prompts.tasks import TASK_DECOMP, DailyPlan, PlanItem
 
 
 def _item(activity: str, hour: int) -> PlanItem:
@@ -201,3 +201,25 @@ def missing_meals(answer: DailyPlan, wake: int) -> list[str]:
     text = " ".join(item.activity for item in answer.items)
     due = {"breakfast": wake <= 10, "lunch": wake <= 13, "dinner": True}
     return [m for m, rx in _MEALS.items() if due[m] and not rx.search(text)]
+
+
+def _example_steps() -> tuple[str, frozenset[str]]:
+    """The worked example of the ``task_decomp`` prompt: its activity and its steps, read from
+    the template (so the check follows the prompt's wording)."""
+    text = TASK_DECOMP.template_path.read_text(encoding="utf-8")
+    line = next((ln for ln in text.splitlines() if ln.startswith("Example:")), "")
+    activity = re.search(r'"([^"]+)"', line)
+    steps = re.findall(r"(?::|,)\s+([a-z][a-z ']+?)\s+\(\d+\)", ":" + line.partition("steps:")[2])
+    return (activity.group(1) if activity else ""), frozenset(s.strip().lower() for s in steps)
+
+
+EXAMPLE_ACTIVITY, EXAMPLE_STEPS = _example_steps()
+
+
+def example_copies(steps: list[str], task: str) -> list[str]:
+    """The steps copied from the prompt's worked example (Maria's "preparing for physics exam"
+    came back as "mixing the dough" and "shaping the loaves"), unless the task is the example's
+    own kind of work."""
+    if any(w in task.lower() for w in EXAMPLE_ACTIVITY.lower().split()[-1:]):
+        return []
+    return [s for s in steps if " ".join(s.lower().split()).strip(" .") in EXAMPLE_STEPS]
