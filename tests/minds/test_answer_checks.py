@@ -340,6 +340,12 @@ def test_a_chat_line_about_the_listener_or_by_name_of_the_speaker_is_caught() ->
         line_problem("Sorry, I can't make it, I have a paper due.", "Klaus Mueller", "Isabella Rodriguez")
         is None
     )
+    # and its refusals (the embedded day run of 6 December, Maria to Klaus)
+    for refusal in (
+        "I'm sorry, Klaus Mueller, but I can't assist with that.",
+        "I'm sorry, Klaus Mueller, but I don't have any research paper assistance right now.",
+    ):
+        assert "help desk" in (line_problem(refusal, "Maria Lopez", "Klaus Mueller") or "")
 
 
 def test_plan_items_read_as_activities_after_is() -> None:

@@ -243,3 +243,26 @@ def test_decide_to_talk_sees_each_remembered_text_once_with_the_reaction_rules(t
     assert distinct.count("Maria Lopez is studying at the desk") == 1
     assert len(distinct) == len(set(distinct)) <= CONTEXT_NODES
     assert set(distinct) == set(plain)
+
+
+def test_a_line_labelled_with_the_listeners_name_is_re_asked(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    # the embedded day run: Maria, speaking to Klaus, wrote "Klaus Mueller: Hi Maria!"
+    from aga.minds.converse import label_problem
+
+    assert label_problem("Klaus Mueller: Hi Maria!", "Maria Lopez", "Klaus Mueller")
+    assert label_problem("Klaus: hi", "Maria Lopez", "Klaus Mueller")
+    assert label_problem("Maria Lopez: Hi Klaus!", "Maria Lopez", "Klaus Mueller") is None  # her own label
+    asked: list[str] = []
+
+    def rule(request, rng):  # type: ignore[no-untyped-def]
+        asked.append(request.user)
+        other = "Maria Lopez" if request.vars["speaker"] == "Klaus Mueller" else "Klaus Mueller"
+        if len(asked) == 1:
+            return {"utterance": f"{other}: Hi {request.vars['speaker'].split()[0]}!", "end": False}
+        return {"utterance": f"line {request.vars['turn']}", "end": True}
+
+    gw = scripted(with_rules(conversation_turn=rule))
+    a, b = _pair(town, personas, gw)
+    asyncio.run(converse(a, b, make_ctx(town, gw, [a, b], AT, step=3600)))
+    assert "so it is Maria's line" in asked[1]
+    assert a.chat[0] == ("Klaus Mueller", "line 0")

@@ -156,7 +156,11 @@ async def next_turn(
 
     def check(answer: Turn) -> str | None:
         said = own_words(answer.utterance, speaker.name, listener.name)
-        return line_problem(said, speaker.name, listener.name) or repeat_problem(said, lines)
+        return (
+            label_problem(answer.utterance, speaker.name, listener.name)
+            or line_problem(said, speaker.name, listener.name)
+            or repeat_problem(said, lines)
+        )
 
     checked = replace(CONVERSATION_TURN, check=check)
     ans = await ask(ctx, speaker.name, checked, vars)
@@ -235,11 +239,26 @@ def line_problem(line: str, speaker: str, listener: str) -> str | None:
     return None
 
 
+def label_problem(utterance: str, speaker: str, listener: str) -> str | None:
+    """Why a line is the listener's, not the speaker's: it begins with the listener's name as a
+    label (Maria, to speak to Klaus, wrote "Klaus Mueller: Hi Maria!"); None otherwise."""
+    text = utterance.strip().lower()
+    for name in (listener, listener.split()[0]):
+        if text.startswith(name.lower() + ":"):
+            you = listener.split()[0]
+            return (
+                f"the line begins '{name}:', so it is {you}'s line; write only what {speaker} says "
+                f"to {you}, with no name before it"
+            )
+    return None
+
+
 _HELP_DESK = re.compile(
     r"\b(?:i apologi[sz]e|as an (?:ai|assistant|language model)|how (?:can|may) i (?:help|assist) you|"
     r"(?:provide|give) me (?:with )?(?:more|some|further) (?:information|details)|"
     r"(?:could|can|would) you (?:please )?(?:clarify|specify|provide)|"
-    r"i'?m sorry,? but i'?m not sure how to help)\b",
+    r"i'?m sorry,? but i'?m not sure how to help|(?:can'?t|cannot) (?:assist|help) (?:you )?with that|"
+    r"i don'?t have any (?:\w+ ){0,3}assistance)\b",
     re.IGNORECASE,
 )
 """What the coder-tuned 1.5B model says when it slips into its assistant role in a chat (the
