@@ -127,6 +127,8 @@ def test_the_run_seed_reaches_the_embedded_sampler_and_changes_its_draws():
     assert sampling_seed_for(req, 7) == sampling_seed_for(req, 7)  # reproducible within a run
     assert sampling_seed_for(req, 7) != sampling_seed_for(req, 8)  # another run draws otherwise
     assert sampling_seed_for(req, 0) != sampling_seed_for(other, 0)
+    warmer = LLMRequest("t", "sys", "What next?", None, None, 50, 0.8, {})
+    assert sampling_seed_for(req, 7) != sampling_seed_for(warmer, 7)  # a warmer re-ask draws anew
 
 
 def test_embedded_threads_come_from_the_environment_and_bad_values_are_named(monkeypatch):

@@ -378,7 +378,8 @@ def test_a_chat_line_about_the_listener_is_re_asked_before_it_is_said(town, pers
     def turn(request, rng):  # type: ignore[no-untyped-def]
         asked.append(request.user)
         if len(asked) == 1:
-            return {"utterance": "I can't wait to meet Klaus Mueller.", "end": False}
+            # "his" may be Klaus again, so the line is not put into "you" (aga.minds.address)
+            return {"utterance": "I can't wait to meet Klaus Mueller and his friends.", "end": False}
         return {"utterance": "Hi Klaus! Are you coming to the party tomorrow?", "end": False}
 
     gw = scripted(with_rules(conversation_turn=turn))

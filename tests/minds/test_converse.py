@@ -266,3 +266,68 @@ def test_a_line_labelled_with_the_listeners_name_is_re_asked(town, personas, scr
     asyncio.run(converse(a, b, make_ctx(town, gw, [a, b], AT, step=3600)))
     assert "so it is Maria's line" in asked[1]
     assert a.chat[0] == ("Klaus Mueller", "line 0")
+
+
+def test_a_line_about_the_listener_is_put_to_them_before_it_is_checked(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    # the embedded day run: Maria said "I'm glad Klaus Mueller wants to learn ..." to Klaus three
+    # times over, the turn defaulted and the conversation ended after one line
+    asked: list[str] = []
+
+    def rule(request, rng):  # type: ignore[no-untyped-def]
+        asked.append(request.vars["speaker"])
+        other = "Maria Lopez" if request.vars["speaker"] == "Klaus Mueller" else "Klaus Mueller"
+        turn = int(request.vars["turn"])
+        if turn >= 2:
+            return {"utterance": "Goodbye, see you soon!", "end": True}
+        topic = ["my exam", "the new cafe menu and its cakes"][turn]
+        return {"utterance": f"I'm glad {other} wants to hear about {topic}.", "end": False}
+
+    gw = scripted(with_rules(conversation_turn=rule))
+    a, b = _pair(town, personas, gw)
+    asyncio.run(converse(a, b, make_ctx(town, gw, [a, b], AT, step=3600)))
+    assert a.chat == [
+        ("Klaus Mueller", "I'm glad you want to hear about my exam."),
+        ("Maria Lopez", "I'm glad you want to hear about the new cafe menu and its cakes."),
+        ("Klaus Mueller", "Goodbye, see you soon!"),
+    ]
+    assert len(asked) == 3  # no re-ask was needed
+
+
+def test_to_listener_rewrites_only_what_it_can_rewrite_safely() -> None:
+    from aga.minds.address import to_listener
+
+    k = "Klaus Mueller"
+    assert to_listener("I hope Klaus Mueller comes to the party.", k) == "I hope you come to the party."
+    assert (
+        to_listener("Klaus Mueller is invited. I read Klaus's notes.", k)
+        == "You are invited. I read your notes."
+    )
+    assert (
+        to_listener("I'm catching up with Klaus before class.", k) == "I'm catching up with you before class."
+    )
+    assert (
+        to_listener("Hi Klaus! Yes, Klaus Mueller, I agree.", k) == "Hi Klaus! Yes, Klaus Mueller, I agree."
+    )
+    assert to_listener("I'd help Klaus with his paper.", k) is None  # "his" may be Klaus again
+    assert to_listener("Klaus Mueller swims daily.", k) is None  # a verb it does not know
+
+
+def test_a_chat_brings_the_speakers_important_fresh_thought_as_news(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    from aga.minds.converse import news_of
+
+    gw = scripted(with_rules())
+    a, _ = _pair(town, personas, gw)
+    told = "Isabella is having a Valentine's Day party at Hobbs Cafe tomorrow at 5 pm."
+
+    def thought(text: str, importance: int, when: datetime, defaulted: bool = False) -> None:
+        a.memory.add(
+            "thought", created=when, subject=a.name, predicate="thinks", obj="", description=text,
+            embedding_key=text, importance=importance, defaulted=defaulted,
+        )  # fmt: skip
+
+    thought("I should tidy my desk.", 3, AT)
+    thought("I might be rated badly.", 9, AT, defaulted=True)  # a stand-in rating is no news
+    assert news_of(a, AT + timedelta(hours=1)) == a.identity.currently.strip()
+    thought(told, 9, AT)
+    assert news_of(a, AT + timedelta(hours=1)).endswith(f"Also on Klaus's mind: {told}")
+    assert told not in news_of(a, AT + timedelta(hours=30))  # a day later it is old news

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from aga import aio
 from aga.minds.action import CHAT_EMOJI, PERSONA_PREFIX, Action, Grounding
+from aga.minds.address import to_listener, vocative
 from aga.minds.calls import ask, embed
 from aga.minds.perceive import DEFAULT_IMPORTANCE, settle_ratings
 from aga.minds.react import fit_reaction
@@ -47,6 +48,31 @@ if TYPE_CHECKING:
     from aga.minds.state import Mind
 
 RECENT_CHAT_MINUTES = 480
+
+NEWS_IMPORTANCE = 7
+"""A thought this important (rated 1-10) from the last :data:`NEWS_HOURS` is news the speaker
+brings to a chat beside their 'currently' line: Klaus, told of Isabella's party at noon, thought
+it worth a 9 and then talked with Maria three times that day without a word of it (his news
+was only his research paper)."""
+NEWS_HOURS = 24
+
+
+def news_of(speaker: Mind, now: datetime) -> str:
+    """What ``speaker`` has to tell: their 'currently' line and their most important recent
+    thought (a rating the model gave, not a stand-in for a failed one)."""
+    news = speaker.identity.currently.strip()
+    fresh = [
+        n
+        for n in speaker.memory.newest(("thought",), 40)
+        if not n.defaulted
+        and (n.importance or 0) >= NEWS_IMPORTANCE
+        and timedelta(0) <= now - n.created <= timedelta(hours=NEWS_HOURS)
+        and n.description.strip() not in news
+    ]
+    if fresh:
+        best = max(fresh, key=lambda n: (n.importance or 0, n.created))
+        news = f"{news} Also on {speaker.name.split()[0]}'s mind: {best.description.strip()}".strip()
+    return news or "nothing in particular"
 
 
 def _status(r: Mind) -> str:
@@ -146,7 +172,7 @@ async def next_turn(
         "speaker": speaker.name,
         "listener": listener.name,
         "memories": in_mind or "nothing in particular",
-        "news": speaker.identity.currently.strip() or "nothing in particular",
+        "news": news_of(speaker, ctx.now),
         "past": _past_chat(speaker, listener, ctx),
         "place": where,
         "situation": situation,
@@ -154,8 +180,12 @@ async def next_turn(
         "turn": len(lines),
     }
 
-    def check(answer: Turn) -> str | None:
+    def spoken(answer: Turn) -> str:
         said = own_words(answer.utterance, speaker.name, listener.name)
+        return to_listener(said, listener.name) or said
+
+    def check(answer: Turn) -> str | None:
+        said = spoken(answer)
         return (
             label_problem(answer.utterance, speaker.name, listener.name)
             or line_problem(said, speaker.name, listener.name)
@@ -166,7 +196,7 @@ async def next_turn(
     ans = await ask(ctx, speaker.name, checked, vars)
     if ans is None or not getattr(ans, "utterance", ""):
         return None
-    line = own_words(ans.utterance, speaker.name, listener.name)
+    line = spoken(ans)
     if len(ans.utterance) >= LINE_CHARS:  # the grammar closed the line at its cap, mid-sentence
         line = whole_sentences(line)
     return (line, bool(ans.end)) if line else None
@@ -191,20 +221,6 @@ _THIRD_PERSON_VERB = (
 )
 
 
-_GREETING = re.compile(
-    r"(?:^|[\s,.!?;:(\"'-])(?:hi|hey|hello|yes|yeah|no|oh|well|thanks|thank you|sure|dear|good morning|morning)$"
-)
-
-
-def _vocative(low: str, start: int, end: int) -> bool:
-    """Whether the name at ``low[start:end]`` is said to its bearer ("Yes, Klaus Mueller, ...",
-    "Hi Klaus Mueller!"): it stands after the start, a punctuation mark or a greeting, and before
-    a punctuation mark or the end."""
-    before, after = low[:start].rstrip(), low[end:].lstrip()
-    before_ok = not before or before[-1] in ",.!?;:-(\"'" or bool(_GREETING.search(before))
-    return before_ok and (not after or after[0] in ",.!?;:-)\"'")
-
-
 def line_problem(line: str, speaker: str, listener: str) -> str | None:
     """Why a chat line is wrong in a way the schema cannot say: it speaks of the listener in the
     third person ("I can't wait to meet Klaus Mueller" said to Klaus) or the speaker names
@@ -215,14 +231,14 @@ def line_problem(line: str, speaker: str, listener: str) -> str | None:
     lfirst, sfirst = listener.split()[0].casefold(), speaker.split()[0].casefold()
     you = listener.split()[0]
     named = [
-        m for m in re.finditer(re.escape(listener.casefold()), low) if not _vocative(low, m.start(), m.end())
+        m for m in re.finditer(re.escape(listener.casefold()), low) if not vocative(low, m.start(), m.end())
     ]
     if named or re.search(rf"\b{re.escape(lfirst)}(?:\s+{_THIRD_PERSON_VERB}\b|'s\b)", low):
         return (
             f"{speaker} is talking to {listener}, so {listener} is 'you': write the line to {you} "
             f'("you"), not about {listener}'
         )
-    if any(_vocative(low, m.start(), m.end()) for m in re.finditer(re.escape(speaker.casefold()), low)):
+    if any(vocative(low, m.start(), m.end()) for m in re.finditer(re.escape(speaker.casefold()), low)):
         return (  # "No, Klaus Mueller! ..." said by Klaus: he calls himself by name
             f"{speaker} is the one speaking and is talking to {listener}: call them {you} or "
             f'"you", and never say your own name, {speaker}'

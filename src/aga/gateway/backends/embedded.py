@@ -320,13 +320,20 @@ def _check_gguf(path: Path) -> None:
 
 
 def sampling_seed_for(request: LLMRequest, run_seed: int = 0) -> int:
-    """The sampling seed of one request: a hash of its prompt, salted with the run's seed.
+    """The sampling seed of one request: a hash of its prompt and temperature, salted with the
+    run's seed.
 
     The same prompt in the same run always samples the same answer (reruns and the response
-    cache agree); another run seed gives other draws. Run seed 0 is the prompt alone.
+    cache agree); another run seed gives other draws. Run seed 0 is the prompt alone. The
+    temperature is part of it because the gateway's later re-asks differ from the first re-ask
+    only in warmth when the model gave the same wrong answer twice: with one seed for both, the
+    warmer draw mostly repeated the colder one word for word (a wasted call).
     """
     salt = f"{run_seed}\x00" if run_seed else ""
-    digest = hashlib.sha256(f"{salt}{request.system}\x00{request.user}".encode()).digest()
+    key = f"{salt}{request.system}\x00{request.user}"
+    if request.temperature > 0:
+        key += f"\x00{request.temperature:g}"
+    digest = hashlib.sha256(key.encode()).digest()
     return int.from_bytes(digest[:4], "big")
 
 
