@@ -594,3 +594,41 @@ def test_a_plan_salvaged_after_the_attempts_is_the_fullest_the_model_wrote() -> 
     assert fullest_plan([first, last], 10) is first
     mended = plan(*((i.hour, i.activity.replace("dinner", "dinner at home")) for i in first.items))
     assert fullest_plan([first, mended], 10) is mended  # of equals (the same hours), the later one
+
+
+def test_with_plan_rules_home_and_meals_go_where_the_persona_says_without_a_call(
+    town, personas, scripted
+) -> None:  # type: ignore[no-untyped-def]
+    # the embedded day run: Maria's breakfast, lunch, dinner and "relaxing at home" all at the pub
+    from aga.minds.grounding import haunt_list, sector_options
+
+    r = _resident(town, personas, "Maria Lopez")
+    assert haunt_list(r, sector_options(r)) == ["Hobbs Cafe"]  # "likes to drop by Hobbs Cafe"
+    gw = scripted()
+    ctx = make_ctx(town, gw, [r], DAY.replace(hour=19), config=MindConfig(plan_rules=True))
+    for activity, sector in [
+        ("relaxing at home", r.home_sector),
+        ("having breakfast", r.home_sector),
+        ("having lunch", "Hobbs Cafe"),
+        ("having dinner", "Hobbs Cafe"),
+    ]:
+        address, chosen = asyncio.run(pick_place(r, ctx, activity))
+        assert address.split(":")[1] == sector and chosen, activity
+    assert not [row for row in gw.ledger.drain() if row.task == "action_sector"]
+    asyncio.run(pick_place(r, ctx, "taking a walk"))  # named by nothing: asked
+    assert [row for row in gw.ledger.drain() if row.task == "action_sector"]
+
+
+def test_the_sector_prompt_shows_the_places_a_persona_often_goes(town, personas, scripted) -> None:  # type: ignore[no-untyped-def]
+    seen: list[str] = []
+
+    def watch(request, rng):  # type: ignore[no-untyped-def]
+        seen.append(request.user)
+
+    gw = scripted(with_rules(action_sector=watch))
+    klaus = _resident(town, personas, "Klaus Mueller")
+    asyncio.run(pick_place(klaus, make_ctx(town, gw, [klaus], DAY.replace(hour=12)), "having lunch"))
+    assert "Places Klaus Mueller often goes: Hobbs Cafe" in seen[0]  # not the college, his workplace
+    isabella = _resident(town, personas, "Isabella Rodriguez")
+    asyncio.run(pick_place(isabella, make_ctx(town, gw, [isabella], DAY.replace(hour=12)), "having lunch"))
+    assert "Places Isabella Rodriguez often goes: none named" in seen[1]  # the cafe is her work

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from aga import aio
 from aga.minds.action import DEFAULT_EMOJI, Grounding, is_object_address
 from aga.minds.calls import ask
-from aga.minds.schedule import REACT, ROOT, is_sleep_text
+from aga.minds.schedule import REACT, ROOT, is_meal_text, is_sleep_text
 from aga.minds.spatial import is_others_private
 from aga.minds.text import last_part, state_word, subtask_text
 from aga.policy import Grounding as PolicyGrounding
@@ -108,6 +108,38 @@ def is_work_text(text: str) -> bool:
 
 _BED = re.compile(r"\bbed\b", re.IGNORECASE)
 
+_HOME = re.compile(r"(?<![\w-])home(?![\w-])", re.IGNORECASE)
+"""An activity that says where it happens: "relaxing at home" (Maria's evening, placed at the
+pub by the sector prompt on the embedded model)."""
+
+
+def haunt_list(r: Mind, sectors: list[str]) -> list[str]:
+    """The places the persona's own text names, other than home and the workplace ("Hobbs Cafe"
+    for Maria, who "likes to drop by Hobbs Cafe"): where a meal out or free time may go."""
+    low = " ".join((r.identity.learned, r.identity.lifestyle, r.identity.currently)).casefold()
+    skip = {r.home_sector, workplace(r)}
+    named: list[str] = []
+    for place in sorted(sectors, key=len, reverse=True):  # "Dorm for Oak Hill College" first
+        pattern = rf"(?<!\w){re.escape(place.casefold())}(?!\w)"
+        if re.search(pattern, low):
+            if place not in skip:
+                named.append(place)
+            low = re.sub(pattern, " ", low)  # "Oak Hill College" inside it is not named again
+    return named
+
+
+def meal_place(r: Mind, text: str, sectors: list[str]) -> str | None:
+    """Where a meal goes without a call (``plan_rules``): breakfast at home; lunch or dinner at
+    the one place the persona names besides home and work (Klaus "often eats at Hobbs Cafe");
+    None (ask) otherwise. The embedded model's sector pick sent Maria's breakfast, lunch, dinner
+    and evening at home all to the pub, a place no line about her names."""
+    if not is_meal_text(text):
+        return None
+    if re.search(r"\bbreakfast\b", text, re.IGNORECASE):
+        return r.home_sector if r.home_sector in sectors else None
+    named = haunt_list(r, sectors)
+    return named[0] if len(named) == 1 else None
+
 
 def workplace(r: Mind) -> str | None:
     """The sector where the resident works or studies: the persona's ``workplace:`` when it is
@@ -188,9 +220,18 @@ async def pick_place(
         previous = _previous_sector(r, parent)
         root_text = parent if parent not in (None, ROOT, REACT) else description
         work = workplace(r) if _WORK_WORDS.search(root_text) else None
-        sector = named_option(description, sectors) or (previous if previous in sectors else None) or work
+        named = named_option(description, sectors)
+        at_home = home if _HOME.search(description) and home in sectors else None
+        sector = (
+            named
+            or at_home
+            or (previous if previous in sectors else None)
+            or work
+            or meal_place(r, root_text, sectors)
+        )
     if sector is None:
-        sector_vars = {**place_vars(r, description), "home": home}
+        haunts = ", ".join(haunt_list(r, sectors)) or "none named"
+        sector_vars = {**place_vars(r, description), "home": home, "haunts": haunts}
         sector, ok = await _choose(r, ctx, ACTION_SECTOR, sectors, sector_vars, home or sectors[0])
         chosen &= ok
     arenas = arena_options(r, sector)
