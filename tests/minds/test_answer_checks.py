@@ -632,3 +632,25 @@ def test_the_sector_prompt_shows_the_places_a_persona_often_goes(town, personas,
     isabella = _resident(town, personas, "Isabella Rodriguez")
     asyncio.run(pick_place(isabella, make_ctx(town, gw, [isabella], DAY.replace(hour=12)), "having lunch"))
     assert "Places Isabella Rodriguez often goes: none named" in seen[1]  # the cafe is her work
+
+
+def test_an_item_that_eats_without_naming_the_meal_is_named_by_its_hour() -> None:
+    # Klaus's plan on the embedded model: "eats at Hobbs Cafe" at 12 was asked for a lunch 3 times
+    from aga.minds.plan_checks import missing_meals, named_meal, tidy_plan
+    from aga.prompts.tasks import DailyPlan, PlanItem
+
+    assert named_meal("eats at Hobbs Cafe", 12) == "having lunch at Hobbs Cafe"
+    assert named_meal("eat at The Rose and Crown Pub", 19) == "having dinner at The Rose and Crown Pub"
+    assert named_meal("eating breakfast", 12) == "eating breakfast"  # the meal is named already
+    assert named_meal("eats a snack", 15) == "eats a snack"
+    assert named_meal("eats at the diner", 2) == "eats at the diner"  # no meal at 2 am
+    plan = DailyPlan(
+        items=[
+            PlanItem(activity="get up and have breakfast", hour=7),
+            PlanItem(activity="eats at Hobbs Cafe", hour=12),
+            PlanItem(activity="eats at The Rose and Crown Pub", hour=19),
+            PlanItem(activity="go to bed", hour=22),
+        ]
+    )
+    assert missing_meals(plan, 7) == ["lunch", "dinner"]
+    assert missing_meals(tidy_plan(plan, 7), 7) == []

@@ -15,6 +15,31 @@ def _item(activity: str, hour: int) -> PlanItem:
     return PlanItem.model_validate({"activity": activity, "hour": hour})
 
 
+_EATING = re.compile(r"\b(?:eat|eats|eating)\b", re.IGNORECASE)
+
+
+def named_meal(text: str, hour: int) -> str:
+    """An item that eats without naming the meal, named by its hour: Klaus's "eats at Hobbs
+    Cafe" at 12 is "having lunch at Hobbs Cafe" (the meal check asked three times for a lunch he
+    had planned, and his day was salvaged from a broken plan). Breakfast up to 10, lunch 11-15,
+    dinner 16-22; any other hour, or a text naming a meal, is left as it is."""
+    if not _EATING.search(text) or _ANY_MEAL_WORD.search(text):
+        return text
+    meal = (
+        "breakfast"
+        if 5 <= hour <= 10
+        else "lunch"
+        if 11 <= hour <= 15
+        else "dinner"
+        if 16 <= hour <= 22
+        else ""
+    )
+    return _EATING.sub(f"having {meal}", text, count=1) if meal else text
+
+
+_ANY_MEAL_WORD = re.compile(r"\b(?:breakfast|brunch|lunch|dinner|supper|meal|snack)\b", re.IGNORECASE)
+
+
 def tidy_plan(answer: DailyPlan, wake: int) -> DailyPlan:
     """The model's plan read as it was meant, before it is checked: one item per hour (the items
     a small model gives the same hour are joined: "get up", "brush teeth", "eat breakfast" at 6
@@ -24,8 +49,8 @@ def tidy_plan(answer: DailyPlan, wake: int) -> DailyPlan:
     bare: dict[int, PlanItem] = {}  # a bare clock time, left for the check to refuse
     beds: list[PlanItem] = []  # going to bed is never joined to another item: a check may refuse it
     for item in answer.items:
-        text = clean_activity(item.activity)
         hour = int(item.hour)
+        text = named_meal(clean_activity(item.activity), hour)
         if not text:
             bare.setdefault(hour, item)
             continue
