@@ -188,3 +188,34 @@ def test_a_store_made_before_ratings_gains_the_table_when_opened(tmp_path: Path)
     with PublicStore(path) as store:
         policy = LifestylePolicy(store, sim="s", embed_model=MODEL)
         assert policy.add_ratings("Isabella Rodriguez", "event", {"Isabella Rodriguez is baking": 4}, 0) == 1
+
+
+def test_opening_waits_out_another_process_opening_the_same_store(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # two runs started together on a new store on a busy machine: SQLite refused the switch to
+    # WAL with "database is locked" at once, and the second run stopped
+    real = PublicStore._open
+    tries: list[int] = []
+
+    def locked_twice(path):  # type: ignore[no-untyped-def]
+        tries.append(1)
+        if len(tries) <= 2:
+            try:
+                raise sqlite3.OperationalError("database is locked")
+            except sqlite3.OperationalError as err:
+                raise StoreError(f"{path}: cannot open the policy store: {err}") from err
+        return real(path)
+
+    monkeypatch.setattr(PublicStore, "_open", staticmethod(locked_twice))
+    store = PublicStore(tmp_path / "policy.db")
+    store.close()
+    assert len(tries) == 3
+
+    def broken(path):  # type: ignore[no-untyped-def]
+        tries.append(1)
+        raise StoreError(f"{path}: this SQLite file is not an aga policy store (no meta table)")
+
+    monkeypatch.setattr(PublicStore, "_open", staticmethod(broken))
+    tries.clear()
+    with pytest.raises(StoreError, match="not an aga policy store"):
+        PublicStore(tmp_path / "other.db")
+    assert len(tries) == 1  # a real problem is not tried again

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -136,7 +137,7 @@ class PublicStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
-        self._conn = self._open(self.path)
+        self._conn = self._open_patiently(self.path)
 
     @classmethod
     def in_storage(cls, storage: str | Path) -> PublicStore:
@@ -144,6 +145,26 @@ class PublicStore:
         return cls(Path(storage) / PUBLIC_DIR / DB_NAME)
 
     # ------------------------------------------------------------------ opening
+    @classmethod
+    def _open_patiently(cls, path: Path) -> sqlite3.Connection:
+        """:meth:`_open`, tried again while another process holds the file in the middle of its
+        own opening: SQLite answers the switch to WAL with "database is locked" at once, without
+        waiting out the busy timeout (two runs started together on a new store, on a busy
+        machine, failed so). Any other error, or a lock lasting past the busy timeout, is raised."""
+        deadline = time.monotonic() + _BUSY_MS / 1000
+        pause = 0.05
+        while True:
+            try:
+                return cls._open(path)
+            except StoreError as err:
+                busy = isinstance(err.__cause__, sqlite3.OperationalError) and (
+                    "locked" in str(err.__cause__) or "busy" in str(err.__cause__)
+                )
+                if not busy or time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection:
         if path.exists() and not path.is_file():
